@@ -1,0 +1,280 @@
+//! One error type for every failure the API can answer with, rendered as
+//! RFC 9457 `application/problem+json` with a stable snake_case `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dorsal_domain::Violations;
+use dorsal_service::{AuthFailure, ServiceError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A failed request, as the API reports it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Raised by the application layer.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The body is not JSON, or not valid JSON.
+    #[error("malformed body")]
+    MalformedBody(String),
+    /// The body is JSON of the wrong shape; the violations say where.
+    #[error("invalid body")]
+    InvalidBody(Violations),
+    /// The body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The body is larger than the configured limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The query string could not be read.
+    #[error("invalid query")]
+    InvalidQuery(String),
+    /// No route matches, or a path parameter cannot name anything.
+    #[error("not found")]
+    RouteNotFound,
+    /// A plain HTTP error produced outside a handler (e.g. 405, 408).
+    #[error("http {0}")]
+    Status(StatusCode),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference naming the kind of problem; stable.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, for a person.
+    pub detail: String,
+    /// Stable snake_case code, the same as the last segment of `type`.
+    pub code: String,
+    /// Per-field errors of a 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the field, e.g. `/email`.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+struct Parts {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after: Option<u64>,
+    bearer_error: Option<&'static str>,
+}
+
+impl Parts {
+    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            bearer_error: None,
+        }
+    }
+}
+
+fn unauthenticated(failure: AuthFailure) -> Parts {
+    let (code, detail, bearer_error) = match failure {
+        AuthFailure::InvalidCredentials => {
+            ("invalid_credentials", "email or password is wrong", None)
+        }
+        AuthFailure::MissingToken => (
+            "missing_token",
+            "this endpoint needs an Authorization: Bearer token",
+            None,
+        ),
+        AuthFailure::InvalidToken => (
+            "invalid_token",
+            "the access token is not valid",
+            Some("invalid_token"),
+        ),
+        AuthFailure::TokenExpired => (
+            "token_expired",
+            "the access token has expired; refresh it",
+            Some("invalid_token"),
+        ),
+        AuthFailure::InvalidRefreshToken => (
+            "invalid_refresh_token",
+            "the refresh token is not valid; log in again",
+            None,
+        ),
+        AuthFailure::RefreshTokenReused => (
+            "refresh_token_reused",
+            "the refresh token was already used; every session of this login is ended",
+            None,
+        ),
+        AuthFailure::AccountGone => ("account_gone", "this account no longer exists", None),
+    };
+    let mut parts = Parts::new(StatusCode::UNAUTHORIZED, code, detail);
+    parts.bearer_error = bearer_error;
+    parts
+}
+
+fn field_errors(violations: &Violations) -> Vec<FieldError> {
+    violations
+        .iter()
+        .map(|v| FieldError {
+            pointer: v.pointer.clone(),
+            detail: v.detail.clone(),
+        })
+        .collect()
+}
+
+fn status_parts(status: StatusCode) -> Parts {
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal_error",
+        _ => "bad_request",
+    };
+    let detail = status
+        .canonical_reason()
+        .unwrap_or("request failed")
+        .to_owned();
+    Parts::new(status, code, detail)
+}
+
+impl ApiError {
+    fn parts(self) -> Parts {
+        match self {
+            ApiError::Service(err) => match err {
+                ServiceError::NotFound(what) => Parts::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("{what} not found"),
+                ),
+                ServiceError::Forbidden => Parts::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "your role does not allow this",
+                ),
+                ServiceError::Unauthenticated(failure) => unauthenticated(failure),
+                ServiceError::Invalid(violations) => {
+                    let mut parts = Parts::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        "some fields are invalid",
+                    );
+                    parts.errors = field_errors(&violations);
+                    parts
+                }
+                ServiceError::Conflict { code, detail } => {
+                    Parts::new(StatusCode::CONFLICT, code, detail)
+                }
+                ServiceError::Gone { code, detail } => Parts::new(StatusCode::GONE, code, detail),
+                ServiceError::RateLimited { retry_after_secs } => {
+                    let mut parts = Parts::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        format!("too many attempts; try again in {retry_after_secs} s"),
+                    );
+                    parts.retry_after = Some(retry_after_secs);
+                    parts
+                }
+                ServiceError::Unavailable(err) => {
+                    tracing::warn!(error = %err, "database unavailable");
+                    let mut parts = Parts::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the service is briefly unavailable; try again",
+                    );
+                    parts.retry_after = Some(1);
+                    parts
+                }
+                ServiceError::Internal(cause) => {
+                    tracing::error!(%cause, "internal error");
+                    status_parts(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            },
+            ApiError::MalformedBody(detail) => {
+                Parts::new(StatusCode::BAD_REQUEST, "malformed_body", detail)
+            }
+            ApiError::InvalidBody(violations) => {
+                let mut parts = Parts::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    "the body does not have the expected shape",
+                );
+                parts.errors = field_errors(&violations);
+                parts
+            }
+            ApiError::UnsupportedMediaType => Parts::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ),
+            ApiError::PayloadTooLarge => Parts::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this server accepts",
+            ),
+            ApiError::InvalidQuery(detail) => {
+                Parts::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
+            }
+            ApiError::RouteNotFound => {
+                Parts::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+            }
+            ApiError::Status(status) => status_parts(status),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let parts = self.parts();
+        let problem = Problem {
+            kind: format!("/problems/{}", parts.code),
+            title: parts
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: parts.status.as_u16(),
+            detail: parts.detail,
+            code: parts.code.to_owned(),
+            errors: parts.errors,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (parts.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = parts.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if parts.status == StatusCode::UNAUTHORIZED {
+            let challenge = match parts.bearer_error {
+                Some(error) => format!("Bearer error=\"{error}\""),
+                None => "Bearer".to_owned(),
+            };
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

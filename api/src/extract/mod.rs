@@ -1,0 +1,54 @@
+//! Our own extractors: every rejection becomes an [`ApiError`], so even a
+//! malformed body or a bad path answers with problem+json.
+
+mod auth;
+mod json;
+
+pub use auth::{ClientAddr, CurrentUser};
+pub use json::Json;
+
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// `axum::extract::Query` answering problem+json on a bad query string.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection: QueryRejection| ApiError::InvalidQuery(rejection.body_text()))
+    }
+}
+
+/// `axum::extract::Path` answering 404 when a segment cannot name anything
+/// (an id that is not a UUID names no resource).
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|_: PathRejection| ApiError::RouteNotFound)
+    }
+}

@@ -1,0 +1,130 @@
+//! The HTTP API of dorsal: the axum router, its extractors and handlers.
+//! `App::bind` is split from `App::serve` so tests can bind port 0.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, Response, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+pub use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The complete router with every route, `/openapi.json` and the layers.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (api, openapi) = openapi::api_router().split_for_parts();
+    let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
+    api.route(
+        "/openapi.json",
+        axum::routing::get(move || {
+            let body = openapi_json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    )
+    .fallback(|| async { ApiError::RouteNotFound })
+    .method_not_allowed_fallback(|| async { ApiError::Status(StatusCode::METHOD_NOT_ALLOWED) })
+    .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(config.http.request_timeout_seconds),
+    ))
+    .layer(middleware::from_fn(problem_for_bare_errors))
+    .layer(CatchPanicLayer::custom(
+        |_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("handler panicked");
+            ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
+        },
+    ))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", |path| path.as_str())
+                .to_owned();
+            let request_id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            // The route template, never the raw URI: query strings and ids of
+            // other kinds can carry patient data.
+            tracing::info_span!("request", method = %request.method(), route, request_id,
+            user_id = tracing::field::Empty)
+        }),
+    )
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    .with_state(state)
+}
+
+/// Errors made outside our handlers (405 from routing, 408 from the
+/// timeout) come without a body; give them the same problem+json as ours.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response<Body> {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut replaced = ApiError::Status(status).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replaced.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    replaced
+}
+
+/// A bound, not yet serving, API.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Binds `addr` (use port 0 for any free port).
+    pub async fn bind(state: AppState, addr: &str) -> std::io::Result<App> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(App { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` is cancelled, then finishes in-flight requests.
+    pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    }
+}

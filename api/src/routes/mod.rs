@@ -1,0 +1,10 @@
+//! One module per resource, each with `router()`.
+
+pub mod audit;
+pub mod auth;
+pub mod care_team;
+pub mod health;
+pub mod invites;
+pub mod me;
+pub mod patients;
+pub mod staff;

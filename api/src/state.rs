@@ -1,0 +1,33 @@
+//! The state every handler receives.
+
+use std::sync::Arc;
+
+use dorsal_service::Core;
+use dorsal_service::Db;
+use dorsal_service::auth::Auth;
+use dorsal_service::clock::SharedClock;
+use dorsal_service::config::Config;
+
+/// Shared, cheaply cloned handles.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Connection pool.
+    pub db: Db,
+    /// Tokens and passwords.
+    pub auth: Arc<Auth>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Time.
+    pub clock: SharedClock,
+}
+
+impl From<Core> for AppState {
+    fn from(core: Core) -> Self {
+        Self {
+            db: core.db,
+            auth: core.auth,
+            config: core.config,
+            clock: core.clock,
+        }
+    }
+}

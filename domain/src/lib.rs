@@ -1,0 +1,10 @@
+//! Pure rules of dorsal, shared by the API and the worker: who may do what,
+//! what valid input looks like. Nothing in this crate performs I/O.
+
+pub mod account;
+pub mod invite;
+pub mod role;
+pub mod validation;
+
+pub use role::Role;
+pub use validation::{Violation, Violations};

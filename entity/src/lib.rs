@@ -1,0 +1,10 @@
+//! sea-orm entities: the shape of each table and nothing more. Instants are
+//! `i64` milliseconds since the Unix epoch (UTC).
+
+pub mod audit_log;
+pub mod care_team;
+pub mod care_team_member;
+pub mod invite;
+pub mod org;
+pub mod refresh_token;
+pub mod user;

@@ -1,0 +1,553 @@
+//! Authentication: password hashing, access tokens (JWT), refresh-token
+//! families with rotation and reuse detection, and login rate limiting.
+
+use std::fs;
+use std::io::Write;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm as ArgonAlgorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use dorsal_domain::Role;
+use dorsal_domain::account::PASSWORD_MAX_BYTES;
+use dorsal_entity::{refresh_token, user};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::clock::SharedClock;
+use crate::config::{AuthConfig, Backend, Config, ConfigError, JWT_SECRET_MIN_BYTES};
+use crate::db::begin_write;
+use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::secret::{digest, new_id, random_bytes, random_token};
+
+const JWT_ALGORITHM: Algorithm = Algorithm::HS256;
+const SECRET_FILE: &str = "dorsal-jwt.key";
+
+/// The signing secret to use: `jwt_secret` when set (at least 32 bytes); on
+/// PostgreSQL it must be set; on SQLite one is generated once into the data
+/// directory and read back on later starts.
+pub fn resolve_jwt_secret(config: &Config) -> Result<SecretString, ConfigError> {
+    if let Some(secret) = &config.jwt_secret {
+        return check_secret_length(secret, "DORSAL_JWT_SECRET");
+    }
+    if config.backend()? == Backend::Postgres {
+        return Err(ConfigError::Invalid(format!(
+            "DORSAL_JWT_SECRET must be set to at least {JWT_SECRET_MIN_BYTES} random bytes when \
+             running on PostgreSQL, e.g. DORSAL_JWT_SECRET=$(openssl rand -base64 48)"
+        )));
+    }
+    let path = config.data_dir().join(SECRET_FILE);
+    if path.exists() {
+        let stored = fs::read_to_string(&path).map_err(|err| {
+            ConfigError::Invalid(format!("cannot read {}: {err}", path.display()))
+        })?;
+        return check_secret_length(&SecretString::from(stored.trim()), &path.to_string_lossy());
+    }
+    generate_secret_file(&path)
+}
+
+fn check_secret_length(secret: &SecretString, source: &str) -> Result<SecretString, ConfigError> {
+    if secret.expose_secret().len() < JWT_SECRET_MIN_BYTES {
+        return Err(ConfigError::Invalid(format!(
+            "{source} must be at least {JWT_SECRET_MIN_BYTES} bytes, e.g. $(openssl rand -base64 48)"
+        )));
+    }
+    Ok(secret.clone())
+}
+
+fn generate_secret_file(path: &Path) -> Result<SecretString, ConfigError> {
+    let bytes = random_bytes::<48>().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+    let secret = STANDARD.encode(bytes);
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path)?;
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()
+    };
+    write().map_err(|err| {
+        ConfigError::Invalid(format!(
+            "cannot write the generated secret {}: {err}",
+            path.display()
+        ))
+    })?;
+    tracing::info!(path = %path.display(), "generated a new access-token signing secret");
+    Ok(SecretString::from(secret))
+}
+
+/// Claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    /// The user's role when the token was issued.
+    pub role: Role,
+    /// The user's org (staff).
+    pub org: Option<Uuid>,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+    /// Token id.
+    pub jti: Uuid,
+}
+
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl SigningKey {
+    fn new(secret: &SecretString) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        // The key id names the key without revealing it.
+        let mut hasher = Sha256::new();
+        hasher.update(b"dorsal-jwt-kid:");
+        hasher.update(bytes);
+        let kid = URL_SAFE_NO_PAD.encode(&hasher.finalize()[..12]);
+        Self {
+            kid,
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+        }
+    }
+}
+
+/// The signing key and the retired key still accepted, chosen by `kid`.
+struct JwtKeys {
+    current: SigningKey,
+    previous: Option<SigningKey>,
+    validation: Validation,
+}
+
+impl JwtKeys {
+    fn new(current: &SecretString, previous: Option<&SecretString>) -> Self {
+        let mut validation = Validation::new(JWT_ALGORITHM);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        Self {
+            current: SigningKey::new(current),
+            previous: previous.map(SigningKey::new),
+            validation,
+        }
+    }
+
+    fn sign(&self, claims: &Claims) -> ServiceResult<String> {
+        let mut header = Header::new(JWT_ALGORITHM);
+        header.kid = Some(self.current.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.current.encoding)
+            .map_err(|err| ServiceError::Internal(format!("signing a token: {err}")))
+    }
+
+    fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        let kid = header.kid.as_deref().ok_or(AuthFailure::InvalidToken)?;
+        let key = [Some(&self.current), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|key| key.kid == kid)
+            .ok_or(AuthFailure::InvalidToken)?;
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => AuthFailure::TokenExpired,
+                _ => AuthFailure::InvalidToken,
+            })
+    }
+}
+
+/// Argon2id hashing off the async threads, with bounded concurrency so a
+/// burst of logins cannot exhaust memory.
+struct Passwords {
+    argon2: Argon2<'static>,
+    permits: Semaphore,
+}
+
+impl Passwords {
+    fn new(config: &AuthConfig) -> ServiceResult<Self> {
+        let params = Params::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            None,
+        )
+        .map_err(|err| ServiceError::Internal(format!("argon2 parameters: {err}")))?;
+        let lanes = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            argon2: Argon2::new(ArgonAlgorithm::Argon2id, Version::V0x13, params),
+            permits: Semaphore::new(lanes * 2),
+        })
+    }
+
+    fn hash_now(argon2: &Argon2<'static>, password: &str) -> ServiceResult<String> {
+        let salt = SaltString::encode_b64(&random_bytes::<16>()?)
+            .map_err(|err| ServiceError::Internal(format!("salt: {err}")))?;
+        argon2
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| ServiceError::Internal(format!("hashing: {err}")))
+    }
+
+    async fn hash(&self, password: String) -> ServiceResult<String> {
+        let _permit = self.permits.acquire().await.map_err(|_| closed())?;
+        let argon2 = self.argon2.clone();
+        tokio::task::spawn_blocking(move || Self::hash_now(&argon2, &password)).await?
+    }
+
+    async fn verify(&self, password: String, stored: String) -> ServiceResult<bool> {
+        let _permit = self.permits.acquire().await.map_err(|_| closed())?;
+        let argon2 = self.argon2.clone();
+        tokio::task::spawn_blocking(move || {
+            let parsed = PasswordHash::new(&stored)
+                .map_err(|err| ServiceError::Internal(format!("stored hash: {err}")))?;
+            Ok(argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+        .await?
+    }
+}
+
+fn closed() -> ServiceError {
+    ServiceError::Internal("password hasher closed".into())
+}
+
+/// Login attempts per account and per client address.
+struct LoginLimiter {
+    per_account: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl LoginLimiter {
+    const FORGET_AFTER_KEYS: usize = 10_000;
+
+    fn new(config: &AuthConfig) -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_account: DefaultKeyedRateLimiter::keyed(quota(config.login_per_account_per_minute)),
+            per_address: DefaultKeyedRateLimiter::keyed(quota(config.login_per_address_per_minute)),
+        }
+    }
+
+    fn check(&self, account: &str, address: Option<IpAddr>) -> ServiceResult<()> {
+        let clock = DefaultClock::default();
+        let limited = |not_until: governor::NotUntil<_>| ServiceError::RateLimited {
+            retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
+        };
+        if let Some(address) = address {
+            self.per_address.check_key(&address).map_err(limited)?;
+        }
+        self.per_account
+            .check_key(&account.to_owned())
+            .map_err(limited)?;
+        if self.per_account.len() > Self::FORGET_AFTER_KEYS {
+            self.per_account.retain_recent();
+            self.per_address.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    /// Signed JWT.
+    pub access_token: String,
+    /// Opaque, single-use refresh token.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Everything about proving who a caller is.
+pub struct Auth {
+    keys: JwtKeys,
+    passwords: Passwords,
+    /// Verified against when the account does not exist, so an unknown
+    /// email costs the same time as a wrong password.
+    dummy_hash: String,
+    limiter: LoginLimiter,
+    access_ttl_seconds: u64,
+    refresh_ttl_ms: i64,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("kid", &self.keys.current.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// Builds the keys and the hasher; `jwt_secret` comes from
+    /// [`resolve_jwt_secret`].
+    pub fn new(
+        config: &AuthConfig,
+        jwt_secret: &SecretString,
+        clock: SharedClock,
+    ) -> ServiceResult<Arc<Self>> {
+        let passwords = Passwords::new(config)?;
+        let dummy_hash = Passwords::hash_now(&passwords.argon2, "no such account")?;
+        let refresh_ttl_days =
+            i64::try_from(config.refresh_ttl_days).unwrap_or(i64::MAX / 86_400_000);
+        Ok(Arc::new(Self {
+            keys: JwtKeys::new(jwt_secret, config.previous_jwt_secret.as_ref()),
+            passwords,
+            dummy_hash,
+            limiter: LoginLimiter::new(config),
+            access_ttl_seconds: config.access_ttl_seconds,
+            refresh_ttl_ms: refresh_ttl_days.saturating_mul(86_400_000),
+            clock,
+        }))
+    }
+
+    /// The clock everything in this service reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Hashes a new password (Argon2id, off the async threads).
+    pub async fn hash_password(&self, password: &str) -> ServiceResult<String> {
+        self.passwords.hash(password.to_owned()).await
+    }
+
+    /// Checks an access token and returns the caller it names.
+    pub fn authenticate(&self, token: &str) -> Result<Actor, AuthFailure> {
+        let claims = self.keys.verify(token)?;
+        Ok(Actor {
+            user_id: claims.sub,
+            role: claims.role,
+            org_id: claims.org,
+        })
+    }
+
+    /// Signs an access token for `user`; exposed for tools and tests that need
+    /// a token with particular claims.
+    pub fn sign(&self, claims: &Claims) -> ServiceResult<String> {
+        self.keys.sign(claims)
+    }
+
+    /// Email and password in, tokens out. A wrong password and an unknown
+    /// account get the same answer after the same work.
+    pub async fn login(
+        &self,
+        db: &DatabaseConnection,
+        email: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> ServiceResult<TokenPair> {
+        let email = email.trim().to_lowercase();
+        self.limiter.check(&email, address)?;
+        if password.len() > PASSWORD_MAX_BYTES {
+            return Err(ServiceError::Unauthenticated(
+                AuthFailure::InvalidCredentials,
+            ));
+        }
+        let account = user::Entity::find()
+            .filter(user::Column::Email.eq(&email))
+            .one(db)
+            .await?;
+        let stored = account
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
+        let matches = self.passwords.verify(password.to_owned(), stored).await?;
+        match account {
+            Some(account) if matches => {
+                let txn = begin_write(db).await?;
+                let pair = self.issue(&txn, &account, new_id()).await?;
+                txn.commit().await?;
+                Ok(pair)
+            }
+            _ => Err(ServiceError::Unauthenticated(
+                AuthFailure::InvalidCredentials,
+            )),
+        }
+    }
+
+    /// Trades a refresh token for a new pair. The old token is spent; using
+    /// a spent token again revokes its whole family (it was probably stolen).
+    pub async fn refresh(&self, db: &DatabaseConnection, token: &str) -> ServiceResult<TokenPair> {
+        let now = self.clock.now_ms();
+        let txn = begin_write(db).await?;
+        let stored = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(digest(token)))
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::Unauthenticated(
+                AuthFailure::InvalidRefreshToken,
+            ))?;
+        if stored.revoked_at.is_some() || stored.expires_at <= now {
+            return Err(ServiceError::Unauthenticated(
+                AuthFailure::InvalidRefreshToken,
+            ));
+        }
+        // Spend the token only if nobody else has: the condition makes two
+        // concurrent refreshes with one token end with exactly one winner.
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(stored.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected == 0 {
+            revoke_family(&txn, stored.family_id, now).await?;
+            txn.commit().await?;
+            tracing::warn!(user_id = %stored.user_id, family_id = %stored.family_id,
+                "refresh token reused; family revoked");
+            return Err(ServiceError::Unauthenticated(
+                AuthFailure::RefreshTokenReused,
+            ));
+        }
+        let account = user::Entity::find_by_id(stored.user_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::Unauthenticated(AuthFailure::AccountGone))?;
+        let pair = self.issue(&txn, &account, stored.family_id).await?;
+        txn.commit().await?;
+        Ok(pair)
+    }
+
+    /// Ends the session a refresh token belongs to. Unknown tokens are
+    /// ignored, so logging out twice is not an error.
+    pub async fn logout(&self, db: &DatabaseConnection, token: &str) -> ServiceResult<()> {
+        let now = self.clock.now_ms();
+        let found = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(digest(token)))
+            .one(db)
+            .await?;
+        if let Some(found) = found {
+            revoke_family(db, found.family_id, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn issue(
+        &self,
+        db: &impl ConnectionTrait,
+        account: &user::Model,
+        family_id: Uuid,
+    ) -> ServiceResult<TokenPair> {
+        let now = self.clock.now();
+        let role = Role::parse(&account.role).ok_or_else(|| {
+            ServiceError::Internal(format!("user {} has an unknown role", account.id))
+        })?;
+        let iat = u64::try_from(now.as_second()).unwrap_or(0);
+        let claims = Claims {
+            sub: account.id,
+            role,
+            org: account.org_id,
+            iat,
+            exp: iat + self.access_ttl_seconds,
+            jti: new_id(),
+        };
+        let access_token = self.keys.sign(&claims)?;
+        let refresh = random_token()?;
+        refresh_token::ActiveModel {
+            id: Set(new_id()),
+            user_id: Set(account.id),
+            family_id: Set(family_id),
+            token_hash: Set(digest(&refresh)),
+            created_at: Set(now.as_millisecond()),
+            expires_at: Set(now.as_millisecond().saturating_add(self.refresh_ttl_ms)),
+            used_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token: refresh,
+            expires_in: self.access_ttl_seconds,
+        })
+    }
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: i64) -> ServiceResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str, previous: Option<&str>) -> JwtKeys {
+        JwtKeys::new(
+            &SecretString::from(secret),
+            previous.map(SecretString::from).as_ref(),
+        )
+    }
+
+    fn claims(exp_offset: i64) -> Claims {
+        let now = jiff::Timestamp::now().as_second();
+        Claims {
+            sub: Uuid::now_v7(),
+            role: Role::Patient,
+            org: None,
+            iat: u64::try_from(now).unwrap(),
+            exp: u64::try_from(now + exp_offset).unwrap(),
+            jti: Uuid::now_v7(),
+        }
+    }
+
+    const A: &str = "a-secret-that-is-long-enough-0000000000";
+    const B: &str = "b-secret-that-is-long-enough-1111111111";
+
+    #[test]
+    fn a_signed_token_verifies_and_carries_its_claims() {
+        let keys = keys(A, None);
+        let claims = claims(60);
+        let verified = keys.verify(&keys.sign(&claims).unwrap()).unwrap();
+        assert_eq!(verified.sub, claims.sub);
+    }
+
+    #[test]
+    fn expired_tokens_are_told_apart_from_bad_ones() {
+        let keys = keys(A, None);
+        let token = keys.sign(&claims(-5)).unwrap();
+        assert_eq!(keys.verify(&token).unwrap_err(), AuthFailure::TokenExpired);
+        assert_eq!(
+            keys.verify("not.a.token").unwrap_err(),
+            AuthFailure::InvalidToken
+        );
+    }
+
+    #[test]
+    fn a_retired_key_verifies_until_it_is_dropped() {
+        let old = keys(A, None);
+        let token = old.sign(&claims(60)).unwrap();
+        assert!(keys(B, Some(A)).verify(&token).is_ok());
+        assert_eq!(
+            keys(B, None).verify(&token).unwrap_err(),
+            AuthFailure::InvalidToken
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Care teams: invites made by staff, patients joining with a code, and the
+//! org's view of its patients.
+
+use dorsal_domain::invite::{format_code, normalize_code};
+use dorsal_domain::role::Capability;
+use dorsal_entity::{care_team, care_team_member, invite, org, user};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
+};
+use uuid::Uuid;
+
+use crate::access::{Actor, PatientAccess};
+use crate::audit;
+use crate::clock::Clock;
+use crate::db::begin_write;
+use crate::error::{ServiceError, ServiceResult};
+use crate::page::{Page, PageRequest};
+use crate::secret::{digest, new_id, random_bytes};
+
+/// A fresh invite code; the code itself is shown once and stored as a digest.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    /// `XXXX-XXXX-XXXX`.
+    pub code: String,
+    /// Milliseconds since the epoch after which the code no longer works.
+    pub expires_at: i64,
+}
+
+/// Staff make a single-use code a patient joins the org's care team with.
+pub async fn create_invite(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: Actor,
+    ttl_hours: u64,
+) -> ServiceResult<NewInvite> {
+    let org_id = actor.staff_org(Capability::InvitePatients)?;
+    let now = clock.now_ms();
+    let ttl_ms = i64::try_from(ttl_hours)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(3_600_000);
+    let code = format_code(u64::from_le_bytes(random_bytes::<8>()?));
+    let canonical = normalize_code(&code)
+        .ok_or_else(|| ServiceError::Internal("generated invite code does not parse".into()))?;
+    let expires_at = now.saturating_add(ttl_ms);
+    invite::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        created_by: Set(actor.user_id),
+        code_hash: Set(digest(&canonical)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        used_by: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewInvite { code, expires_at })
+}
+
+/// The care team a patient is on.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The org.
+    pub org_id: Uuid,
+    /// Its name.
+    pub org_name: String,
+    /// When the patient first joined this org's care team.
+    pub joined_at: i64,
+}
+
+const INVITE_GONE: ServiceError = ServiceError::Gone {
+    code: "invite_expired",
+    detail: "this invite code has expired or was already used; ask for a new one",
+};
+
+/// A patient joins the care team of the org that made `code`; the staff
+/// member who made it joins the team too. Repeating the same join (a retry
+/// after a lost response) answers the same membership again.
+pub async fn join(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: Actor,
+    code: &str,
+) -> ServiceResult<Membership> {
+    actor.require(Capability::JoinCareTeam)?;
+    let not_found = ServiceError::NotFound("invite");
+    let canonical = normalize_code(code).ok_or(ServiceError::NotFound("invite"))?;
+    let now = clock.now_ms();
+    let txn = begin_write(db).await?;
+    let found = invite::Entity::find()
+        .filter(invite::Column::CodeHash.eq(digest(&canonical)))
+        .one(&txn)
+        .await?
+        .ok_or(not_found)?;
+    let retry = found.used_by == Some(actor.user_id);
+    if !retry {
+        if found.expires_at <= now {
+            return Err(INVITE_GONE);
+        }
+        let claimed = invite::Entity::update_many()
+            .col_expr(invite::Column::UsedAt, Expr::value(now))
+            .col_expr(invite::Column::UsedBy, Expr::value(actor.user_id))
+            .filter(invite::Column::Id.eq(found.id))
+            .filter(invite::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 {
+            return Err(INVITE_GONE);
+        }
+    }
+    care_team::Entity::insert(care_team::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(found.org_id),
+        patient_id: Set(actor.user_id),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([care_team::Column::OrgId, care_team::Column::PatientId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let team = care_team::Entity::find()
+        .filter(care_team::Column::OrgId.eq(found.org_id))
+        .filter(care_team::Column::PatientId.eq(actor.user_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("care team vanished after insert".into()))?;
+    care_team_member::Entity::insert(care_team_member::ActiveModel {
+        id: Set(new_id()),
+        care_team_id: Set(team.id),
+        patient_id: Set(actor.user_id),
+        staff_id: Set(found.created_by),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            care_team_member::Column::CareTeamId,
+            care_team_member::Column::StaffId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let org_name = org::Entity::find_by_id(found.org_id)
+        .one(&txn)
+        .await?
+        .map(|org| org.name)
+        .ok_or_else(|| ServiceError::Internal("invite names a missing org".into()))?;
+    txn.commit().await?;
+    Ok(Membership {
+        org_id: found.org_id,
+        org_name,
+        joined_at: team.created_at,
+    })
+}
+
+/// A patient as their care team sees them.
+#[derive(Debug, Clone)]
+pub struct PatientSummary {
+    /// User id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// When the patient joined this org's care team.
+    pub joined_at: i64,
+}
+
+fn team_patient() -> RelationDef {
+    care_team::Entity::belongs_to(user::Entity)
+        .from(care_team::Column::PatientId)
+        .to(user::Column::Id)
+        .into()
+}
+
+type SummaryRow = (Uuid, Uuid, String, String, i64);
+
+/// Care-team rows joined with their patient, selecting a [`SummaryRow`].
+fn summaries() -> Select<care_team::Entity> {
+    care_team::Entity::find()
+        .select_only()
+        .column(care_team::Column::Id)
+        .column(care_team::Column::PatientId)
+        .column(user::Column::Email)
+        .column(user::Column::DisplayName)
+        .column(care_team::Column::CreatedAt)
+        .join(JoinType::InnerJoin, team_patient())
+}
+
+fn summary(row: SummaryRow) -> PatientSummary {
+    let (_, id, email, display_name, joined_at) = row;
+    PatientSummary {
+        id,
+        email,
+        display_name,
+        joined_at,
+    }
+}
+
+/// The org's patients, in the order they joined; every listed patient is
+/// audited as read.
+pub async fn list_patients(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    page: PageRequest,
+    now_ms: i64,
+) -> ServiceResult<Page<PatientSummary>> {
+    let org_id = actor.staff_org(Capability::ReadPatients)?;
+    let mut query = summaries()
+        .filter(care_team::Column::OrgId.eq(org_id))
+        .order_by_asc(care_team::Column::Id)
+        .limit(page.fetch_limit());
+    if let Some(after) = page.after {
+        query = query.filter(care_team::Column::Id.gt(after));
+    }
+    let rows = query.into_tuple::<SummaryRow>().all(db).await?;
+    let page = page.finish(rows, |row| row.0).map(summary);
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    audit::record(db, actor, &ids, "patients.list", now_ms).await?;
+    Ok(page)
+}
+
+/// One patient's summary, for whoever was granted access.
+pub async fn get_patient(
+    db: &impl ConnectionTrait,
+    access: &PatientAccess,
+) -> ServiceResult<PatientSummary> {
+    let actor = access.actor();
+    let mut query = summaries().filter(care_team::Column::PatientId.eq(access.patient_id()));
+    if let Some(org_id) = actor.org_id {
+        query = query.filter(care_team::Column::OrgId.eq(org_id));
+    }
+    query
+        .order_by_asc(care_team::Column::Id)
+        .into_tuple::<SummaryRow>()
+        .one(db)
+        .await?
+        .map(summary)
+        .ok_or(ServiceError::NotFound("patient"))
+}

@@ -1,0 +1,260 @@
+//! Typed configuration, layered once at startup and validated there:
+//! built-in `config/default.toml` ← optional `config/local.toml` ← environment.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// Shortest accepted signing secret, in bytes.
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
+
+/// Everything dorsal can be told, after layering.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: SecretString,
+    /// Listen address of the HTTP API.
+    pub bind: String,
+    /// Access-token signing secret; see [`crate::auth::resolve_jwt_secret`].
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// Folder for the embedded default's generated secret; empty: the SQLite
+    /// file's folder.
+    #[serde(default)]
+    pub data_dir: String,
+    /// Allow webhook targets on loopback and private networks.
+    pub webhook_allow_private: bool,
+    /// tracing filter.
+    pub log: String,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// Pool settings.
+    pub database: DatabaseConfig,
+    /// HTTP limits.
+    pub http: HttpConfig,
+    /// Tokens, passwords, login limits, invites.
+    pub auth: AuthConfig,
+    /// Background work.
+    pub worker: WorkerConfig,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Connection pool settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection.
+    pub acquire_timeout_seconds: u64,
+    /// SQLite busy timeout in milliseconds.
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+/// HTTP limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    /// Largest body in bytes.
+    pub body_limit_bytes: usize,
+    /// Per-request timeout in seconds.
+    pub request_timeout_seconds: u64,
+    /// Read the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    /// Access-token lifetime in seconds.
+    pub access_ttl_seconds: u64,
+    /// Refresh-token lifetime in days.
+    pub refresh_ttl_days: u64,
+    /// A retired signing secret still accepted for verification.
+    #[serde(default)]
+    pub previous_jwt_secret: Option<SecretString>,
+    /// Login attempts per minute per account.
+    pub login_per_account_per_minute: u32,
+    /// Login attempts per minute per client address.
+    pub login_per_address_per_minute: u32,
+    /// Invite validity in hours.
+    pub invite_ttl_hours: u64,
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+/// Worker settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerConfig {
+    /// Whether `dorsal serve` runs the worker in-process.
+    pub enabled_in_serve: bool,
+    /// Seconds between ticks.
+    pub tick_seconds: u64,
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Configuration that could not be loaded or makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or parsed.
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value is out of range or inconsistent.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers from the current directory and the process
+    /// environment. `extra_file` is an additional file on top of
+    /// `config/local.toml` (the `--config` flag).
+    pub fn load(extra_file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::with_name("config/local.toml").required(false));
+        if let Some(path) = extra_file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("DORSAL")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database_url", url)?;
+        }
+        let config: Config = builder.build()?.try_deserialize()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The built-in defaults alone, with `database_url` replaced; for tests
+    /// and tools that must not read the environment.
+    pub fn defaults_with_database(database_url: &str) -> Result<Config, ConfigError> {
+        let config: Config = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .set_override("database_url", database_url)?
+            .build()?
+            .try_deserialize()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.backend()?;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections must be at least 1");
+        }
+        if self.http.body_limit_bytes < 1024 {
+            return invalid("http.body_limit_bytes must be at least 1024");
+        }
+        if self.auth.access_ttl_seconds == 0 || self.auth.refresh_ttl_days == 0 {
+            return invalid("auth token lifetimes must be positive");
+        }
+        if self.auth.login_per_account_per_minute == 0
+            || self.auth.login_per_address_per_minute == 0
+        {
+            return invalid("auth login limits must be at least 1 per minute");
+        }
+        if self.worker.tick_seconds == 0 || 60 % self.worker.tick_seconds != 0 {
+            return invalid("worker.tick_seconds must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, ...)");
+        }
+        Ok(())
+    }
+
+    /// Which database `database_url` names.
+    pub fn backend(&self) -> Result<Backend, ConfigError> {
+        let url = self.database_url.expose_secret();
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(ConfigError::Invalid(
+                "DATABASE_URL must start with sqlite: or postgres://".to_owned(),
+            ))
+        }
+    }
+
+    /// The folder the embedded default keeps its files in.
+    pub fn data_dir(&self) -> PathBuf {
+        if !self.data_dir.is_empty() {
+            return PathBuf::from(&self.data_dir);
+        }
+        sqlite_file(self.database_url.expose_secret())
+            .and_then(|file| file.parent().map(Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// The file a `sqlite:` URL points at, or `None` for an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_load() {
+        let config = Config::defaults_with_database("sqlite://dorsal.db?mode=rwc").unwrap();
+        assert_eq!(config.bind, "127.0.0.1:8080");
+        assert_eq!(config.auth.access_ttl_seconds, 900);
+        assert_eq!(config.backend().unwrap(), Backend::Sqlite);
+        assert_eq!(config.data_dir(), PathBuf::from("."));
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let cases = [
+            ("sqlite://dorsal.db?mode=rwc", Some("dorsal.db")),
+            (
+                "sqlite:///var/lib/dorsal/d.db",
+                Some("/var/lib/dorsal/d.db"),
+            ),
+            ("sqlite::memory:", None),
+            ("sqlite://:memory:", None),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(sqlite_file(url), expected.map(PathBuf::from), "{url}");
+        }
+    }
+
+    #[test]
+    fn unknown_database_schemes_are_refused() {
+        assert!(Config::defaults_with_database("mysql://localhost/x").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! The application layer shared by the API and the worker: transactions,
+//! accounts and tokens, care teams, access decisions and the audit log.
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod care_team;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod page;
+pub mod secret;
+pub mod users;
+
+pub use error::{AuthFailure, ServiceError, ServiceResult};
+
+use std::sync::Arc;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+use crate::auth::Auth;
+use crate::clock::SharedClock;
+use crate::config::{Config, ConfigError};
+
+/// What both the API and the worker stand on: the database, the auth
+/// keys, the configuration and the clock.
+#[derive(Debug, Clone)]
+pub struct Core {
+    /// Connection pool.
+    pub db: Db,
+    /// Token keys, password hasher, login limiter.
+    pub auth: Arc<Auth>,
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// The clock everything reads.
+    pub clock: SharedClock,
+}
+
+/// Why dorsal could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Bad or missing configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// Anything else that stopped startup.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl Core {
+    /// Resolves the signing secret, opens the pool and, when `migrate` is
+    /// set, applies pending migrations.
+    pub async fn open(
+        config: Config,
+        clock: SharedClock,
+        migrate: bool,
+    ) -> Result<Core, StartupError> {
+        let secret = auth::resolve_jwt_secret(&config)?;
+        let db = db::connect(&config).await?;
+        if migrate {
+            db::migrate(&db).await?;
+        }
+        let auth = Auth::new(&config.auth, &secret, clock.clone())?;
+        Ok(Core {
+            db,
+            auth,
+            config: Arc::new(config),
+            clock,
+        })
+    }
+}

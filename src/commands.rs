@@ -1,0 +1,156 @@
+//! The subcommands: which halves of dorsal to start, and admin tasks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use dorsal_api::{App, AppState};
+use dorsal_service::Core;
+use dorsal_service::clock::SystemClock;
+use dorsal_service::config::{Config, LogFormat};
+use dorsal_service::users::NewAccount;
+use dorsal_worker::{JobCtx, Worker};
+use tokio_util::sync::CancellationToken;
+
+/// Backend for night-time back-pain care.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// An extra configuration file, applied over config/local.toml.
+    #[arg(long, global = true, env = "DORSAL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// API and worker in one process, migrating first (the default).
+    Serve,
+    /// The HTTP API alone (scale-out; run `dorsal migrate` first).
+    Api,
+    /// The worker alone (scale-out; several may run on PostgreSQL).
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create a clinic and its first admin; prints {"org_id", "admin_id"}.
+    CreateOrg {
+        /// The clinic's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// The admin's password (at least 10 characters).
+        #[arg(long, env = "DORSAL_ADMIN_PASSWORD")]
+        password: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+/// Cancels the token on SIGTERM or ctrl-c.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, () = term => {} }
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_tracing(&config);
+    let command = cli.command.unwrap_or(Command::Serve);
+    let migrate = matches!(
+        command,
+        Command::Serve | Command::Migrate | Command::Admin(_)
+    );
+    let core = Core::open(config, Arc::new(SystemClock), migrate).await?;
+    match command {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Admin(Admin::CreateOrg {
+            name,
+            email,
+            password,
+            display_name,
+        }) => {
+            let account = NewAccount {
+                email,
+                password,
+                display_name,
+            };
+            let (org_id, admin) =
+                dorsal_service::users::create_org_with_admin(&core.db, &core.auth, &name, account)
+                    .await?;
+            println!(
+                "{}",
+                serde_json::json!({ "org_id": org_id, "admin_id": admin.id })
+            );
+            Ok(())
+        }
+        Command::Worker => Ok(Worker::new(JobCtx::from(&core))?
+            .run(shutdown_on_signal())
+            .await?),
+        Command::Api | Command::Serve => {
+            let worker = match command {
+                Command::Serve if core.config.worker.enabled_in_serve => {
+                    Some(Worker::new(JobCtx::from(&core))?)
+                }
+                _ => None,
+            };
+            let shutdown = shutdown_on_signal();
+            let app = App::bind(AppState::from(core.clone()), &core.config.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", core.config.bind))?;
+            tracing::info!(address = %app.local_addr()?, "listening");
+            let worker = worker.map(|worker| tokio::spawn(worker.run(shutdown.clone())));
+            app.serve(shutdown.clone()).await?;
+            shutdown.cancel();
+            if let Some(worker) = worker {
+                worker.await??;
+            }
+            Ok(())
+        }
+    }
+}

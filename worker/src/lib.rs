@@ -1,0 +1,41 @@
+//! The background worker: a thin UTC ticker (tokio-cron-scheduler) that runs
+//! jobs against the database. Jobs coordinate only through the database.
+
+pub mod jobs;
+pub mod scheduler;
+
+use std::sync::Arc;
+
+use dorsal_service::clock::SharedClock;
+use dorsal_service::config::Config;
+use dorsal_service::{Core, Db};
+
+pub use scheduler::{Worker, WorkerError};
+
+/// What every job receives.
+#[derive(Debug, Clone)]
+pub struct JobCtx {
+    /// Connection pool.
+    pub db: Db,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// The clock jobs read "now" from (injected in tests).
+    pub clock: SharedClock,
+}
+
+impl From<&Core> for JobCtx {
+    fn from(core: &Core) -> Self {
+        Self {
+            db: core.db.clone(),
+            config: core.config.clone(),
+            clock: core.clock.clone(),
+        }
+    }
+}
+
+impl JobCtx {
+    /// Shared handle for the scheduler's closures.
+    pub fn shared(self) -> Arc<Self> {
+        Arc::new(self)
+    }
+}

@@ -1,0 +1,127 @@
+//! The scheduler shell: tokio-cron-scheduler as a UTC ticker only (its time
+//! zone jobs drift after DST and its stores double-fire across replicas),
+//! a tick skipped while the last is still running, and a shutdown that
+//! waits for the running tick.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use dorsal_service::config::{Backend, Config, sqlite_file};
+use secrecy::ExposeSecret as _;
+use tokio::sync::Mutex;
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::{JobCtx, jobs};
+
+/// Why the worker could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Another process already runs the worker on this SQLite database.
+    #[error(
+        "another dorsal process already runs the worker on {database}; on SQLite only one \
+         process may: stop it, or start this one with `dorsal api`"
+    )]
+    AlreadyRunning {
+        /// The database file.
+        database: String,
+    },
+    /// The worker lock file could not be opened.
+    #[error("cannot open the worker lock {path}: {source}")]
+    Lock {
+        /// Lock file.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The scheduler failed.
+    #[error("scheduler: {0}")]
+    Scheduler(#[from] JobSchedulerError),
+}
+
+/// A running worker.
+#[derive(Debug)]
+pub struct Worker {
+    ctx: Arc<JobCtx>,
+    // Held for the worker's life: the kernel releases it if the process dies.
+    _owner: Option<File>,
+}
+
+/// On SQLite only one process may own the worker role. An OS file lock next
+/// to the database file says who does, and is released by the kernel when
+/// the owner exits, however it exits.
+fn own_worker_role(config: &Config) -> Result<Option<File>, WorkerError> {
+    if !matches!(config.backend(), Ok(Backend::Sqlite)) {
+        return Ok(None);
+    }
+    let Some(database) = sqlite_file(config.database_url.expose_secret()) else {
+        return Ok(None);
+    };
+    let mut path = database.clone().into_os_string();
+    path.push(".worker-lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| WorkerError::Lock {
+            path: path.to_string_lossy().into_owned(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(WorkerError::AlreadyRunning {
+            database: database.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(WorkerError::Lock {
+            path: path.to_string_lossy().into_owned(),
+            source,
+        }),
+    }
+}
+
+impl Worker {
+    /// Takes the worker role (failing fast on SQLite if another process has
+    /// it) without starting to tick.
+    pub fn new(ctx: JobCtx) -> Result<Worker, WorkerError> {
+        let owner = own_worker_role(&ctx.config)?;
+        Ok(Worker {
+            ctx: ctx.shared(),
+            _owner: owner,
+        })
+    }
+
+    /// Ticks until `shutdown` is cancelled, then waits for the running tick.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
+        let running = Arc::new(Mutex::new(()));
+        let mut scheduler = JobScheduler::new().await?;
+        let cron = format!("*/{} * * * * *", self.ctx.config.worker.tick_seconds);
+        let (ctx, guard) = (self.ctx.clone(), running.clone());
+        scheduler
+            .add(Job::new_async(cron.as_str(), move |_, _| {
+                let (ctx, guard) = (ctx.clone(), guard.clone());
+                Box::pin(async move {
+                    let Ok(_running) = guard.try_lock() else {
+                        tracing::debug!("previous tick still running; skipped");
+                        return;
+                    };
+                    let now = ctx.clock.now();
+                    let outcome = jobs::tick(&ctx, now)
+                        .instrument(tracing::info_span!("tick"))
+                        .await;
+                    if let Err(err) = outcome {
+                        tracing::error!(error = %err, "tick failed");
+                    }
+                })
+            })?)
+            .await?;
+        scheduler.start().await?;
+        tracing::info!(%cron, "worker started");
+        shutdown.cancelled().await;
+        scheduler.shutdown().await?;
+        let _finished = running.lock().await;
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+}
