@@ -1,1 +1,9 @@
-fn main() {}
+//! Black-box tests: the real router over HTTP, a fresh database each.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
+
+mod access;
+mod auth;
+mod care_team;
+mod errors;
+mod startup;

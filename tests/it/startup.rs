@@ -1,0 +1,153 @@
+//! Starting up: secrets, migrations and readiness, the worker role, and the
+//! OpenAPI document.
+
+use std::sync::Arc;
+
+use dorsal_api::{App, AppState};
+use dorsal_service::Core;
+use dorsal_service::auth::resolve_jwt_secret;
+use dorsal_service::clock::SystemClock;
+use dorsal_service::config::Config;
+use dorsal_tests::{TestApp, TestDatabase};
+use dorsal_worker::{JobCtx, Worker, WorkerError};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+
+#[test]
+fn postgres_without_a_long_secret_refuses_to_start_and_says_what_to_set() {
+    let mut config = Config::defaults_with_database("postgres://postgres@127.0.0.1/none").unwrap();
+    let missing = resolve_jwt_secret(&config).unwrap_err().to_string();
+    assert!(
+        missing.contains("DORSAL_JWT_SECRET") && missing.contains("32"),
+        "{missing}"
+    );
+    config.jwt_secret = Some("too-short".into());
+    let short = resolve_jwt_secret(&config).unwrap_err().to_string();
+    assert!(short.contains("DORSAL_JWT_SECRET"), "{short}");
+    config.jwt_secret = Some("x".repeat(32).into());
+    assert!(resolve_jwt_secret(&config).is_ok());
+}
+
+#[test]
+fn the_embedded_default_generates_its_secret_once_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/dorsal.db?mode=rwc", dir.path().display());
+    let config = Config::defaults_with_database(&url).unwrap();
+    let first = resolve_jwt_secret(&config).unwrap();
+    let second = resolve_jwt_secret(&config).unwrap();
+    assert_eq!(first.expose_secret(), second.expose_secret());
+    assert!(first.expose_secret().len() >= 32);
+    let file = dir.path().join("dorsal-jwt.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    std::fs::write(&file, "short").unwrap();
+    assert!(
+        resolve_jwt_secret(&config).is_err(),
+        "a damaged secret file is not silently replaced"
+    );
+}
+
+#[tokio::test]
+async fn readiness_needs_the_migrations_applied() {
+    let database = TestDatabase::create().await;
+    let core = Core::open(database.config(), Arc::new(SystemClock), false)
+        .await
+        .unwrap();
+    let app = App::bind(AppState::from(core.clone()), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = app.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let serving = tokio::spawn(app.serve(shutdown.clone()));
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    dorsal_service::db::migrate(&core.db).await.unwrap();
+    let ready = client
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    shutdown.cancel();
+    serving.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn on_sqlite_a_second_worker_fails_fast_until_the_first_is_gone() {
+    let app = TestApp::spawn().await;
+    if app.database.is_postgres() {
+        // Several workers on PostgreSQL are the point of scale-out.
+        let a = Worker::new(JobCtx::from(&app.core)).unwrap();
+        let b = Worker::new(JobCtx::from(&app.core)).unwrap();
+        drop((a, b));
+        return;
+    }
+    let first = Worker::new(JobCtx::from(&app.core)).unwrap();
+    let second = Worker::new(JobCtx::from(&app.core)).unwrap_err();
+    assert!(matches!(second, WorkerError::AlreadyRunning { .. }));
+    assert!(second.to_string().contains("dorsal api"), "{second}");
+    drop(first);
+    Worker::new(JobCtx::from(&app.core)).unwrap();
+}
+
+#[tokio::test]
+async fn the_worker_ticks_and_stops_when_told() {
+    let app = TestApp::spawn().await;
+    let worker = Worker::new(JobCtx::from(&app.core)).unwrap();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(worker.run(shutdown.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    shutdown.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json", None, 200).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/me",
+        "/v1/staff",
+        "/v1/invites",
+        "/v1/care-team/join",
+        "/v1/patients",
+        "/v1/patients/{id}",
+        "/v1/audit",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
