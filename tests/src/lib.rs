@@ -3,7 +3,10 @@
 //! when `DATABASE_URL` names a server — and helpers that assert the status
 //! of every call.
 
-#![expect(clippy::expect_used, reason = "a harness that cannot set up must fail the test loudly")]
+#![expect(
+    clippy::expect_used,
+    reason = "a harness that cannot set up must fail the test loudly"
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
