@@ -56,23 +56,25 @@ pub fn router(state: AppState) -> Router {
         },
     ))
     .layer(
-        TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("unmatched", |path| path.as_str())
-                .to_owned();
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            // The route template, never the raw URI: query strings and ids of
-            // other kinds can carry patient data.
-            tracing::info_span!("request", method = %request.method(), route, request_id,
+        TraceLayer::new_for_http()
+            .make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", |path| path.as_str())
+                    .to_owned();
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                // The route template, never the raw URI: query strings and ids of
+                // other kinds can carry patient data.
+                tracing::info_span!("request", method = %request.method(), route, request_id,
             user_id = tracing::field::Empty)
-        }),
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
     )
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
