@@ -57,6 +57,9 @@ pub struct Problem {
     /// Per-field errors of a 422.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With a 426: the lowest schema version still served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_schema_version: Option<u32>,
 }
 
 /// One invalid field.
@@ -75,6 +78,7 @@ struct Parts {
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
     bearer_error: Option<&'static str>,
+    min_schema_version: Option<u32>,
 }
 
 impl Parts {
@@ -86,6 +90,7 @@ impl Parts {
             errors: Vec::new(),
             retry_after: None,
             bearer_error: None,
+            min_schema_version: None,
         }
     }
 }
@@ -184,6 +189,23 @@ impl ApiError {
                     Parts::new(StatusCode::CONFLICT, code, detail)
                 }
                 ServiceError::Gone { code, detail } => Parts::new(StatusCode::GONE, code, detail),
+                ServiceError::Malformed { code, detail } => {
+                    Parts::new(StatusCode::BAD_REQUEST, code, detail)
+                }
+                ServiceError::TooLarge(detail) => {
+                    Parts::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
+                }
+                ServiceError::UpgradeRequired { min_schema_version } => {
+                    let mut parts = Parts::new(
+                        StatusCode::UPGRADE_REQUIRED,
+                        "upgrade_required",
+                        format!(
+                            "this app is too old to sync; update it (schema {min_schema_version} or later)"
+                        ),
+                    );
+                    parts.min_schema_version = Some(min_schema_version);
+                    parts
+                }
                 ServiceError::RateLimited { retry_after_secs } => {
                     let mut parts = Parts::new(
                         StatusCode::TOO_MANY_REQUESTS,
@@ -255,6 +277,7 @@ impl IntoResponse for ApiError {
             detail: parts.detail,
             code: parts.code.to_owned(),
             errors: parts.errors,
+            min_schema_version: parts.min_schema_version,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (parts.status, body).into_response();

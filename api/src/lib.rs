@@ -20,6 +20,8 @@ use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -44,6 +46,10 @@ pub fn router(state: AppState) -> Router {
     .fallback(|| async { ApiError::RouteNotFound })
     .method_not_allowed_fallback(|| async { ApiError::Status(StatusCode::METHOD_NOT_ALLOWED) })
     .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
+    // The limit applies to the decompressed body, so a small gzip bomb is
+    // still refused.
+    .layer(RequestDecompressionLayer::new())
+    .layer(CompressionLayer::new())
     .layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(config.http.request_timeout_seconds),

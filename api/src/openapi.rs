@@ -44,4 +44,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::care_team::router())
         .merge(routes::patients::router())
         .merge(routes::audit::router())
+        .merge(routes::sync::router())
 }

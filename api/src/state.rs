@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Time.
     pub clock: SharedClock,
+    /// Sync hints.
+    pub nudges: dorsal_service::sync::Nudges,
 }
 
 impl From<Core> for AppState {
@@ -28,6 +30,7 @@ impl From<Core> for AppState {
             auth: core.auth,
             config: core.config,
             clock: core.clock,
+            nudges: core.nudges,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod invite;
 pub mod role;
+pub mod sync;
 pub mod validation;
 
 pub use role::Role;

@@ -58,6 +58,8 @@ pub enum Capability {
     ActOnAlerts,
     /// Read the org's audit log and manage webhooks.
     Administer,
+    /// Sync one's own diary from a device.
+    SyncDiary,
 }
 
 impl Role {
@@ -67,7 +69,7 @@ impl Role {
         match capability {
             ManageStaff | Administer => matches!(self, Role::Admin),
             InvitePatients | ReadPatients => self.is_staff(),
-            JoinCareTeam => matches!(self, Role::Patient),
+            JoinCareTeam | SyncDiary => matches!(self, Role::Patient),
             WritePlans => matches!(self, Role::Therapist),
             ActOnAlerts => matches!(self, Role::Clinician | Role::Admin),
         }
@@ -97,6 +99,7 @@ mod tests {
             (WritePlans, [false, true, false, false]),
             (ActOnAlerts, [false, false, true, true]),
             (Administer, [false, false, false, true]),
+            (SyncDiary, [true, false, false, false]),
         ];
         for (capability, expected) in table {
             for (role, allowed) in Role::ALL.into_iter().zip(expected) {

@@ -35,6 +35,15 @@ impl Actor {
         }
     }
 
+    /// `Forbidden` unless a patient may do `capability` to their own data
+    /// (reading it always; otherwise as the role table says).
+    fn require_patient(&self, capability: Capability) -> ServiceResult<()> {
+        match capability {
+            Capability::ReadPatients => Ok(()),
+            other => self.require(other),
+        }
+    }
+
     /// The caller's org, after checking the role has `capability`.
     pub fn staff_org(&self, capability: Capability) -> ServiceResult<Uuid> {
         self.require(capability)?;
@@ -77,6 +86,7 @@ pub async fn patient_access(
 ) -> ServiceResult<PatientAccess> {
     let granted = PatientAccess { patient_id, actor };
     if actor.role == Role::Patient {
+        actor.require_patient(capability)?;
         return if actor.user_id == patient_id {
             Ok(granted)
         } else {

@@ -54,6 +54,23 @@ pub enum ServiceError {
         /// A sentence for a person.
         detail: &'static str,
     },
+    /// The request cannot be understood as a whole (e.g. an unknown table).
+    #[error("malformed request: {code}")]
+    Malformed {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// A sentence for a person.
+        detail: String,
+    },
+    /// The request carries more than the server takes in one go.
+    #[error("too large: {0}")]
+    TooLarge(&'static str),
+    /// The client's schema is older than the server still serves.
+    #[error("client schema too old; minimum {min_schema_version}")]
+    UpgradeRequired {
+        /// The lowest `schema_version` served.
+        min_schema_version: u32,
+    },
     /// Too many attempts; retry after this many seconds.
     #[error("rate limited")]
     RateLimited {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod page;
 pub mod secret;
+pub mod sync;
 pub mod users;
 
 pub use error::{AuthFailure, ServiceError, ServiceResult};
@@ -35,6 +36,8 @@ pub struct Core {
     pub config: Arc<Config>,
     /// The clock everything reads.
     pub clock: SharedClock,
+    /// "Pull now" hints to patients' devices.
+    pub nudges: sync::Nudges,
 }
 
 /// Why dorsal could not start.
@@ -70,6 +73,7 @@ impl Core {
             auth,
             config: Arc::new(config),
             clock,
+            nudges: sync::Nudges::default(),
         })
     }
 }

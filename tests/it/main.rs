@@ -7,3 +7,4 @@ mod auth;
 mod care_team;
 mod errors;
 mod startup;
+mod sync;

@@ -8,3 +8,4 @@ pub mod invites;
 pub mod me;
 pub mod patients;
 pub mod staff;
+pub mod sync;

@@ -1,0 +1,241 @@
+//! Sync for patient devices: pull, push and "pull now" events, wire
+//! compatible with WatermelonDB's `synchronize()`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use dorsal_domain::role::Capability;
+use dorsal_domain::sync::{DEFAULT_PULL_LIMIT, MAX_CURSOR};
+use dorsal_service::access::{Actor, PatientAccess, patient_access};
+use dorsal_service::sync::{pull, push};
+use serde::{Deserialize, Serialize};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::BroadcastStream;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{CurrentUser, Json, Query};
+use crate::state::AppState;
+
+/// The sync routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pull_changes))
+        .routes(routes!(push_changes))
+        .routes(routes!(events))
+}
+
+async fn own_diary(state: &AppState, actor: Actor) -> ApiResult<PatientAccess> {
+    let now = state.clock.now_ms();
+    Ok(patient_access(
+        &state.db,
+        actor,
+        actor.user_id,
+        Capability::SyncDiary,
+        "sync",
+        now,
+    )
+    .await?)
+}
+
+/// A cursor as the client sends it: a number, or `null` before its first
+/// pull.
+fn cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
+    match raw.map(str::trim) {
+        None | Some("" | "null" | "undefined") => Ok(None),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (0..=MAX_CURSOR).contains(&n) => Ok(Some(n)),
+            _ => Err(ApiError::InvalidQuery(
+                "last_pulled_at must be a cursor from a pull, or null".into(),
+            )),
+        },
+    }
+}
+
+/// `GET /v1/sync/pull` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PullQuery {
+    /// The `timestamp` of the device's last pull; `null` on its first.
+    pub last_pulled_at: Option<String>,
+    /// The device's schema version.
+    pub schema_version: Option<u32>,
+    /// Rows per page, 1–5000 (default 1000).
+    pub limit: Option<u64>,
+}
+
+/// One table's changes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TableChangesOut {
+    /// Records new to the device (first pull only).
+    #[schema(value_type = Vec<Object>)]
+    pub created: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Records to create or update.
+    #[schema(value_type = Vec<Object>)]
+    pub updated: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Ids of deleted records.
+    pub deleted: Vec<String>,
+}
+
+/// A page of changes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PullOut {
+    /// Changes per table.
+    pub changes: BTreeMap<String, TableChangesOut>,
+    /// Pass back as `last_pulled_at`.
+    pub timestamp: i64,
+    /// Pull again from `timestamp` for more.
+    pub has_more: bool,
+    /// `replacement` when the device's cursor is unknown to this server.
+    #[serde(
+        rename = "experimentalStrategy",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub strategy: Option<&'static str>,
+}
+
+/// Changes after the device's cursor, paged by change number.
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", security(("bearer" = [])), params(PullQuery),
+    responses((status = 200, body = PullOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 426, body = Problem, content_type = "application/problem+json")))]
+async fn pull_changes(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<PullQuery>,
+) -> ApiResult<Json<PullOut>> {
+    let access = own_diary(&state, actor).await?;
+    let request = pull::PullRequest {
+        last_pulled_at: cursor(query.last_pulled_at.as_deref())?,
+        schema_version: query.schema_version,
+        limit: query.limit.unwrap_or(DEFAULT_PULL_LIMIT),
+    };
+    let page = pull::pull(&state.db, &access, request).await?;
+    let changes = page
+        .changes
+        .into_iter()
+        .map(|(table, c)| {
+            (
+                table.to_owned(),
+                TableChangesOut {
+                    created: c.created,
+                    updated: c.updated,
+                    deleted: c.deleted,
+                },
+            )
+        })
+        .collect();
+    Ok(Json(PullOut {
+        changes,
+        timestamp: page.timestamp,
+        has_more: page.has_more,
+        strategy: page.strategy,
+    }))
+}
+
+/// `POST /v1/sync/push` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PushQuery {
+    /// The device's cursor (the body's `lastPulledAt` wins).
+    pub last_pulled_at: Option<String>,
+    /// The device's schema version.
+    pub schema_version: Option<u32>,
+}
+
+/// The answer to a push (see `dorsal_service::sync::push::PushOutcome`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PushOut {
+    /// `applied`, `merged` or `rejected` per table and id.
+    #[schema(value_type = Object)]
+    pub results: serde_json::Value,
+    /// Ids the device must keep dirty.
+    #[serde(rename = "experimentalRejectedIds")]
+    #[schema(value_type = Object)]
+    pub rejected_ids: serde_json::Value,
+    /// Why each was refused: `{table, id, pointer, reason}`.
+    #[schema(value_type = Vec<Object>)]
+    pub rejections: serde_json::Value,
+    /// Red-flag advice about what was just logged: `{code, severity, title, body}`.
+    #[schema(value_type = Vec<Object>)]
+    pub advisories: serde_json::Value,
+}
+
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// The device's changes, applied in one transaction with a result per
+/// record. `Idempotency-Key` makes a retry return the stored answer.
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])), params(PushQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "repeat with the same key to get the stored answer")),
+    request_body(content = Object, description = "`{changes, lastPulledAt}`"),
+    responses((status = 200, body = PushOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 413, body = Problem, content_type = "application/problem+json"),
+              (status = 426, body = Problem, content_type = "application/problem+json")))]
+async fn push_changes(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<PushQuery>,
+    headers: HeaderMap,
+    Json(mut body): Json<serde_json::Value>,
+) -> ApiResult<Json<push::PushOutcome>> {
+    let access = own_diary(&state, actor).await?;
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => {
+            Some(key.to_owned())
+        }
+        Some(_) => {
+            return Err(ApiError::Service(dorsal_service::ServiceError::Malformed {
+                code: "invalid_idempotency_key",
+                detail: "Idempotency-Key must be 1-255 visible ASCII characters".into(),
+            }));
+        }
+    };
+    if let (Some(object), Some(cursor)) = (
+        body.as_object_mut(),
+        cursor(query.last_pulled_at.as_deref())?,
+    ) {
+        object.entry("lastPulledAt").or_insert(cursor.into());
+    }
+    let outcome = push::push(
+        &state.db,
+        &state.nudges,
+        &access,
+        body,
+        query.schema_version,
+        key.as_deref(),
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(Json(outcome))
+}
+
+/// Server-sent events: `event: sync` with `{"cursor": n}` whenever the
+/// patient's data changes (a push from another device, a new plan, a
+/// reminder). A hint to pull, nothing more.
+#[utoipa::path(get, path = "/v1/sync/events", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of `sync` events", content_type = "text/event-stream")))]
+async fn events(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> ApiResult<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>> {
+    let access = own_diary(&state, actor).await?;
+    let patient_id = access.patient_id();
+    let stream =
+        BroadcastStream::new(state.nudges.subscribe()).filter_map(move |nudge| match nudge {
+            Ok(nudge) if nudge.patient_id == patient_id => Some(Ok(Event::default()
+                .event("sync")
+                .data(format!("{{\"cursor\":{}}}", nudge.cursor)))),
+            Ok(_) => None,
+            // Hints were dropped while this listener lagged: ask for a pull.
+            Err(_) => Some(Ok(Event::default().event("sync").data("{\"cursor\":null}"))),
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+}

@@ -1,0 +1,12 @@
+//! Offline-first sync of a patient's diary (SPEC §4): the change-number
+//! write path every writer to patient data uses, pulls by change number and
+//! per-record pushes.
+
+pub mod nudge;
+pub mod pull;
+pub mod push;
+mod rows;
+pub mod write;
+
+pub use nudge::Nudges;
+pub use write::PatientWrite;

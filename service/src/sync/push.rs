@@ -1,0 +1,377 @@
+//! Pushes: one transaction, one change number, an outcome for every record.
+//! Only a malformed request, an unknown table or too many records fail the
+//! whole push; a bad record is rejected alone and the rest applied.
+
+use std::collections::BTreeMap;
+
+use dorsal_domain::sync::merge::{Arrival, columns_to_write};
+use dorsal_domain::sync::record::{self, RecordError};
+use dorsal_domain::sync::{MAX_PUSH_RECORDS, TableSpec, schema};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::nudge::Nudges;
+use super::pull::check_schema;
+use super::rows::{owned_by_another, row_state};
+use super::write::PatientWrite;
+use crate::access::PatientAccess;
+use crate::error::{ServiceError, ServiceResult};
+
+/// One table's pushed changes.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PushedTable {
+    /// Records the device created.
+    #[serde(default)]
+    pub created: Vec<Value>,
+    /// Records the device updated.
+    #[serde(default)]
+    pub updated: Vec<Value>,
+    /// Ids the device deleted.
+    #[serde(default)]
+    pub deleted: Vec<Value>,
+}
+
+/// A push as the device sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushRequest {
+    /// Changes per table.
+    pub changes: BTreeMap<String, PushedTable>,
+    /// The cursor of the device's last pull.
+    #[serde(rename = "lastPulledAt", default)]
+    pub last_pulled_at: Option<i64>,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written as sent.
+    Applied,
+    /// Merged with a newer server row (or a server delete won); the device
+    /// pulls the result.
+    Merged,
+    /// Refused; the device keeps it and `rejections` says why.
+    Rejected,
+}
+
+/// Why a record was refused.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Table.
+    pub table: String,
+    /// Record id.
+    pub id: String,
+    /// JSON pointer inside the record; empty for the whole record.
+    pub pointer: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Red-flag advice for the records just pushed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Advisory {
+    /// Rule code.
+    pub code: String,
+    /// `routine`, `urgent` or `emergency`.
+    pub severity: String,
+    /// Headline.
+    pub title: String,
+    /// What to do.
+    pub body: String,
+}
+
+/// The answer to a push; stored whole for idempotent retries.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PushOutcome {
+    /// Outcome per table and id.
+    pub results: BTreeMap<String, BTreeMap<String, Outcome>>,
+    /// Rejected ids per table (the client keeps them dirty).
+    #[serde(rename = "experimentalRejectedIds")]
+    pub rejected_ids: BTreeMap<String, Vec<String>>,
+    /// Why each rejected record was refused.
+    pub rejections: Vec<Rejection>,
+    /// Advice for the patient about what was just logged.
+    pub advisories: Vec<Advisory>,
+}
+
+impl PushOutcome {
+    fn record(&mut self, table: &str, id: &str, outcome: Outcome) {
+        self.results
+            .entry(table.to_owned())
+            .or_default()
+            .insert(id.to_owned(), outcome);
+    }
+
+    fn reject(&mut self, table: &str, id: &str, errors: Vec<RecordError>) {
+        self.record(table, id, Outcome::Rejected);
+        let ids = self.rejected_ids.entry(table.to_owned()).or_default();
+        if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_owned());
+        }
+        self.rejections
+            .extend(errors.into_iter().map(|e| Rejection {
+                table: table.to_owned(),
+                id: id.to_owned(),
+                pointer: e.pointer,
+                reason: e.reason,
+            }));
+    }
+}
+
+/// Checks the parts of a push that fail it whole.
+fn check_whole(request: &PushRequest) -> ServiceResult<Vec<(&'static TableSpec, &PushedTable)>> {
+    let mut tables = Vec::with_capacity(request.changes.len());
+    let mut count = 0usize;
+    for (name, changes) in &request.changes {
+        let spec = schema::table(name).ok_or_else(|| ServiceError::Malformed {
+            code: "unknown_table",
+            detail: format!("`{name}` is not a synced table"),
+        })?;
+        for raw in changes.created.iter().chain(&changes.updated) {
+            if record::record_id(raw).is_none() {
+                return Err(ServiceError::Malformed {
+                    code: "malformed_record",
+                    detail: format!("every record in `{name}` must be an object with a string id"),
+                });
+            }
+        }
+        if changes.deleted.iter().any(|id| !id.is_string()) {
+            return Err(ServiceError::Malformed {
+                code: "malformed_record",
+                detail: format!("deleted ids in `{name}` must be strings"),
+            });
+        }
+        count += changes.created.len() + changes.updated.len() + changes.deleted.len();
+        tables.push((spec, changes));
+    }
+    if count > MAX_PUSH_RECORDS {
+        return Err(ServiceError::TooLarge(
+            "a push carries at most 5000 records",
+        ));
+    }
+    // Apply in the order tables are listed, so parents precede children.
+    tables.sort_by_key(|(spec, _)| schema::TABLES.iter().position(|t| t.name == spec.name));
+    Ok(tables)
+}
+
+/// What makes two pushes "the same request" for an idempotency key.
+fn digest(body: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(body.to_string().as_bytes());
+    base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        hasher.finalize(),
+    )
+}
+
+async fn stored_answer(
+    db: &impl ConnectionTrait,
+    patient_id: Uuid,
+    key: &str,
+    request_digest: &str,
+) -> ServiceResult<Option<PushOutcome>> {
+    let select = Query::select()
+        .columns(["request_digest", "response"].map(Alias::new))
+        .from(Alias::new("sync_push_receipts"))
+        .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
+        .and_where(Expr::col(Alias::new("idempotency_key")).eq(key))
+        .take();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    let stored_digest: String = row.try_get("", "request_digest")?;
+    if stored_digest != request_digest {
+        return Err(ServiceError::Conflict {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used for a different push",
+        });
+    }
+    let response: String = row.try_get("", "response")?;
+    serde_json::from_str(&response)
+        .map(Some)
+        .map_err(|err| ServiceError::Internal(format!("stored push answer: {err}")))
+}
+
+/// Applies a push for the patient `access` names. With an idempotency key,
+/// a repeat of the same push returns the stored answer and writes nothing.
+pub async fn push(
+    db: &DatabaseConnection,
+    nudges: &Nudges,
+    access: &PatientAccess,
+    body: Value,
+    schema_version: Option<u32>,
+    idempotency_key: Option<&str>,
+    now_ms: i64,
+) -> ServiceResult<PushOutcome> {
+    check_schema(schema_version)?;
+    let request: PushRequest =
+        serde_json::from_value(body.clone()).map_err(|err| ServiceError::Malformed {
+            code: "malformed_body",
+            detail: format!("not a push: {err}"),
+        })?;
+    let tables = check_whole(&request)?;
+    let patient_id = access.patient_id();
+    let request_digest = digest(&body);
+
+    // The change number's lock serializes this patient's writers, so two
+    // retries of one push cannot both miss the stored answer.
+    let write = PatientWrite::begin(db, patient_id).await?;
+    if let Some(key) = idempotency_key
+        && let Some(answer) = stored_answer(write.txn(), patient_id, key, &request_digest).await?
+    {
+        write.rollback().await?;
+        return Ok(answer);
+    }
+    let since = request.last_pulled_at.unwrap_or(0);
+    let mut outcome = PushOutcome::default();
+    for (spec, changes) in tables {
+        for (arrival, raws) in [
+            (Arrival::Created, &changes.created),
+            (Arrival::Updated, &changes.updated),
+        ] {
+            for raw in raws {
+                apply_record(&write, spec, raw, arrival, since, &mut outcome).await?;
+            }
+        }
+        for id in changes.deleted.iter().filter_map(Value::as_str) {
+            apply_delete(&write, spec, id, &mut outcome).await?;
+        }
+    }
+    if let Some(key) = idempotency_key {
+        let response = serde_json::to_string(&outcome)
+            .map_err(|err| ServiceError::Internal(format!("push answer: {err}")))?;
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("sync_push_receipts"))
+            .columns(
+                [
+                    "patient_id",
+                    "idempotency_key",
+                    "request_digest",
+                    "response",
+                    "created_at",
+                ]
+                .map(Alias::new),
+            )
+            .values([
+                patient_id.into(),
+                key.into(),
+                request_digest.into(),
+                response.into(),
+                now_ms.into(),
+            ])
+            .map_err(|err| ServiceError::Internal(format!("receipt statement: {err}")))?;
+        write.txn().execute(&insert).await?;
+    }
+    write.commit(nudges).await?;
+    Ok(outcome)
+}
+
+async fn apply_record(
+    write: &PatientWrite,
+    spec: &'static TableSpec,
+    raw: &Value,
+    arrival: Arrival,
+    since: i64,
+    outcome: &mut PushOutcome,
+) -> ServiceResult<()> {
+    let id = record::record_id(raw).unwrap_or_default();
+    let record = match record::parse(spec, raw) {
+        Ok(record) => record,
+        Err(errors) => {
+            outcome.reject(spec.name, id, errors);
+            return Ok(());
+        }
+    };
+    if spec.id_is_patient && record.id != write.patient_id().to_string() {
+        outcome.reject(
+            spec.name,
+            id,
+            vec![RecordError::record("the id must be your user id")],
+        );
+        return Ok(());
+    }
+    let table = spec.name;
+    match row_state(write.txn(), spec, write.patient_id(), &record.id).await? {
+        None if !spec.patient_creates() => {
+            outcome.reject(
+                table,
+                id,
+                vec![RecordError::record(
+                    "this table is written by your care team",
+                )],
+            );
+        }
+        None if owned_by_another(write.txn(), spec, write.patient_id(), &record.id).await? => {
+            outcome.reject(
+                table,
+                id,
+                vec![RecordError::record(
+                    "this id is already in use; make a new one",
+                )],
+            );
+        }
+        None => {
+            write.upsert(spec, &record.id, &record.cells).await?;
+            outcome.record(table, id, Outcome::Applied);
+        }
+        Some(state) if state.deleted => {
+            // A delete on the server wins: stamp the tombstone again so the
+            // device pulls it and drops its copy.
+            write.update(spec, &record.id, &[]).await?;
+            outcome.record(table, id, Outcome::Merged);
+        }
+        Some(_) if arrival == Arrival::Created && !spec.patient_creates() => {
+            outcome.reject(
+                table,
+                id,
+                vec![RecordError::record(
+                    "this table is written by your care team",
+                )],
+            );
+        }
+        Some(state) => {
+            let conflict = state.change_seq > since;
+            let cells = columns_to_write(&record, arrival, conflict);
+            write.update(spec, &record.id, &cells).await?;
+            outcome.record(
+                table,
+                id,
+                if conflict {
+                    Outcome::Merged
+                } else {
+                    Outcome::Applied
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn apply_delete(
+    write: &PatientWrite,
+    spec: &'static TableSpec,
+    id: &str,
+    outcome: &mut PushOutcome,
+) -> ServiceResult<()> {
+    if let Err(error) = record::check_id(id) {
+        outcome.reject(spec.name, id, vec![error]);
+    } else if !spec.patient_creates() {
+        outcome.reject(
+            spec.name,
+            id,
+            vec![RecordError::record(
+                "this table is written by your care team",
+            )],
+        );
+    } else {
+        // Deleting what is missing or already deleted succeeds.
+        write.delete(spec, id).await?;
+        outcome.record(spec.name, id, Outcome::Applied);
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Reading and writing synced rows generically, driven by the table specs
+//! in `domain::sync::schema`. Table and column names come only from those
+//! specs, never from input.
+
+use dorsal_domain::sync::{Cell, ColumnSpec, Kind, TableSpec};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, Value};
+use sea_orm::{ConnectionTrait, QueryResult};
+use serde_json::Map;
+use uuid::Uuid;
+
+use crate::error::{ServiceError, ServiceResult};
+
+/// The bookkeeping of a stored row.
+#[derive(Debug, Clone, Copy)]
+pub struct RowState {
+    /// Change number of its last write.
+    pub change_seq: i64,
+    /// Whether it is a tombstone.
+    pub deleted: bool,
+}
+
+/// A stored row as a pull sends it.
+#[derive(Debug, Clone)]
+pub struct SyncedRow {
+    /// Record id.
+    pub id: String,
+    /// Change number of its last write.
+    pub change_seq: i64,
+    /// Tombstone?
+    pub deleted: bool,
+    /// `id` and every data column, as JSON.
+    pub record: Map<String, serde_json::Value>,
+}
+
+/// The SQL value of a cell in a column of `kind` (typed even when null).
+pub fn sql_value(kind: Kind, cell: &Cell) -> Value {
+    match (kind, cell) {
+        (_, Cell::Bool(b)) => (*b).into(),
+        (_, Cell::Int(i)) => (*i).into(),
+        (_, Cell::Float(f)) => (*f).into(),
+        (_, Cell::Text(s)) => s.clone().into(),
+        (Kind::Bool, Cell::Null) => Option::<bool>::None.into(),
+        (Kind::Int { .. } | Kind::Instant, Cell::Null) => Option::<i64>::None.into(),
+        (Kind::Float { .. }, Cell::Null) => Option::<f64>::None.into(),
+        (_, Cell::Null) => Option::<String>::None.into(),
+    }
+}
+
+fn read_cell(row: &QueryResult, column: &ColumnSpec) -> Result<Cell, sea_orm::DbErr> {
+    let name = column.name;
+    Ok(match column.kind {
+        Kind::Bool => Cell::Bool(row.try_get::<Option<bool>>("", name)?.unwrap_or(false)),
+        Kind::Int { .. } | Kind::Instant => row
+            .try_get::<Option<i64>>("", name)?
+            .map_or(Cell::Null, Cell::Int),
+        Kind::Float { .. } => row
+            .try_get::<Option<f64>>("", name)?
+            .map_or(Cell::Null, Cell::Float),
+        _ => row
+            .try_get::<Option<String>>("", name)?
+            .map_or(Cell::Null, Cell::Text),
+    })
+}
+
+/// A SELECT of `table`'s rows for `patient_id` with all columns.
+pub fn select_rows(table: &TableSpec, patient_id: Uuid) -> SelectStatement {
+    let mut select = Query::select();
+    select
+        .from(Alias::new(table.name))
+        .columns(["id", "change_seq", "deleted"].map(Alias::new))
+        .columns(table.columns.iter().map(|c| Alias::new(c.name)))
+        .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
+        .order_by(Alias::new("change_seq"), Order::Asc)
+        .order_by(Alias::new("id"), Order::Asc);
+    select
+}
+
+/// Runs a SELECT made by [`select_rows`].
+pub async fn fetch_rows(
+    db: &impl ConnectionTrait,
+    table: &TableSpec,
+    select: &SelectStatement,
+) -> ServiceResult<Vec<SyncedRow>> {
+    let rows = db.query_all(select).await?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("", "id")?;
+            let mut record = Map::with_capacity(table.columns.len() + 1);
+            record.insert("id".to_owned(), id.clone().into());
+            for column in table.columns {
+                record.insert(column.name.to_owned(), read_cell(row, column)?.to_json());
+            }
+            Ok(SyncedRow {
+                id,
+                change_seq: row.try_get("", "change_seq")?,
+                deleted: row.try_get("", "deleted")?,
+                record,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(ServiceError::from)
+}
+
+/// The state of one of the patient's rows, if it exists.
+pub async fn row_state(
+    db: &impl ConnectionTrait,
+    table: &TableSpec,
+    patient_id: Uuid,
+    id: &str,
+) -> ServiceResult<Option<RowState>> {
+    let select = Query::select()
+        .from(Alias::new(table.name))
+        .columns(["change_seq", "deleted"].map(Alias::new))
+        .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .take();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    Ok(Some(RowState {
+        change_seq: row.try_get("", "change_seq")?,
+        deleted: row.try_get("", "deleted")?,
+    }))
+}
+
+/// Whether another patient has a row with this id.
+pub async fn owned_by_another(
+    db: &impl ConnectionTrait,
+    table: &TableSpec,
+    patient_id: Uuid,
+    id: &str,
+) -> ServiceResult<bool> {
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(table.name))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(Expr::col(Alias::new("patient_id")).ne(patient_id))
+        .limit(1)
+        .take();
+    Ok(db.query_one(&select).await?.is_some())
+}

@@ -1,0 +1,164 @@
+//! The one path by which anything writes a patient's synced data: a
+//! transaction that first takes the patient's next change number.
+//!
+//! Taking the number is an upsert on the patient's `sync_clocks` row, which
+//! locks it until commit (on SQLite the whole database is locked by
+//! `BEGIN IMMEDIATE`). Writers to one patient are therefore serialized and
+//! commit in change-number order, so a pull that reads the counter and the
+//! rows in one snapshot can never hand out a cursor past a change that
+//! commits later with a lower number.
+
+use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use uuid::Uuid;
+
+use super::nudge::Nudges;
+use super::rows::sql_value;
+use crate::db::begin_write;
+use crate::error::{ServiceError, ServiceResult};
+
+/// An open write to one patient's synced data, holding its change number.
+#[derive(Debug)]
+pub struct PatientWrite {
+    txn: DatabaseTransaction,
+    patient_id: Uuid,
+    seq: i64,
+}
+
+impl PatientWrite {
+    /// Begins a write transaction and takes `patient_id`'s next change
+    /// number.
+    pub async fn begin(db: &DatabaseConnection, patient_id: Uuid) -> ServiceResult<PatientWrite> {
+        let txn = begin_write(db).await?;
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("sync_clocks"))
+            .columns([Alias::new("patient_id"), Alias::new("seq")])
+            .values([patient_id.into(), (FIRST_CURSOR + 1).into()])
+            .map_err(|err| ServiceError::Internal(format!("clock statement: {err}")))?
+            .on_conflict(
+                OnConflict::column(Alias::new("patient_id"))
+                    .value(
+                        Alias::new("seq"),
+                        Expr::col((Alias::new("sync_clocks"), Alias::new("seq"))).add(1),
+                    )
+                    .to_owned(),
+            )
+            .returning_col(Alias::new("seq"));
+        let row = txn
+            .query_one(&insert)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("change counter returned no row".into()))?;
+        let seq: i64 = row.try_get("", "seq")?;
+        Ok(PatientWrite {
+            txn,
+            patient_id,
+            seq,
+        })
+    }
+
+    /// The change number every row written here gets.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Whose data is being written.
+    pub fn patient_id(&self) -> Uuid {
+        self.patient_id
+    }
+
+    /// The transaction, for reads and for writes to other tables that must
+    /// commit together with this change.
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Inserts a row, or if the patient already has one with this id,
+    /// overwrites the given columns and revives it.
+    pub async fn upsert(
+        &self,
+        table: &TableSpec,
+        id: &str,
+        cells: &[(&'static ColumnSpec, Cell)],
+    ) -> ServiceResult<()> {
+        let mut insert = Query::insert();
+        let mut columns = vec![
+            Alias::new("id"),
+            Alias::new("patient_id"),
+            Alias::new("change_seq"),
+            Alias::new("deleted"),
+        ];
+        columns.extend(cells.iter().map(|(c, _)| Alias::new(c.name)));
+        let mut values = vec![
+            id.into(),
+            self.patient_id.into(),
+            self.seq.into(),
+            false.into(),
+        ];
+        values.extend(cells.iter().map(|(c, v)| sql_value(c.kind, v)));
+        let mut update: Vec<Alias> = vec![Alias::new("change_seq"), Alias::new("deleted")];
+        update.extend(cells.iter().map(|(c, _)| Alias::new(c.name)));
+        insert
+            .into_table(Alias::new(table.name))
+            .columns(columns)
+            .values(values.into_iter().map(Into::into))
+            .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?
+            .on_conflict(
+                OnConflict::columns([Alias::new("patient_id"), Alias::new("id")])
+                    .update_columns(update)
+                    .to_owned(),
+            );
+        self.txn.execute(&insert).await?;
+        Ok(())
+    }
+
+    /// Overwrites the given columns of an existing row (none: only its
+    /// change number moves, so every device pulls it again).
+    pub async fn update(
+        &self,
+        table: &TableSpec,
+        id: &str,
+        cells: &[(&'static ColumnSpec, Cell)],
+    ) -> ServiceResult<()> {
+        let mut update = Query::update();
+        update
+            .table(Alias::new(table.name))
+            .value(Alias::new("change_seq"), self.seq)
+            .and_where(Expr::col(Alias::new("patient_id")).eq(self.patient_id))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        for (column, cell) in cells {
+            update.value(Alias::new(column.name), sql_value(column.kind, cell));
+        }
+        self.txn.execute(&update).await?;
+        Ok(())
+    }
+
+    /// Turns a live row into a tombstone; a missing or deleted row is left
+    /// as it is.
+    pub async fn delete(&self, table: &TableSpec, id: &str) -> ServiceResult<()> {
+        let update = Query::update()
+            .table(Alias::new(table.name))
+            .value(Alias::new("change_seq"), self.seq)
+            .value(Alias::new("deleted"), true)
+            .and_where(Expr::col(Alias::new("patient_id")).eq(self.patient_id))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .and_where(Expr::col(Alias::new("deleted")).eq(false))
+            .take();
+        self.txn.execute(&update).await?;
+        Ok(())
+    }
+
+    /// Abandons the write; the change number is given back.
+    pub async fn rollback(self) -> ServiceResult<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
+
+    /// Commits, then nudges the patient's devices.
+    pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
+        self.txn.commit().await?;
+        nudges.send(self.patient_id, self.seq);
+        Ok(self.seq)
+    }
+}
