@@ -8,3 +8,4 @@ mod care_team;
 mod errors;
 mod startup;
 mod sync;
+mod sync_convergence;
