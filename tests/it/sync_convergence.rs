@@ -170,7 +170,7 @@ impl Device {
         let Some(local) = self.rows.get_mut(id) else {
             return;
         };
-        let (column, value) = if b % 2 == 0 {
+        let (column, value) = if b.is_multiple_of(2) {
             ("intensity", json!(b % 11))
         } else {
             ("note", json!(format!("n{b}")))
