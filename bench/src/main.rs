@@ -20,9 +20,11 @@ use uuid::Uuid;
 
 const ROWS: usize = 10_000;
 const BATCH: usize = 1_000;
+/// Each figure is the median of this many rounds, ours and raw alternating.
+const ROUNDS: usize = 5;
 
-fn pain_log(n: usize) -> Value {
-    json!({"id": format!("bench-{n:06}"), "recorded_at": 1_763_900_000_000_i64 + n as i64,
+fn pain_log(round: usize, n: usize) -> Value {
+    json!({"id": format!("bench-{round}-{n:06}"), "recorded_at": 1_763_900_000_000_i64 + n as i64,
         "intensity": (n % 11) as i64, "period": "night", "note": "stiff after sitting",
         "_status": "created", "_changed": ""})
 }
@@ -102,8 +104,8 @@ impl Client {
     }
 }
 
-async fn patient(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let account = json!({"email": "bench@home.test", "password": "bench password 1", "display_name": "Bench"});
+async fn patient(http: &reqwest::Client, base: &str, round: usize) -> anyhow::Result<String> {
+    let account = json!({"email": format!("bench{round}@home.test"), "password": "bench password 1", "display_name": "Bench"});
     http.post(format!("{base}/v1/auth/register"))
         .json(&account)
         .send()
@@ -125,13 +127,20 @@ async fn patient(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
 
 /// The same rows as one multi-row INSERT per batch, straight into a copy of
 /// the table.
-async fn raw_insert(db: &DatabaseConnection, patient: Uuid) -> anyhow::Result<Duration> {
-    db.execute_unprepared("CREATE TABLE raw_pain_logs (LIKE pain_logs INCLUDING ALL)")
-        .await?;
+async fn raw_insert(
+    db: &DatabaseConnection,
+    patient: Uuid,
+    round: usize,
+) -> anyhow::Result<Duration> {
+    let table = format!("raw_pain_logs_{round}");
+    db.execute_unprepared(&format!(
+        "CREATE TABLE {table} (LIKE pain_logs INCLUDING ALL)"
+    ))
+    .await?;
     let started = Instant::now();
     for batch in 0..ROWS / BATCH {
         let mut insert = Query::insert();
-        insert.into_table(Alias::new("raw_pain_logs")).columns(
+        insert.into_table(Alias::new(table.as_str())).columns(
             [
                 "id",
                 "patient_id",
@@ -145,7 +154,7 @@ async fn raw_insert(db: &DatabaseConnection, patient: Uuid) -> anyhow::Result<Du
             .map(Alias::new),
         );
         for n in batch * BATCH..(batch + 1) * BATCH {
-            let row = pain_log(n);
+            let row = pain_log(round, n);
             insert.values([
                 row["id"].as_str().unwrap_or_default().into(),
                 patient.into(),
@@ -182,33 +191,14 @@ async fn raw_select(db: &DatabaseConnection, patient: Uuid) -> anyhow::Result<Du
     Ok(started.elapsed())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let scratch = Scratch::create(&server).await?;
-    let mut config = Config::defaults_with_database(&scratch.url)?;
-    config.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
-    config.bind = "127.0.0.1:0".into();
-    let core = Core::open(config, Arc::new(SystemClock), true).await?;
-    let app = App::bind(AppState::from(core.clone()), "127.0.0.1:0").await?;
-    let base = format!("http://{}", app.local_addr()?);
-    let shutdown = CancellationToken::new();
-    tokio::spawn(app.serve(shutdown.clone()));
-
-    let http = reqwest::Client::new();
-    let client = Client {
-        token: patient(&http, &base).await?,
-        http,
-        base,
-    };
-    let me = client.get("/v1/me").await?;
-    let patient_id: Uuid = me["id"].as_str().context("no id")?.parse()?;
-
+/// Pushes the round's rows in batches; the time taken.
+async fn push_all(client: &Client, round: usize) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let mut cursor = Value::Null;
     for batch in 0..ROWS / BATCH {
-        let rows: Vec<Value> = (batch * BATCH..(batch + 1) * BATCH).map(pain_log).collect();
+        let rows: Vec<Value> = (batch * BATCH..(batch + 1) * BATCH)
+            .map(|n| pain_log(round, n))
+            .collect();
         let body = json!({"changes": {"pain_logs": {"created": rows, "updated": [], "deleted": []}}, "lastPulledAt": cursor});
         let answer = client.post("/v1/sync/push", &body).await?;
         if answer["experimentalRejectedIds"]
@@ -219,8 +209,11 @@ async fn main() -> anyhow::Result<()> {
         }
         cursor = json!(batch + 2);
     }
-    let push = started.elapsed();
+    Ok(started.elapsed())
+}
 
+/// Pulls everything from scratch in pages; the time taken.
+async fn pull_all(client: &Client) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let mut since = "null".to_owned();
     let mut pulled = 0;
@@ -241,18 +234,59 @@ async fn main() -> anyhow::Result<()> {
             break;
         }
     }
-    let pull = started.elapsed();
     if pulled != ROWS {
         bail!("pulled {pulled} rows, expected {ROWS}");
     }
+    Ok(started.elapsed())
+}
 
-    let raw_push = raw_insert(&core.db, patient_id).await?;
-    let raw_pull = raw_select(&core.db, patient_id).await?;
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let scratch = Scratch::create(&server).await?;
+    let mut config = Config::defaults_with_database(&scratch.url)?;
+    config.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
+    config.bind = "127.0.0.1:0".into();
+    let core = Core::open(config, Arc::new(SystemClock), true).await?;
+    let app = App::bind(AppState::from(core.clone()), "127.0.0.1:0").await?;
+    let base = format!("http://{}", app.local_addr()?);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.serve(shutdown.clone()));
+
+    let http = reqwest::Client::new();
+    let mut timings: Vec<[Duration; 4]> = Vec::new();
+    for round in 0..ROUNDS {
+        let client = Client {
+            token: patient(&http, &base, round).await?,
+            http: http.clone(),
+            base: base.clone(),
+        };
+        let me = client.get("/v1/me").await?;
+        let patient_id: Uuid = me["id"].as_str().context("no id")?.parse()?;
+        let push = push_all(&client, round).await?;
+        let pull = pull_all(&client).await?;
+        let raw_push = raw_insert(&core.db, patient_id, round).await?;
+        let raw_pull = raw_select(&core.db, patient_id).await?;
+        eprintln!(
+            "round {round}: push {push:?} pull {pull:?} raw insert {raw_push:?} raw select {raw_pull:?}"
+        );
+        timings.push([push, pull, raw_push, raw_pull]);
+    }
     shutdown.cancel();
     core.db.clone().close().await?;
     scratch.drop().await?;
+    let median = |i: usize| {
+        let mut all: Vec<Duration> = timings.iter().map(|t| t[i]).collect();
+        all.sort_unstable();
+        all[all.len() / 2]
+    };
+    let (push, pull, raw_push, raw_pull) = (median(0), median(1), median(2), median(3));
 
-    println!("dorsal sync throughput, PostgreSQL, {ROWS} pain logs in batches/pages of {BATCH}\n");
+    println!(
+        "dorsal sync throughput, PostgreSQL, {ROWS} pain logs in batches/pages of {BATCH}, \
+         median of {ROUNDS} rounds\n"
+    );
     println!("| figure | dorsal rows/s | raw SQL rows/s | ratio | target |");
     println!("|---|---:|---:|---:|---:|");
     for (name, ours, raw, target) in [

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
-use dorsal_domain::sync::record::{self, RecordError};
+use dorsal_domain::sync::record::{self, Record, RecordError};
 use dorsal_domain::sync::{MAX_PUSH_RECORDS, TableSpec, schema};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use super::nudge::Nudges;
 use super::pull::check_schema;
-use super::rows::{owned_by_another, row_state};
-use super::write::PatientWrite;
+use super::rows::{RowState, known_ids};
+use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
 use crate::error::{ServiceError, ServiceResult};
 
@@ -208,20 +208,21 @@ pub async fn push(
     now_ms: i64,
 ) -> ServiceResult<PushOutcome> {
     check_schema(schema_version)?;
+    // Only a keyed push needs its digest; hashing costs a serialization.
+    let receipt = idempotency_key.map(|key| (key, digest(&body)));
     let request: PushRequest =
-        serde_json::from_value(body.clone()).map_err(|err| ServiceError::Malformed {
+        serde_json::from_value(body).map_err(|err| ServiceError::Malformed {
             code: "malformed_body",
             detail: format!("not a push: {err}"),
         })?;
     let tables = check_whole(&request)?;
     let patient_id = access.patient_id();
-    let request_digest = digest(&body);
 
     // The change number's lock serializes this patient's writers, so two
     // retries of one push cannot both miss the stored answer.
     let write = PatientWrite::begin(db, patient_id).await?;
-    if let Some(key) = idempotency_key
-        && let Some(answer) = stored_answer(write.txn(), patient_id, key, &request_digest).await?
+    if let Some((key, request_digest)) = &receipt
+        && let Some(answer) = stored_answer(write.txn(), patient_id, key, request_digest).await?
     {
         write.rollback().await?;
         return Ok(answer);
@@ -229,19 +230,9 @@ pub async fn push(
     let since = request.last_pulled_at.unwrap_or(0);
     let mut outcome = PushOutcome::default();
     for (spec, changes) in tables {
-        for (arrival, raws) in [
-            (Arrival::Created, &changes.created),
-            (Arrival::Updated, &changes.updated),
-        ] {
-            for raw in raws {
-                apply_record(&write, spec, raw, arrival, since, &mut outcome).await?;
-            }
-        }
-        for id in changes.deleted.iter().filter_map(Value::as_str) {
-            apply_delete(&write, spec, id, &mut outcome).await?;
-        }
+        apply_table(&write, spec, changes, since, &mut outcome).await?;
     }
-    if let Some(key) = idempotency_key {
+    if let Some((key, request_digest)) = receipt {
         let response = serde_json::to_string(&outcome)
             .map_err(|err| ServiceError::Internal(format!("push answer: {err}")))?;
         let mut insert = Query::insert();
@@ -271,83 +262,113 @@ pub async fn push(
     Ok(outcome)
 }
 
-async fn apply_record(
+/// A pushed record after validation.
+type Parsed = Result<Record, Vec<RecordError>>;
+
+const CARE_TEAM_ONLY: &str = "this table is written by your care team";
+
+/// Applies one table's records. Existing rows are looked up for the whole
+/// table at once and new rows inserted in batches; rows that exist are
+/// updated one by one (after any pending inserts, so a record repeated in
+/// one push sees its first copy).
+async fn apply_table(
     write: &PatientWrite,
     spec: &'static TableSpec,
-    raw: &Value,
-    arrival: Arrival,
+    changes: &PushedTable,
     since: i64,
     outcome: &mut PushOutcome,
 ) -> ServiceResult<()> {
-    let id = record::record_id(raw).unwrap_or_default();
-    let record = match record::parse(spec, raw) {
-        Ok(record) => record,
-        Err(errors) => {
-            outcome.reject(spec.name, id, errors);
-            return Ok(());
-        }
-    };
-    if spec.id_is_patient && record.id != write.patient_id().to_string() {
-        outcome.reject(
-            spec.name,
-            id,
-            vec![RecordError::record("the id must be your user id")],
-        );
-        return Ok(());
-    }
-    let table = spec.name;
-    match row_state(write.txn(), spec, write.patient_id(), &record.id).await? {
-        None if !spec.patient_creates() => {
+    let arrivals = changes
+        .created
+        .iter()
+        .map(|raw| (Arrival::Created, raw))
+        .chain(changes.updated.iter().map(|raw| (Arrival::Updated, raw)));
+    let parsed: Vec<(Arrival, &str, Parsed)> = arrivals
+        .map(|(arrival, raw)| {
+            (
+                arrival,
+                record::record_id(raw).unwrap_or_default(),
+                record::parse(spec, raw),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = parsed
+        .iter()
+        .filter(|(_, _, r)| r.is_ok())
+        .map(|(_, id, _)| *id)
+        .collect();
+    let known = known_ids(write.txn(), spec, write.patient_id(), &ids).await?;
+    let (mut states, taken) = (known.own, known.taken);
+    let patient = write.patient_id().to_string();
+    let mut pending: Vec<NewRow> = Vec::new();
+
+    for (arrival, id, parsed) in parsed {
+        let record = match parsed {
+            Ok(record) => record,
+            Err(errors) => {
+                outcome.reject(spec.name, id, errors);
+                continue;
+            }
+        };
+        if spec.id_is_patient && record.id != patient {
             outcome.reject(
-                table,
+                spec.name,
                 id,
-                vec![RecordError::record(
-                    "this table is written by your care team",
-                )],
+                vec![RecordError::record("the id must be your user id")],
             );
+            continue;
         }
-        None if owned_by_another(write.txn(), spec, write.patient_id(), &record.id).await? => {
-            outcome.reject(
-                table,
-                id,
-                vec![RecordError::record(
-                    "this id is already in use; make a new one",
-                )],
-            );
-        }
-        None => {
-            write.upsert(spec, &record.id, &record.cells).await?;
-            outcome.record(table, id, Outcome::Applied);
-        }
-        Some(state) if state.deleted => {
-            // A delete on the server wins: stamp the tombstone again so the
-            // device pulls it and drops its copy.
-            write.update(spec, &record.id, &[]).await?;
-            outcome.record(table, id, Outcome::Merged);
-        }
-        Some(_) if arrival == Arrival::Created && !spec.patient_creates() => {
-            outcome.reject(
-                table,
-                id,
-                vec![RecordError::record(
-                    "this table is written by your care team",
-                )],
-            );
-        }
-        Some(state) => {
-            let conflict = state.change_seq > since;
-            let cells = columns_to_write(&record, arrival, conflict);
-            write.update(spec, &record.id, &cells).await?;
-            outcome.record(
-                table,
-                id,
-                if conflict {
-                    Outcome::Merged
+        match states.get(id).copied() {
+            None if !spec.patient_creates() => {
+                outcome.reject(spec.name, id, vec![RecordError::record(CARE_TEAM_ONLY)]);
+            }
+            None if taken.contains(id) => {
+                let reason = "this id is already in use; make a new one";
+                outcome.reject(spec.name, id, vec![RecordError::record(reason)]);
+            }
+            None => {
+                states.insert(
+                    id.to_owned(),
+                    RowState {
+                        change_seq: write.seq(),
+                        deleted: false,
+                    },
+                );
+                pending.push((record.id, record.cells));
+                outcome.record(spec.name, id, Outcome::Applied);
+            }
+            Some(_) if arrival == Arrival::Created && !spec.patient_creates() => {
+                outcome.reject(spec.name, id, vec![RecordError::record(CARE_TEAM_ONLY)]);
+            }
+            Some(state) => {
+                write
+                    .upsert_many(spec, &std::mem::take(&mut pending))
+                    .await?;
+                if state.deleted {
+                    // A delete on the server wins: stamp the tombstone again
+                    // so the device pulls it and drops its copy.
+                    write.update(spec, &record.id, &[]).await?;
+                    outcome.record(spec.name, id, Outcome::Merged);
                 } else {
-                    Outcome::Applied
-                },
-            );
+                    let conflict = state.change_seq > since;
+                    let cells = columns_to_write(&record, arrival, conflict);
+                    write.update(spec, &record.id, &cells).await?;
+                    outcome.record(
+                        spec.name,
+                        id,
+                        if conflict {
+                            Outcome::Merged
+                        } else {
+                            Outcome::Applied
+                        },
+                    );
+                }
+            }
         }
+    }
+    write.upsert_many(spec, &pending).await?;
+    for id in changes.deleted.iter().filter_map(Value::as_str) {
+        apply_delete(write, spec, id, outcome).await?;
     }
     Ok(())
 }
@@ -361,13 +382,7 @@ async fn apply_delete(
     if let Err(error) = record::check_id(id) {
         outcome.reject(spec.name, id, vec![error]);
     } else if !spec.patient_creates() {
-        outcome.reject(
-            spec.name,
-            id,
-            vec![RecordError::record(
-                "this table is written by your care team",
-            )],
-        );
+        outcome.reject(spec.name, id, vec![RecordError::record(CARE_TEAM_ONLY)]);
     } else {
         // Deleting what is missing or already deleted succeeds.
         write.delete(spec, id).await?;

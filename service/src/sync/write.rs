@@ -9,7 +9,7 @@
 //! commits later with a lower number.
 
 use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
@@ -17,6 +17,9 @@ use super::nudge::Nudges;
 use super::rows::sql_value;
 use crate::db::begin_write;
 use crate::error::{ServiceError, ServiceResult};
+
+/// A row to insert: its id and its data columns.
+pub type NewRow = (String, Vec<(&'static ColumnSpec, Cell)>);
 
 /// An open write to one patient's synced data, holding its change number.
 #[derive(Debug)]
@@ -74,43 +77,68 @@ impl PatientWrite {
         &self.txn
     }
 
-    /// Inserts a row, or if the patient already has one with this id,
-    /// overwrites the given columns and revives it.
-    pub async fn upsert(
-        &self,
-        table: &TableSpec,
-        id: &str,
-        cells: &[(&'static ColumnSpec, Cell)],
-    ) -> ServiceResult<()> {
-        let mut insert = Query::insert();
-        let mut columns = vec![
-            Alias::new("id"),
-            Alias::new("patient_id"),
-            Alias::new("change_seq"),
-            Alias::new("deleted"),
-        ];
-        columns.extend(cells.iter().map(|(c, _)| Alias::new(c.name)));
-        let mut values = vec![
-            id.into(),
-            self.patient_id.into(),
-            self.seq.into(),
-            false.into(),
-        ];
-        values.extend(cells.iter().map(|(c, v)| sql_value(c.kind, v)));
-        let mut update: Vec<Alias> = vec![Alias::new("change_seq"), Alias::new("deleted")];
-        update.extend(cells.iter().map(|(c, _)| Alias::new(c.name)));
-        insert
-            .into_table(Alias::new(table.name))
-            .columns(columns)
-            .values(values.into_iter().map(Into::into))
-            .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?
-            .on_conflict(
+    /// Inserts rows (all with the same columns), reviving and overwriting
+    /// any the patient already has with the same id. One statement per few
+    /// hundred rows.
+    pub async fn upsert_many(&self, table: &TableSpec, rows: &[NewRow]) -> ServiceResult<()> {
+        let Some((_, first)) = rows.first() else {
+            return Ok(());
+        };
+        let data_columns: Vec<&'static ColumnSpec> = first.iter().map(|(c, _)| *c).collect();
+        // Keep each statement well under the bound-parameter limits.
+        let per_statement = (30_000 / (data_columns.len() + 4)).max(1);
+        for chunk in rows.chunks(per_statement) {
+            let mut insert = Query::insert();
+            let mut columns = ["id", "patient_id", "change_seq", "deleted"]
+                .map(Alias::new)
+                .to_vec();
+            columns.extend(data_columns.iter().map(|c| Alias::new(c.name)));
+            insert.into_table(Alias::new(table.name)).columns(columns);
+            for (id, cells) in chunk {
+                if cells
+                    .iter()
+                    .map(|(c, _)| c.name)
+                    .ne(data_columns.iter().map(|c| c.name))
+                {
+                    return Err(ServiceError::Internal(
+                        "rows of one insert differ in columns".into(),
+                    ));
+                }
+                let mut values: Vec<SimpleExpr> = vec![
+                    id.as_str().into(),
+                    self.patient_id.into(),
+                    self.seq.into(),
+                    false.into(),
+                ];
+                values.extend(
+                    cells
+                        .iter()
+                        .map(|(c, v)| SimpleExpr::from(sql_value(c.kind, v))),
+                );
+                insert
+                    .values(values)
+                    .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?;
+            }
+            let mut update = vec![Alias::new("change_seq"), Alias::new("deleted")];
+            update.extend(data_columns.iter().map(|c| Alias::new(c.name)));
+            insert.on_conflict(
                 OnConflict::columns([Alias::new("patient_id"), Alias::new("id")])
                     .update_columns(update)
                     .to_owned(),
             );
-        self.txn.execute(&insert).await?;
+            self.txn.execute(&insert).await?;
+        }
         Ok(())
+    }
+
+    /// Inserts or revives one row; see [`PatientWrite::upsert_many`].
+    pub async fn upsert(
+        &self,
+        table: &TableSpec,
+        id: &str,
+        cells: Vec<(&'static ColumnSpec, Cell)>,
+    ) -> ServiceResult<()> {
+        self.upsert_many(table, &[(id.to_owned(), cells)]).await
     }
 
     /// Overwrites the given columns of an existing row (none: only its
