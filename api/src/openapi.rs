@@ -45,4 +45,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::patients::router())
         .merge(routes::audit::router())
         .merge(routes::sync::router())
+        .merge(routes::exercises::router())
+        .merge(routes::plans::router())
 }

@@ -2,7 +2,9 @@
 //! what valid input looks like. Nothing in this crate performs I/O.
 
 pub mod account;
+pub mod calendar;
 pub mod invite;
+pub mod programs;
 pub mod role;
 pub mod sync;
 pub mod validation;

@@ -4,7 +4,10 @@
 pub mod audit_log;
 pub mod care_team;
 pub mod care_team_member;
+pub mod exercise;
 pub mod invite;
 pub mod org;
+pub mod plan;
+pub mod plan_version;
 pub mod refresh_token;
 pub mod user;

@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod page;
+pub mod programs;
+pub mod reports;
 pub mod secret;
 pub mod sync;
 pub mod users;

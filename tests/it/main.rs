@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod care_team;
 mod errors;
+mod programs;
 mod startup;
 mod sync;
 mod sync_convergence;

@@ -232,6 +232,12 @@ impl TestApp {
             .await
     }
 
+    /// PUT a JSON body as `who`, asserting the status.
+    pub async fn put(&self, path: &str, who: &Login, body: Value, expect: u16) -> Value {
+        self.call(Method::PUT, path, Some(&who.token), Some(body), expect)
+            .await
+    }
+
     /// A new org and its admin, as `dorsal admin create-org` makes them.
     pub async fn create_org(&self, name: &str) -> Org {
         let domain: String = name

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod care_team;
+pub mod programs;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -3,9 +3,11 @@
 pub mod audit;
 pub mod auth;
 pub mod care_team;
+pub mod exercises;
 pub mod health;
 pub mod invites;
 pub mod me;
 pub mod patients;
+pub mod plans;
 pub mod staff;
 pub mod sync;

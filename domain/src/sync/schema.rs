@@ -84,6 +84,40 @@ impl TableSpec {
         }
     }
 
+    /// A full row for a server-side write: every column in table order, with
+    /// the given values and the rest null (`false` for booleans). Names the
+    /// table does not have are ignored.
+    pub fn row(&self, values: Vec<(&str, super::Cell)>) -> Vec<(&'static ColumnSpec, super::Cell)> {
+        let mut values = values;
+        self.columns
+            .iter()
+            .map(|column| {
+                let given = values
+                    .iter()
+                    .position(|(name, _)| *name == column.name)
+                    .map(|i| values.swap_remove(i).1);
+                let default = if column.kind == Kind::Bool {
+                    super::Cell::Bool(false)
+                } else {
+                    super::Cell::Null
+                };
+                (column, given.unwrap_or(default))
+            })
+            .collect()
+    }
+
+    /// Just the given columns, for a server-side update of part of a row.
+    /// Names the table does not have are ignored.
+    pub fn cells(
+        &self,
+        values: Vec<(&str, super::Cell)>,
+    ) -> Vec<(&'static ColumnSpec, super::Cell)> {
+        values
+            .into_iter()
+            .filter_map(|(name, cell)| self.column(name).map(|c| (c, cell)))
+            .collect()
+    }
+
     /// Whether a device may create or delete rows.
     pub fn patient_creates(&self) -> bool {
         matches!(self.access, Access::ReadWrite)
