@@ -5,6 +5,7 @@ pub mod account;
 pub mod calendar;
 pub mod invite;
 pub mod programs;
+pub mod red_flags;
 pub mod role;
 pub mod sync;
 pub mod validation;

@@ -1,0 +1,878 @@
+//! Red flags (SPEC §6): the rule table as data, and the pure evaluation of
+//! one pain log against the patient's recent diary and profile.
+//!
+//! Thresholds come from configuration ([`Thresholds`]); the rules' wording,
+//! sources and versions live here so every alert can name `rule@version`.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{local_date, night_of};
+
+/// How urgent a finding is, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Review within days; inbox only.
+    Routine,
+    /// Same day.
+    Urgent,
+    /// Now: emergency department or emergency number.
+    Emergency,
+}
+
+impl Severity {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Routine => "routine",
+            Severity::Urgent => "urgent",
+            Severity::Emergency => "emergency",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<Severity> {
+        [Severity::Routine, Severity::Urgent, Severity::Emergency]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// One rule of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable code, e.g. `cauda_equina`.
+    pub code: &'static str,
+    /// Bumped whenever the rule's logic or wording changes.
+    pub version: u32,
+    /// Severity when it first matches.
+    pub severity: Severity,
+    /// Headline for the patient.
+    pub title: &'static str,
+    /// What the patient should do.
+    pub advice: &'static str,
+    /// What the clinician should do.
+    pub clinician_action: &'static str,
+    /// Diary fields the rule reads.
+    pub fields: &'static [&'static str],
+    /// Where it comes from.
+    pub sources: &'static str,
+}
+
+/// Every rule evaluated on a single pain log, in the order findings are
+/// reported. Time-based rules (streaks, trends) run in the worker.
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: "cauda_equina",
+        version: 1,
+        severity: Severity::Emergency,
+        title: "Go to the emergency department now",
+        advice: "Loss of bladder or bowel control, numbness between your legs, or symptoms in both legs \
+                 can mean pressure on the nerves at the base of your spine. Go to the emergency department \
+                 or call the emergency number now. Don't wait for a reply here.",
+        clinician_action: "Suspected cauda equina syndrome: contact the patient now, confirm they are going to \
+                           the emergency department, follow the emergency MRI pathway.",
+        fields: &[
+            "bladder_control_loss",
+            "bowel_control_loss",
+            "saddle_numbness",
+            "legs_affected",
+            "leg_numbness",
+            "leg_tingling",
+            "leg_weakness",
+        ],
+        sources: "SBNS/BASS 2018; GIRFT 2023; NICE CKS; NHS",
+    },
+    Rule {
+        code: "major_trauma",
+        version: 1,
+        severity: Severity::Emergency,
+        title: "Get emergency care now",
+        advice: "Back pain after a serious accident or fall needs emergency assessment. Go to the emergency \
+                 department or call the emergency number now.",
+        clinician_action: "Back pain after major trauma: confirm emergency assessment; follow up.",
+        fields: &["trauma"],
+        sources: "NHS; NICE CKS",
+    },
+    Rule {
+        code: "motor_deficit",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Get a medical assessment today",
+        advice: "New or worsening leg weakness needs an urgent assessment today (GP, urgent care or 111). If \
+                 it affects both legs or you notice bladder or bowel changes, go to the emergency department.",
+        clinician_action: "New or progressive motor deficit: same-day call; consider urgent spinal referral.",
+        fields: &["leg_weakness", "intensity"],
+        sources: "ACP 2011; NICE CKS",
+    },
+    Rule {
+        code: "infection",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Have your fever checked today",
+        advice: "A fever or chills with back pain needs checking today. Contact your GP or 111 today. If you \
+                 feel very unwell, confused or breathless, call the emergency number.",
+        clinician_action: "Possible spinal infection: same-day review; bloods per local pathway.",
+        fields: &["fever", "chills", "temperature_c"],
+        sources: "NICE CKS; ACP 2011; NHS",
+    },
+    Rule {
+        code: "night_sweats",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Have your night sweats checked",
+        advice: "Night sweats with back pain should be checked. Please contact your GP within a day.",
+        clinician_action: "Night sweats with back pain: review for infection or malignancy features.",
+        fields: &["night_sweats"],
+        sources: "NICE CKS (fevers, rigors); general malignancy literature",
+    },
+    Rule {
+        code: "weight_loss",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Book an urgent GP appointment",
+        advice: "Losing weight without trying, together with back pain, should be checked. Please book an \
+                 urgent GP appointment.",
+        clinician_action: "Unexplained weight loss with back pain: review within 1-2 days.",
+        fields: &["unexplained_weight_loss"],
+        sources: "NICE CKS; ACP 2011; NHS",
+    },
+    Rule {
+        code: "cancer_history",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Contact your cancer team today",
+        advice: "Because of your cancer history, new back pain should be checked promptly. Contact your \
+                 cancer team or GP today.",
+        clinician_action: "New back pain with a cancer history: contact within 24 h; follow the MSCC pathway.",
+        fields: &["cancer_history", "recorded_at"],
+        sources: "Downie 2013; ACP 2011; NICE NG234",
+    },
+    Rule {
+        code: "fragility_fracture",
+        version: 1,
+        severity: Severity::Urgent,
+        title: "Have your back checked today",
+        advice: "Sudden back pain with osteoporosis, long-term steroid use or older age should be checked \
+                 today, in case of a spinal fracture.",
+        clinician_action: "Possible fragility fracture: same- or next-day review; imaging per pathway.",
+        fields: &[
+            "trauma",
+            "osteoporosis",
+            "long_term_steroids",
+            "birth_date",
+            "recorded_at",
+        ],
+        sources: "Henschke 2009; Downie 2013; ACP 2011",
+    },
+    Rule {
+        code: "radicular_symptoms",
+        version: 1,
+        severity: Severity::Routine,
+        title: "Tell us if the tingling spreads",
+        advice: "Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it \
+                 spreads, affects both legs, or you get weakness or bladder or bowel changes.",
+        clinician_action: "Radicular sensory symptoms: PT review; neuro screen at next contact (urgent if \
+                           persisting over 7 days).",
+        fields: &["legs_affected", "leg_numbness", "leg_tingling"],
+        sources: "NHS; makeitvisible.info",
+    },
+    Rule {
+        code: "unrelenting_night_pain",
+        version: 1,
+        severity: Severity::Routine,
+        title: "Your night pain will be reviewed",
+        advice: "Pain at night that doesn't ease when you rest or change position should be reviewed. We've \
+                 asked your care team to contact you.",
+        clinician_action: "Night pain unrelieved by rest on 3 of 7 nights: review for systemic features.",
+        fields: &["period", "eased_by_rest", "recorded_at", "birth_date"],
+        sources: "NICE CKS; NHS",
+    },
+];
+
+/// The rule with `code`.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code == code)
+}
+
+/// Configurable thresholds (defaults from the design notes).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Thresholds {
+    /// A temperature at or above this is a fever (°C).
+    pub fever_celsius: f64,
+    /// Age from which the fragility-fracture rule applies.
+    pub fragility_age: i16,
+    /// Age above which unrelenting night pain is urgent.
+    pub night_pain_urgent_age: i16,
+    /// Nights (of the last 7) with unrelenting night pain that raise the flag.
+    pub unrelenting_nights: usize,
+    /// Days without a pain log before a log opens a new episode.
+    pub new_episode_days: i64,
+    /// Days within which leg weakness counts as new.
+    pub new_weakness_days: i64,
+    /// Days after which one-leg symptoms are urgent.
+    pub radicular_urgent_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            fever_celsius: 38.0,
+            fragility_age: 70,
+            night_pain_urgent_age: 50,
+            unrelenting_nights: 3,
+            new_episode_days: 30,
+            new_weakness_days: 14,
+            radicular_urgent_days: 7,
+        }
+    }
+}
+
+/// What the rules read of one pain log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PainFacts {
+    /// Record id.
+    pub id: String,
+    /// When, ms since the epoch.
+    pub recorded_at: i64,
+    /// 0-10.
+    pub intensity: i64,
+    /// `night`, `morning`, ...
+    pub period: Option<String>,
+    /// Eased by rest or position.
+    pub eased_by_rest: bool,
+    /// `none`, `one`, `both`.
+    pub legs_affected: Option<String>,
+    /// Numbness in a leg.
+    pub leg_numbness: bool,
+    /// Tingling in a leg.
+    pub leg_tingling: bool,
+    /// Weakness in a leg.
+    pub leg_weakness: bool,
+    /// Loss of bladder control.
+    pub bladder_control_loss: bool,
+    /// Loss of bowel control.
+    pub bowel_control_loss: bool,
+    /// Saddle numbness.
+    pub saddle_numbness: bool,
+    /// Fever.
+    pub fever: bool,
+    /// Measured temperature.
+    pub temperature_c: Option<f64>,
+    /// Chills.
+    pub chills: bool,
+    /// Night sweats.
+    pub night_sweats: bool,
+    /// Unexplained weight loss.
+    pub unexplained_weight_loss: bool,
+    /// `none`, `minor`, `major`.
+    pub trauma: Option<String>,
+}
+
+/// What the rules read of the patient's profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileFacts {
+    /// Date of birth.
+    pub birth_date: Option<Date>,
+    /// Osteoporosis.
+    pub osteoporosis: bool,
+    /// Long-term corticosteroids.
+    pub long_term_steroids: bool,
+    /// A history of cancer.
+    pub cancer_history: bool,
+}
+
+/// Everything one evaluation sees.
+#[derive(Debug, Clone)]
+pub struct Snapshot<'a> {
+    /// The log being evaluated.
+    pub log: &'a PainFacts,
+    /// The patient's other pain logs (any order; those after `log` are ignored).
+    pub history: &'a [PainFacts],
+    /// The profile.
+    pub profile: &'a ProfileFacts,
+    /// The patient's zone.
+    pub tz: &'a TimeZone,
+    /// Rules with an alert already open for the patient.
+    pub open_rules: &'a [String],
+}
+
+/// A rule that matched, with what it matched on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule.
+    #[serde(skip)]
+    pub rule: &'static Rule,
+    /// Severity this time (a rule may escalate itself).
+    pub severity: Severity,
+    /// The fields and values that matched.
+    pub matched: Vec<(&'static str, serde_json::Value)>,
+}
+
+fn age_on(birth: Option<Date>, day: Option<Date>) -> Option<i16> {
+    let (birth, day) = (birth?, day?);
+    let mut age = day.year() - birth.year();
+    if (day.month(), day.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    Some(age)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+type Matched = Vec<(&'static str, serde_json::Value)>;
+
+fn found(findings: &mut Vec<Finding>, code: &str, severity: Option<Severity>, matched: Matched) {
+    if let Some(rule) = rule(code) {
+        findings.push(Finding {
+            rule,
+            severity: severity.unwrap_or(rule.severity),
+            matched,
+        });
+    }
+}
+
+/// Evaluates the single-log rules for `snapshot.log`.
+pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding> {
+    use serde_json::json;
+    let log = snapshot.log;
+    let earlier: Vec<&PainFacts> = snapshot
+        .history
+        .iter()
+        .filter(|p| p.id != log.id && p.recorded_at <= log.recorded_at)
+        .collect();
+    let within = |days: i64| {
+        earlier
+            .iter()
+            .copied()
+            .filter(move |p| log.recorded_at - p.recorded_at <= days * DAY_MS)
+    };
+    let new_episode = within(thresholds.new_episode_days).next().is_none();
+    let age = age_on(
+        snapshot.profile.birth_date,
+        local_date(log.recorded_at, snapshot.tz),
+    );
+    let legs = log.legs_affected.as_deref();
+    let trauma = log.trauma.as_deref();
+    let mut findings: Vec<Finding> = Vec::new();
+
+    // cauda_equina
+    let mut matched = Vec::new();
+    for (name, value) in [
+        ("bladder_control_loss", log.bladder_control_loss),
+        ("bowel_control_loss", log.bowel_control_loss),
+        ("saddle_numbness", log.saddle_numbness),
+    ] {
+        if value {
+            matched.push((name, json!(true)));
+        }
+    }
+    if legs == Some("both") && (log.leg_numbness || log.leg_tingling || log.leg_weakness) {
+        matched.push(("legs_affected", json!("both")));
+        for (name, value) in [
+            ("leg_numbness", log.leg_numbness),
+            ("leg_tingling", log.leg_tingling),
+            ("leg_weakness", log.leg_weakness),
+        ] {
+            if value {
+                matched.push((name, json!(true)));
+            }
+        }
+    }
+    if !matched.is_empty() {
+        found(&mut findings, "cauda_equina", None, matched);
+    }
+
+    if trauma == Some("major") {
+        found(
+            &mut findings,
+            "major_trauma",
+            None,
+            vec![("trauma", json!("major"))],
+        );
+    }
+
+    if log.leg_weakness {
+        let weak_before = within(thresholds.new_weakness_days).any(|p| p.leg_weakness);
+        let previous = earlier.iter().max_by_key(|p| p.recorded_at);
+        let rising = previous.is_some_and(|p| log.intensity > p.intensity);
+        if !weak_before || rising {
+            let mut matched = vec![("leg_weakness", json!(true))];
+            if rising {
+                matched.push(("intensity", json!(log.intensity)));
+            }
+            found(&mut findings, "motor_deficit", None, matched);
+        }
+    }
+
+    let mut matched = Vec::new();
+    if log.fever {
+        matched.push(("fever", json!(true)));
+    }
+    if log.chills {
+        matched.push(("chills", json!(true)));
+    }
+    if let Some(t) = log.temperature_c.filter(|t| *t >= thresholds.fever_celsius) {
+        matched.push(("temperature_c", json!(t)));
+    }
+    if !matched.is_empty() {
+        found(&mut findings, "infection", None, matched);
+    }
+
+    if log.night_sweats {
+        found(
+            &mut findings,
+            "night_sweats",
+            None,
+            vec![("night_sweats", json!(true))],
+        );
+    }
+    if log.unexplained_weight_loss {
+        found(
+            &mut findings,
+            "weight_loss",
+            None,
+            vec![("unexplained_weight_loss", json!(true))],
+        );
+    }
+    if snapshot.profile.cancer_history && new_episode {
+        found(
+            &mut findings,
+            "cancer_history",
+            None,
+            vec![
+                ("cancer_history", json!(true)),
+                ("new_episode", json!(true)),
+            ],
+        );
+    }
+
+    let risk: Vec<(&'static str, serde_json::Value)> = [
+        (
+            "osteoporosis",
+            snapshot.profile.osteoporosis.then_some(json!(true)),
+        ),
+        (
+            "long_term_steroids",
+            snapshot.profile.long_term_steroids.then_some(json!(true)),
+        ),
+        (
+            "age",
+            age.filter(|a| *a >= thresholds.fragility_age)
+                .map(|a| json!(a)),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|v| (name, v)))
+    .collect();
+    if !risk.is_empty() && (trauma == Some("minor") || new_episode) {
+        let mut matched = risk;
+        matched.push(if trauma == Some("minor") {
+            ("trauma", json!("minor"))
+        } else {
+            ("new_episode", json!(true))
+        });
+        found(&mut findings, "fragility_fracture", None, matched);
+    }
+
+    let radicular = |p: &PainFacts| {
+        p.legs_affected.as_deref() == Some("one") && (p.leg_numbness || p.leg_tingling)
+    };
+    if radicular(log) {
+        let since = earlier
+            .iter()
+            .filter(|p| {
+                radicular(p)
+                    && log.recorded_at - p.recorded_at
+                        <= 2 * thresholds.radicular_urgent_days * DAY_MS
+            })
+            .map(|p| p.recorded_at)
+            .min();
+        let persists = since.is_some_and(|first| {
+            log.recorded_at - first > thresholds.radicular_urgent_days * DAY_MS
+        });
+        let mut matched = vec![("legs_affected", json!("one"))];
+        if log.leg_numbness {
+            matched.push(("leg_numbness", json!(true)));
+        }
+        if log.leg_tingling {
+            matched.push(("leg_tingling", json!(true)));
+        }
+        if persists {
+            matched.push(("persists_days", json!(thresholds.radicular_urgent_days)));
+        }
+        found(
+            &mut findings,
+            "radicular_symptoms",
+            persists.then_some(Severity::Urgent),
+            matched,
+        );
+    }
+
+    let unrelenting = |p: &PainFacts| p.period.as_deref() == Some("night") && !p.eased_by_rest;
+    if unrelenting(log)
+        && let Some(this_night) = night_of(log.recorded_at, snapshot.tz)
+    {
+        let mut nights: Vec<Date> = earlier
+            .iter()
+            .copied()
+            .chain(std::iter::once(log))
+            .filter(|p| unrelenting(p))
+            .filter_map(|p| night_of(p.recorded_at, snapshot.tz))
+            .filter(|night| {
+                this_night
+                    .since(*night)
+                    .is_ok_and(|span| span.get_days() < 7)
+                    && *night <= this_night
+            })
+            .collect();
+        nights.sort_unstable();
+        nights.dedup();
+        if nights.len() >= thresholds.unrelenting_nights {
+            let other_flag = !findings.is_empty()
+                || snapshot
+                    .open_rules
+                    .iter()
+                    .any(|code| code != "unrelenting_night_pain");
+            let older = age.is_some_and(|a| a > thresholds.night_pain_urgent_age);
+            let severity = (other_flag || older).then_some(Severity::Urgent);
+            let mut matched = vec![("unrelenting_nights", json!(nights.len()))];
+            if older {
+                matched.push(("age", json!(age)));
+            }
+            if other_flag {
+                matched.push(("other_flag_open", json!(true)));
+            }
+            found(&mut findings, "unrelenting_night_pain", severity, matched);
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    const T: i64 = 1_793_503_800_000; // 2026-10-31T23:30-04:00 (New York)
+
+    fn log(id: &str, at: i64) -> PainFacts {
+        PainFacts {
+            id: id.into(),
+            recorded_at: at,
+            intensity: 4,
+            ..PainFacts::default()
+        }
+    }
+
+    fn codes(
+        log: &PainFacts,
+        history: &[PainFacts],
+        profile: &ProfileFacts,
+    ) -> Vec<(&'static str, Severity)> {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let snapshot = Snapshot {
+            log,
+            history,
+            profile,
+            tz: &tz,
+            open_rules: &[],
+        };
+        evaluate(&snapshot, &Thresholds::default())
+            .into_iter()
+            .map(|f| (f.rule.code, f.severity))
+            .collect()
+    }
+
+    fn recent() -> Vec<PainFacts> {
+        vec![log("before", T - DAY_MS)]
+    }
+
+    #[test]
+    fn single_log_rules_and_their_boundaries() {
+        use Severity::*;
+        let none = ProfileFacts::default();
+        let cases: Vec<(PainFacts, Vec<(&str, Severity)>)> = vec![
+            (log("a", T), vec![]),
+            (
+                PainFacts {
+                    bladder_control_loss: true,
+                    ..log("a", T)
+                },
+                vec![("cauda_equina", Emergency)],
+            ),
+            (
+                PainFacts {
+                    saddle_numbness: true,
+                    ..log("a", T)
+                },
+                vec![("cauda_equina", Emergency)],
+            ),
+            (
+                PainFacts {
+                    legs_affected: Some("both".into()),
+                    leg_tingling: true,
+                    ..log("a", T)
+                },
+                vec![("cauda_equina", Emergency)],
+            ),
+            (
+                PainFacts {
+                    legs_affected: Some("both".into()),
+                    ..log("a", T)
+                },
+                vec![],
+            ),
+            (
+                PainFacts {
+                    trauma: Some("major".into()),
+                    ..log("a", T)
+                },
+                vec![("major_trauma", Emergency)],
+            ),
+            (
+                PainFacts {
+                    trauma: Some("minor".into()),
+                    ..log("a", T)
+                },
+                vec![],
+            ),
+            (
+                PainFacts {
+                    temperature_c: Some(38.0),
+                    ..log("a", T)
+                },
+                vec![("infection", Urgent)],
+            ),
+            (
+                PainFacts {
+                    temperature_c: Some(37.9),
+                    ..log("a", T)
+                },
+                vec![],
+            ),
+            (
+                PainFacts {
+                    chills: true,
+                    ..log("a", T)
+                },
+                vec![("infection", Urgent)],
+            ),
+            (
+                PainFacts {
+                    night_sweats: true,
+                    ..log("a", T)
+                },
+                vec![("night_sweats", Urgent)],
+            ),
+            (
+                PainFacts {
+                    unexplained_weight_loss: true,
+                    ..log("a", T)
+                },
+                vec![("weight_loss", Urgent)],
+            ),
+            (
+                PainFacts {
+                    legs_affected: Some("one".into()),
+                    leg_numbness: true,
+                    ..log("a", T)
+                },
+                vec![("radicular_symptoms", Routine)],
+            ),
+            (
+                PainFacts {
+                    legs_affected: Some("one".into()),
+                    ..log("a", T)
+                },
+                vec![],
+            ),
+        ];
+        for (pain, expected) in cases {
+            assert_eq!(codes(&pain, &recent(), &none), expected, "{pain:?}");
+        }
+    }
+
+    #[test]
+    fn leg_weakness_is_a_flag_when_new_or_with_rising_pain() {
+        let weak = |id: &str, at: i64, intensity: i64| PainFacts {
+            leg_weakness: true,
+            intensity,
+            ..log(id, at)
+        };
+        let none = ProfileFacts::default();
+        assert_eq!(
+            codes(&weak("n", T, 4), &recent(), &none),
+            [("motor_deficit", Severity::Urgent)]
+        );
+        // Weak 13 days ago and pain not rising: not new.
+        assert_eq!(
+            codes(&weak("n", T, 4), &[weak("w", T - 13 * DAY_MS, 4)], &none),
+            []
+        );
+        // Weak 15 days ago: new again.
+        assert_eq!(
+            codes(&weak("n", T, 4), &[weak("w", T - 15 * DAY_MS, 4)], &none).len(),
+            1
+        );
+        // Weak before, but pain is rising.
+        assert_eq!(
+            codes(&weak("n", T, 6), &[weak("w", T - DAY_MS, 5)], &none).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_new_episode_is_a_first_log_in_thirty_days() {
+        let cancer = ProfileFacts {
+            cancer_history: true,
+            ..ProfileFacts::default()
+        };
+        assert_eq!(
+            codes(&log("a", T), &[], &cancer),
+            [("cancer_history", Severity::Urgent)]
+        );
+        assert_eq!(
+            codes(&log("a", T), &[log("b", T - 30 * DAY_MS)], &cancer),
+            []
+        );
+        assert_eq!(
+            codes(&log("a", T), &[log("b", T - 31 * DAY_MS)], &cancer).len(),
+            1
+        );
+        // A later log does not count as history.
+        assert_eq!(
+            codes(&log("a", T), &[log("b", T + DAY_MS)], &cancer).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn fragility_needs_a_risk_and_minor_trauma_or_a_new_episode() {
+        let osteo = ProfileFacts {
+            osteoporosis: true,
+            ..ProfileFacts::default()
+        };
+        let minor = PainFacts {
+            trauma: Some("minor".into()),
+            ..log("a", T)
+        };
+        assert_eq!(
+            codes(&minor, &recent(), &osteo),
+            [("fragility_fracture", Severity::Urgent)]
+        );
+        assert_eq!(
+            codes(&log("a", T), &recent(), &osteo),
+            [],
+            "ongoing episode, no trauma"
+        );
+        assert_eq!(codes(&log("a", T), &[], &osteo).len(), 1, "new episode");
+        let seventy = ProfileFacts {
+            birth_date: Some(date(1956, 10, 31)),
+            ..ProfileFacts::default()
+        };
+        let sixty_nine = ProfileFacts {
+            birth_date: Some(date(1956, 11, 1)),
+            ..ProfileFacts::default()
+        };
+        assert_eq!(
+            codes(&minor, &recent(), &seventy).len(),
+            1,
+            "70 on the day, local date"
+        );
+        assert_eq!(codes(&minor, &recent(), &sixty_nine), []);
+    }
+
+    #[test]
+    fn one_leg_symptoms_become_urgent_after_seven_days() {
+        let tingle = |id: &str, at: i64| PainFacts {
+            legs_affected: Some("one".into()),
+            leg_tingling: true,
+            ..log(id, at)
+        };
+        let none = ProfileFacts::default();
+        assert_eq!(
+            codes(&tingle("a", T), &[tingle("b", T - 7 * DAY_MS)], &none),
+            [("radicular_symptoms", Severity::Routine)]
+        );
+        assert_eq!(
+            codes(&tingle("a", T), &[tingle("b", T - 8 * DAY_MS)], &none),
+            [("radicular_symptoms", Severity::Urgent)]
+        );
+    }
+
+    #[test]
+    fn unrelenting_night_pain_on_three_of_seven_nights() {
+        let night = |id: &str, at: i64| PainFacts {
+            period: Some("night".into()),
+            ..log(id, at)
+        };
+        let none = ProfileFacts::default();
+        let two = [night("a", T - DAY_MS), log("day", T - 2 * DAY_MS)];
+        assert_eq!(codes(&night("c", T), &two, &none), []);
+        let three = [night("a", T - DAY_MS), night("b", T - 6 * DAY_MS)];
+        assert_eq!(
+            codes(&night("c", T), &three, &none),
+            [("unrelenting_night_pain", Severity::Routine)]
+        );
+        let too_old = [night("a", T - DAY_MS), night("b", T - 7 * DAY_MS)];
+        assert_eq!(
+            codes(&night("c", T), &too_old, &none),
+            [],
+            "the 8th night back is outside the window"
+        );
+        let same_night = [night("a", T - 3_600_000), night("b", T - 7_200_000)];
+        assert_eq!(
+            codes(&night("c", T), &same_night, &none),
+            [],
+            "three logs of one night are one night"
+        );
+        let eased = PainFacts {
+            eased_by_rest: true,
+            ..night("c", T)
+        };
+        assert_eq!(codes(&eased, &three, &none), []);
+        let older = ProfileFacts {
+            birth_date: Some(date(1960, 1, 1)),
+            ..ProfileFacts::default()
+        };
+        assert_eq!(
+            codes(&night("c", T), &three, &older),
+            [("unrelenting_night_pain", Severity::Urgent)]
+        );
+        let with_fever = PainFacts {
+            fever: true,
+            ..night("c", T)
+        };
+        assert_eq!(
+            codes(&with_fever, &three, &none),
+            [
+                ("infection", Severity::Urgent),
+                ("unrelenting_night_pain", Severity::Urgent)
+            ]
+        );
+    }
+
+    #[test]
+    fn every_rule_has_its_wording_and_sources() {
+        for rule in RULES {
+            assert!(
+                !rule.advice.is_empty()
+                    && !rule.clinician_action.is_empty()
+                    && !rule.sources.is_empty(),
+                "{}",
+                rule.code
+            );
+            assert!(rule.version >= 1);
+        }
+        assert!(
+            rule("cauda_equina")
+                .unwrap()
+                .advice
+                .contains("Don't wait for a reply here")
+        );
+    }
+}
