@@ -47,4 +47,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::sync::router())
         .merge(routes::exercises::router())
         .merge(routes::plans::router())
+        .merge(routes::alerts::router())
 }

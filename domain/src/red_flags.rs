@@ -4,6 +4,8 @@
 //! Thresholds come from configuration ([`Thresholds`]); the rules' wording,
 //! sources and versions live here so every alert can name `rule@version`.
 
+use std::collections::BTreeSet;
+
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -199,6 +201,7 @@ pub fn rule(code: &str) -> Option<&'static Rule> {
 
 /// Configurable thresholds (defaults from the design notes).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct Thresholds {
     /// A temperature at or above this is a fever (°C).
     pub fever_celsius: f64,
@@ -289,14 +292,64 @@ pub struct ProfileFacts {
 pub struct Snapshot<'a> {
     /// The log being evaluated.
     pub log: &'a PainFacts,
-    /// The patient's other pain logs (any order; those after `log` are ignored).
-    pub history: &'a [PainFacts],
+    /// The patient's pain logs, indexed (it may include `log` itself; logs
+    /// after `log` are ignored).
+    pub history: &'a History<'a>,
     /// The profile.
     pub profile: &'a ProfileFacts,
     /// The patient's zone.
     pub tz: &'a TimeZone,
     /// Rules with an alert already open for the patient.
     pub open_rules: &'a [String],
+}
+
+/// A patient's pain logs, sorted by time, with the nights of unrelenting
+/// night pain precomputed: built once per push, so evaluating many logs
+/// stays O(log n) each instead of rescanning the diary.
+#[derive(Debug, Clone)]
+pub struct History<'a> {
+    sorted: Vec<&'a PainFacts>,
+    unrelenting_nights: BTreeSet<Date>,
+}
+
+fn unrelenting(p: &PainFacts) -> bool {
+    p.period.as_deref() == Some("night") && !p.eased_by_rest
+}
+
+impl<'a> History<'a> {
+    /// Indexes `logs` for evaluation in `tz`.
+    pub fn new(logs: &'a [PainFacts], tz: &TimeZone) -> History<'a> {
+        let mut sorted: Vec<&PainFacts> = logs.iter().collect();
+        sorted.sort_by_key(|p| p.recorded_at);
+        let unrelenting_nights = logs
+            .iter()
+            .filter(|p| unrelenting(p))
+            .filter_map(|p| night_of(p.recorded_at, tz))
+            .collect();
+        History {
+            sorted,
+            unrelenting_nights,
+        }
+    }
+
+    /// Logs other than `log` recorded in the `days` days up to and including
+    /// `log`'s instant, oldest first.
+    fn before<'s>(
+        &'s self,
+        log: &'s PainFacts,
+        days: i64,
+    ) -> impl DoubleEndedIterator<Item = &'a PainFacts> + 's {
+        let start = self
+            .sorted
+            .partition_point(|p| p.recorded_at < log.recorded_at - days * DAY_MS);
+        let end = self
+            .sorted
+            .partition_point(|p| p.recorded_at <= log.recorded_at);
+        self.sorted[start..end]
+            .iter()
+            .copied()
+            .filter(move |p| p.id != log.id)
+    }
 }
 
 /// A rule that matched, with what it matched on.
@@ -338,17 +391,8 @@ fn found(findings: &mut Vec<Finding>, code: &str, severity: Option<Severity>, ma
 pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding> {
     use serde_json::json;
     let log = snapshot.log;
-    let earlier: Vec<&PainFacts> = snapshot
-        .history
-        .iter()
-        .filter(|p| p.id != log.id && p.recorded_at <= log.recorded_at)
-        .collect();
-    let within = |days: i64| {
-        earlier
-            .iter()
-            .copied()
-            .filter(move |p| log.recorded_at - p.recorded_at <= days * DAY_MS)
-    };
+    let history = snapshot.history;
+    let within = |days: i64| history.before(log, days);
     let new_episode = within(thresholds.new_episode_days).next().is_none();
     let age = age_on(
         snapshot.profile.birth_date,
@@ -396,7 +440,7 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
 
     if log.leg_weakness {
         let weak_before = within(thresholds.new_weakness_days).any(|p| p.leg_weakness);
-        let previous = earlier.iter().max_by_key(|p| p.recorded_at);
+        let previous = within(i64::MAX / (2 * DAY_MS)).next_back();
         let rising = previous.is_some_and(|p| log.intensity > p.intensity);
         if !weak_before || rising {
             let mut matched = vec![("leg_weakness", json!(true))];
@@ -481,15 +525,9 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
         p.legs_affected.as_deref() == Some("one") && (p.leg_numbness || p.leg_tingling)
     };
     if radicular(log) {
-        let since = earlier
-            .iter()
-            .filter(|p| {
-                radicular(p)
-                    && log.recorded_at - p.recorded_at
-                        <= 2 * thresholds.radicular_urgent_days * DAY_MS
-            })
-            .map(|p| p.recorded_at)
-            .min();
+        let since = within(2 * thresholds.radicular_urgent_days)
+            .find(|p| radicular(p))
+            .map(|p| p.recorded_at);
         let persists = since.is_some_and(|first| {
             log.recorded_at - first > thresholds.radicular_urgent_days * DAY_MS
         });
@@ -511,25 +549,19 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
         );
     }
 
-    let unrelenting = |p: &PainFacts| p.period.as_deref() == Some("night") && !p.eased_by_rest;
     if unrelenting(log)
         && let Some(this_night) = night_of(log.recorded_at, snapshot.tz)
     {
-        let mut nights: Vec<Date> = earlier
-            .iter()
+        // This log's own night counts even if the index was built without it.
+        let first = this_night
+            .checked_sub(jiff::Span::new().days(6))
+            .unwrap_or(this_night);
+        let mut nights: BTreeSet<Date> = history
+            .unrelenting_nights
+            .range(first..=this_night)
             .copied()
-            .chain(std::iter::once(log))
-            .filter(|p| unrelenting(p))
-            .filter_map(|p| night_of(p.recorded_at, snapshot.tz))
-            .filter(|night| {
-                this_night
-                    .since(*night)
-                    .is_ok_and(|span| span.get_days() < 7)
-                    && *night <= this_night
-            })
             .collect();
-        nights.sort_unstable();
-        nights.dedup();
+        nights.insert(this_night);
         if nights.len() >= thresholds.unrelenting_nights {
             let other_flag = !findings.is_empty()
                 || snapshot
@@ -574,9 +606,10 @@ mod tests {
         profile: &ProfileFacts,
     ) -> Vec<(&'static str, Severity)> {
         let tz = TimeZone::get("America/New_York").unwrap();
+        let history = History::new(history, &tz);
         let snapshot = Snapshot {
             log,
-            history,
+            history: &history,
             profile,
             tz: &tz,
             open_rules: &[],

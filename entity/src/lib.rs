@@ -1,6 +1,8 @@
 //! sea-orm entities: the shape of each table and nothing more. Instants are
 //! `i64` milliseconds since the Unix epoch (UTC).
 
+pub mod alert;
+pub mod alert_evidence;
 pub mod audit_log;
 pub mod care_team;
 pub mod care_team_member;

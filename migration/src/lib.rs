@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_sync;
 mod m20261123_000003_programs;
+mod m20261123_000004_alerts;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_sync::Migration),
             Box::new(m20261123_000003_programs::Migration),
+            Box::new(m20261123_000004_alerts::Migration),
         ]
     }
 }

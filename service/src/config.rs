@@ -39,6 +39,9 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Background work.
     pub worker: WorkerConfig,
+    /// Red-flag thresholds.
+    #[serde(default)]
+    pub red_flags: dorsal_domain::red_flags::Thresholds,
 }
 
 /// Log output format.

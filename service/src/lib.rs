@@ -2,6 +2,7 @@
 //! accounts and tokens, care teams, access decisions and the audit log.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod care_team;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod page;
 pub mod programs;
+pub mod red_flags;
 pub mod reports;
 pub mod secret;
 pub mod sync;

@@ -7,6 +7,7 @@ mod auth;
 mod care_team;
 mod errors;
 mod programs;
+mod red_flags;
 mod startup;
 mod sync;
 mod sync_convergence;

@@ -1,5 +1,6 @@
 //! One module per resource, each with `router()`.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod care_team;

@@ -204,14 +204,18 @@ async fn push_changes(
     ) {
         object.entry("lastPulledAt").or_insert(cursor.into());
     }
+    let meta = push::PushMeta {
+        schema_version: query.schema_version,
+        idempotency_key: key.as_deref(),
+        now_ms: state.clock.now_ms(),
+    };
     let outcome = push::push(
         &state.db,
         &state.nudges,
         &access,
         body,
-        query.schema_version,
-        key.as_deref(),
-        state.clock.now_ms(),
+        meta,
+        &state.config.red_flags,
     )
     .await?;
     Ok(Json(outcome))

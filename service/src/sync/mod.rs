@@ -5,7 +5,7 @@
 pub mod nudge;
 pub mod pull;
 pub mod push;
-mod rows;
+pub(crate) mod rows;
 pub mod write;
 
 pub use nudge::Nudges;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use dorsal_domain::red_flags::Thresholds;
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
 use dorsal_domain::sync::record::{self, Record, RecordError};
 use dorsal_domain::sync::{MAX_PUSH_RECORDS, TableSpec, schema};
@@ -20,6 +21,7 @@ use super::rows::{RowState, known_ids};
 use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
 use crate::error::{ServiceError, ServiceResult};
+use crate::red_flags;
 
 /// One table's pushed changes.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -196,6 +198,17 @@ async fn stored_answer(
         .map_err(|err| ServiceError::Internal(format!("stored push answer: {err}")))
 }
 
+/// What a push carries besides its body.
+#[derive(Debug, Clone, Copy)]
+pub struct PushMeta<'a> {
+    /// The device's schema version.
+    pub schema_version: Option<u32>,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: Option<&'a str>,
+    /// Now, ms.
+    pub now_ms: i64,
+}
+
 /// Applies a push for the patient `access` names. With an idempotency key,
 /// a repeat of the same push returns the stored answer and writes nothing.
 pub async fn push(
@@ -203,10 +216,14 @@ pub async fn push(
     nudges: &Nudges,
     access: &PatientAccess,
     body: Value,
-    schema_version: Option<u32>,
-    idempotency_key: Option<&str>,
-    now_ms: i64,
+    meta: PushMeta<'_>,
+    thresholds: &Thresholds,
 ) -> ServiceResult<PushOutcome> {
+    let PushMeta {
+        schema_version,
+        idempotency_key,
+        now_ms,
+    } = meta;
     check_schema(schema_version)?;
     // Only a keyed push needs its digest; hashing costs a serialization.
     let receipt = idempotency_key.map(|key| (key, digest(&body)));
@@ -232,6 +249,24 @@ pub async fn push(
     for (spec, changes) in tables {
         apply_table(&write, spec, changes, since, &mut outcome).await?;
     }
+    let written_pain: Vec<&str> = request
+        .changes
+        .get("pain_logs")
+        .map(|t| {
+            t.created
+                .iter()
+                .chain(&t.updated)
+                .filter_map(record::record_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let written_pain: Vec<&str> = written_pain
+        .into_iter()
+        .filter(|id| {
+            outcome.results.get("pain_logs").and_then(|r| r.get(*id)) != Some(&Outcome::Rejected)
+        })
+        .collect();
+    outcome.advisories = red_flags::on_pain_logs(&write, &written_pain, thresholds, now_ms).await?;
     if let Some((key, request_digest)) = receipt {
         let response = serde_json::to_string(&outcome)
             .map_err(|err| ServiceError::Internal(format!("push answer: {err}")))?;

@@ -1,0 +1,242 @@
+//! The alert inbox for clinicians and admins: list, read with evidence,
+//! acknowledge, resolve. Every access is through `service::access` and
+//! audited.
+
+use dorsal_domain::Violations;
+use dorsal_domain::red_flags::{Severity, rule};
+use dorsal_domain::role::Capability;
+use dorsal_entity::{alert, alert_evidence, care_team};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::access::{Actor, patient_access};
+use crate::audit;
+use crate::error::{ServiceError, ServiceResult};
+use crate::page::{Page, PageRequest};
+
+/// One matched log.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The pain log's id.
+    pub log_id: String,
+    /// When it was recorded, ms.
+    pub recorded_at: i64,
+    /// The fields and values that matched.
+    pub matched: serde_json::Value,
+    /// When it was attached, ms.
+    pub attached_at: i64,
+}
+
+/// An alert as staff see it.
+#[derive(Debug, Clone)]
+pub struct AlertView {
+    /// The row.
+    pub alert: alert::Model,
+    /// What the rule asks the clinician to do.
+    pub clinician_action: &'static str,
+    /// Matched logs, oldest first (detail only; empty in lists).
+    pub evidence: Vec<Evidence>,
+}
+
+fn view(alert: alert::Model, evidence: Vec<Evidence>) -> AlertView {
+    let clinician_action = rule(&alert.rule).map_or("", |r| r.clinician_action);
+    AlertView {
+        alert,
+        clinician_action,
+        evidence,
+    }
+}
+
+/// Filters of the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// `routine`, `urgent` or `emergency`.
+    pub severity: Option<String>,
+}
+
+const STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
+
+/// Alerts of the caller's org's patients, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    filter: AlertFilter,
+    page: PageRequest,
+    now: i64,
+) -> ServiceResult<Page<AlertView>> {
+    let org_id = actor.staff_org(Capability::ActOnAlerts)?;
+    let mut violations = Violations::new();
+    if filter
+        .status
+        .as_deref()
+        .is_some_and(|s| !STATUSES.contains(&s))
+    {
+        violations.add("/status", "must be open, acknowledged or resolved");
+    }
+    if filter
+        .severity
+        .as_deref()
+        .is_some_and(|s| Severity::parse(s).is_none())
+    {
+        violations.add("/severity", "must be routine, urgent or emergency");
+    }
+    violations.into_result()?;
+    let patients = Query::select()
+        .column(care_team::Column::PatientId)
+        .from(care_team::Entity)
+        .and_where(Expr::col(care_team::Column::OrgId).eq(org_id))
+        .take();
+    let mut query = alert::Entity::find()
+        .filter(alert::Column::PatientId.in_subquery(patients))
+        .order_by_desc(alert::Column::Id)
+        .limit(page.fetch_limit());
+    if let Some(status) = filter.status {
+        query = query.filter(alert::Column::Status.eq(status));
+    }
+    if let Some(severity) = filter.severity {
+        query = query.filter(alert::Column::Severity.eq(severity));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(alert::Column::Id.lt(after));
+    }
+    let rows = query.all(db).await?;
+    let page = page.finish(rows, |a| a.id);
+    let mut patients: Vec<Uuid> = page.items.iter().map(|a| a.patient_id).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    audit::record(db, actor, &patients, "alerts.list", now).await?;
+    Ok(page.map(|a| view(a, Vec::new())))
+}
+
+/// Finds an alert the caller may act on (404 otherwise) and audits it.
+async fn reach(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    id: Uuid,
+    action: &'static str,
+    now: i64,
+) -> ServiceResult<alert::Model> {
+    actor.require(Capability::ActOnAlerts)?;
+    let found = alert::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("alert"))?;
+    patient_access(
+        db,
+        actor,
+        found.patient_id,
+        Capability::ActOnAlerts,
+        action,
+        now,
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::NotFound(_) => ServiceError::NotFound("alert"),
+        other => other,
+    })?;
+    Ok(found)
+}
+
+async fn detail(db: &impl ConnectionTrait, found: alert::Model) -> ServiceResult<AlertView> {
+    let evidence = alert_evidence::Entity::find()
+        .filter(alert_evidence::Column::AlertId.eq(found.id))
+        .order_by_asc(alert_evidence::Column::RecordedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| Evidence {
+            log_id: e.log_id,
+            recorded_at: e.recorded_at,
+            matched: serde_json::from_str(&e.matched).unwrap_or(serde_json::Value::Null),
+            attached_at: e.attached_at,
+        })
+        .collect();
+    Ok(view(found, evidence))
+}
+
+/// One alert with its evidence.
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+    now: i64,
+) -> ServiceResult<AlertView> {
+    let found = reach(db, actor, id, "alerts.read", now).await?;
+    detail(db, found).await
+}
+
+const RESOLVED: ServiceError = ServiceError::Conflict {
+    code: "alert_resolved",
+    detail: "this alert is already resolved",
+};
+
+/// Acknowledges an open alert (acknowledging twice changes nothing). It
+/// cancels pending escalation.
+pub async fn acknowledge(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+    now: i64,
+) -> ServiceResult<AlertView> {
+    let found = reach(db, actor, id, "alerts.acknowledge", now).await?;
+    if found.status == "resolved" {
+        return Err(RESOLVED);
+    }
+    alert::Entity::update_many()
+        .col_expr(alert::Column::Status, Expr::value("acknowledged"))
+        .col_expr(alert::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(alert::Column::AcknowledgedBy, Expr::value(actor.user_id))
+        .col_expr(alert::Column::EscalateAt, Expr::value(Option::<i64>::None))
+        .col_expr(alert::Column::UpdatedAt, Expr::value(now))
+        .filter(alert::Column::Id.eq(id))
+        .filter(alert::Column::Status.eq("open"))
+        .exec(db)
+        .await?;
+    let found = alert::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("alert"))?;
+    detail(db, found).await
+}
+
+/// Resolves an alert with a note. A new matching log opens a new alert.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+    note: &str,
+    now: i64,
+) -> ServiceResult<AlertView> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 1000 {
+        let mut violations = Violations::new();
+        violations.add("/note", "must be 1-1000 characters");
+        return Err(violations.into());
+    }
+    let found = reach(db, actor, id, "alerts.resolve", now).await?;
+    let done = alert::Entity::update_many()
+        .col_expr(alert::Column::Status, Expr::value("resolved"))
+        .col_expr(alert::Column::ResolvedAt, Expr::value(now))
+        .col_expr(alert::Column::ResolvedBy, Expr::value(actor.user_id))
+        .col_expr(alert::Column::ResolutionNote, Expr::value(note))
+        .col_expr(alert::Column::EscalateAt, Expr::value(Option::<i64>::None))
+        .col_expr(alert::Column::UpdatedAt, Expr::value(now))
+        .filter(alert::Column::Id.eq(found.id))
+        .filter(alert::Column::Status.ne("resolved"))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(RESOLVED);
+    }
+    let found = alert::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("alert"))?;
+    detail(db, found).await
+}

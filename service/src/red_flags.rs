@@ -1,0 +1,326 @@
+//! Red flags in the push transaction: every pain log just written is
+//! evaluated; the patient gets advice at once (in the push answer and as a
+//! synced notification), and the alert for the care team is opened or the
+//! log attached to the open one, atomically with the log itself.
+
+use std::collections::BTreeMap;
+
+use dorsal_domain::calendar::{self, parse_date};
+use dorsal_domain::red_flags::{
+    Finding, History, PainFacts, ProfileFacts, Severity, Snapshot, Thresholds, evaluate,
+};
+use dorsal_domain::sync::Cell;
+use dorsal_domain::sync::schema::table;
+use dorsal_entity::{alert, alert_evidence};
+use jiff::tz::TimeZone;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set,
+};
+use uuid::Uuid;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::secret::new_id;
+use crate::sync::PatientWrite;
+use crate::sync::push::Advisory;
+
+const DAY_MS: i64 = 86_400_000;
+
+fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> ServiceResult<T> {
+    Ok(row.try_get("", column)?)
+}
+
+fn live(table: &str, patient_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
+        .and_where(Expr::col(Alias::new("deleted")).eq(false))
+        .take()
+}
+
+async fn profile(
+    db: &impl ConnectionTrait,
+    patient_id: Uuid,
+) -> ServiceResult<(ProfileFacts, TimeZone)> {
+    let mut select = live("profiles", patient_id);
+    select.columns(
+        [
+            "timezone",
+            "birth_date",
+            "osteoporosis",
+            "long_term_steroids",
+            "cancer_history",
+        ]
+        .map(Alias::new),
+    );
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok((ProfileFacts::default(), TimeZone::UTC));
+    };
+    let zone: Option<String> = get(&row, "timezone")?;
+    let birth: Option<String> = get(&row, "birth_date")?;
+    Ok((
+        ProfileFacts {
+            birth_date: birth.as_deref().and_then(parse_date),
+            osteoporosis: get(&row, "osteoporosis")?,
+            long_term_steroids: get(&row, "long_term_steroids")?,
+            cancer_history: get(&row, "cancer_history")?,
+        },
+        calendar::zone(zone.as_deref()),
+    ))
+}
+
+const PAIN_COLUMNS: [&str; 18] = [
+    "id",
+    "recorded_at",
+    "intensity",
+    "period",
+    "eased_by_rest",
+    "legs_affected",
+    "leg_numbness",
+    "leg_tingling",
+    "leg_weakness",
+    "bladder_control_loss",
+    "bowel_control_loss",
+    "saddle_numbness",
+    "fever",
+    "temperature_c",
+    "chills",
+    "night_sweats",
+    "unexplained_weight_loss",
+    "trauma",
+];
+
+fn pain_facts(row: &QueryResult) -> ServiceResult<PainFacts> {
+    Ok(PainFacts {
+        id: get(row, "id")?,
+        recorded_at: get(row, "recorded_at")?,
+        intensity: get(row, "intensity")?,
+        period: get(row, "period")?,
+        eased_by_rest: get(row, "eased_by_rest")?,
+        legs_affected: get(row, "legs_affected")?,
+        leg_numbness: get(row, "leg_numbness")?,
+        leg_tingling: get(row, "leg_tingling")?,
+        leg_weakness: get(row, "leg_weakness")?,
+        bladder_control_loss: get(row, "bladder_control_loss")?,
+        bowel_control_loss: get(row, "bowel_control_loss")?,
+        saddle_numbness: get(row, "saddle_numbness")?,
+        fever: get(row, "fever")?,
+        temperature_c: get(row, "temperature_c")?,
+        chills: get(row, "chills")?,
+        night_sweats: get(row, "night_sweats")?,
+        unexplained_weight_loss: get(row, "unexplained_weight_loss")?,
+        trauma: get(row, "trauma")?,
+    })
+}
+
+/// Evaluates the pain logs `log_ids` just written in `write`, records
+/// alerts and advice notifications in the same transaction, and returns
+/// the advice for the push answer (one per rule).
+pub async fn on_pain_logs(
+    write: &PatientWrite,
+    log_ids: &[&str],
+    thresholds: &Thresholds,
+    now: i64,
+) -> ServiceResult<Vec<Advisory>> {
+    if log_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = write.txn();
+    let patient_id = write.patient_id();
+    // The earliest of the pushed logs, found through the id index alone
+    // (another patient's row with the same id can only widen the window).
+    let mut earliest: Option<i64> = None;
+    for chunk in log_ids.chunks(500) {
+        let select = Query::select()
+            .expr_as(
+                Expr::col(Alias::new("recorded_at")).min(),
+                Alias::new("earliest"),
+            )
+            .from(Alias::new("pain_logs"))
+            .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
+            .take();
+        if let Some(row) = db.query_one(&select).await? {
+            let found: Option<i64> = get(&row, "earliest")?;
+            earliest = earliest.into_iter().chain(found).min();
+        }
+    }
+    let Some(earliest) = earliest else {
+        return Ok(Vec::new());
+    };
+    let lookback = Ord::max(
+        thresholds.new_episode_days,
+        2 * thresholds.radicular_urgent_days,
+    ) + 1;
+    let mut select = live("pain_logs", patient_id);
+    select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
+        Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(lookback * DAY_MS)),
+    );
+    let history = db
+        .query_all(&select)
+        .await?
+        .iter()
+        .map(pain_facts)
+        .collect::<ServiceResult<Vec<_>>>()?;
+    let wanted: std::collections::HashSet<&str> = log_ids.iter().copied().collect();
+    let pushed: Vec<&PainFacts> = history
+        .iter()
+        .filter(|p| wanted.contains(p.id.as_str()))
+        .collect();
+    let (facts, tz) = profile(db, patient_id).await?;
+    let history = History::new(&history, &tz);
+    let mut open: Vec<String> = alert::Entity::find()
+        .filter(alert::Column::PatientId.eq(patient_id))
+        .filter(alert::Column::Status.ne("resolved"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.rule)
+        .collect();
+
+    let mut advisories: BTreeMap<&'static str, Advisory> = BTreeMap::new();
+    for log in pushed.iter().copied() {
+        let snapshot = Snapshot {
+            log,
+            history: &history,
+            profile: &facts,
+            tz: &tz,
+            open_rules: &open,
+        };
+        for finding in evaluate(&snapshot, thresholds) {
+            record(write, log, &finding, now).await?;
+            if !open.iter().any(|code| code == finding.rule.code) {
+                open.push(finding.rule.code.to_owned());
+            }
+            advise(write, log, &finding, now).await?;
+            let advisory = Advisory {
+                code: finding.rule.code.to_owned(),
+                severity: finding.severity.as_str().to_owned(),
+                title: finding.rule.title.to_owned(),
+                body: finding.rule.advice.to_owned(),
+            };
+            let keep = advisories
+                .get(finding.rule.code)
+                .is_none_or(|a| Severity::parse(&a.severity) < Some(finding.severity));
+            if keep {
+                advisories.insert(finding.rule.code, advisory);
+            }
+        }
+    }
+    Ok(advisories.into_values().collect())
+}
+
+/// Opens the alert for (patient, rule) or attaches the log to the open one.
+/// A log already counted for the rule (a retried push) changes nothing, so
+/// a resolved alert is raised again only by a new log.
+async fn record(
+    write: &PatientWrite,
+    log: &PainFacts,
+    finding: &Finding,
+    now: i64,
+) -> ServiceResult<()> {
+    let db = write.txn();
+    let patient_id = write.patient_id();
+    let code = finding.rule.code;
+    let counted = alert_evidence::Entity::find()
+        .filter(alert_evidence::Column::PatientId.eq(patient_id))
+        .filter(alert_evidence::Column::Rule.eq(code))
+        .filter(alert_evidence::Column::LogId.eq(&log.id))
+        .one(db)
+        .await?
+        .is_some();
+    if counted {
+        return Ok(());
+    }
+    let open = alert::Entity::find()
+        .filter(alert::Column::PatientId.eq(patient_id))
+        .filter(alert::Column::Rule.eq(code))
+        .filter(alert::Column::Status.ne("resolved"))
+        .one(db)
+        .await?;
+    let alert_id = match open {
+        Some(existing) => {
+            let id = existing.id;
+            let raise = Severity::parse(&existing.severity).is_some_and(|s| s < finding.severity);
+            let mut model: alert::ActiveModel = existing.into();
+            model.updated_at = Set(now);
+            if raise {
+                model.severity = Set(finding.severity.as_str().to_owned());
+            }
+            model.update(db).await?;
+            id
+        }
+        None => {
+            let id = new_id();
+            alert::ActiveModel {
+                id: Set(id),
+                patient_id: Set(patient_id),
+                rule: Set(code.to_owned()),
+                rule_version: Set(i64::from(finding.rule.version)),
+                severity: Set(finding.severity.as_str().to_owned()),
+                level: Set(0),
+                status: Set("open".to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                acknowledged_at: Set(None),
+                acknowledged_by: Set(None),
+                resolved_at: Set(None),
+                resolved_by: Set(None),
+                resolution_note: Set(None),
+                escalate_at: Set(None),
+            }
+            .insert(db)
+            .await?;
+            tracing::info!(alert_id = %id, patient_id = %patient_id, rule = code, "alert raised");
+            id
+        }
+    };
+    let matched: serde_json::Map<String, serde_json::Value> = finding
+        .matched
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    alert_evidence::ActiveModel {
+        id: Set(new_id()),
+        alert_id: Set(alert_id),
+        patient_id: Set(patient_id),
+        rule: Set(code.to_owned()),
+        log_id: Set(log.id.clone()),
+        matched: Set(serde_json::Value::Object(matched).to_string()),
+        recorded_at: Set(log.recorded_at),
+        attached_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The patient's `red_flag_advice` notification for this log and rule,
+/// written once (a retry leaves the one already there, read or not).
+async fn advise(
+    write: &PatientWrite,
+    log: &PainFacts,
+    finding: &Finding,
+    now: i64,
+) -> ServiceResult<()> {
+    let notifications = table("notifications")
+        .ok_or_else(|| ServiceError::Internal("no notifications table".into()))?;
+    let id = format!("rf.{}.{}", finding.rule.code, log.id);
+    let exists = crate::sync::rows::known_ids(
+        write.txn(),
+        notifications,
+        write.patient_id(),
+        &[id.as_str()],
+    )
+    .await?;
+    if exists.own.contains_key(&id) || exists.taken.contains(&id) {
+        return Ok(());
+    }
+    let row = notifications.row(vec![
+        ("kind", Cell::Text("red_flag_advice".into())),
+        ("title", Cell::Text(finding.rule.title.into())),
+        ("body", Cell::Text(finding.rule.advice.into())),
+        ("severity", Cell::Text(finding.severity.as_str().into())),
+        ("created_at", Cell::Int(now)),
+    ]);
+    write.upsert(notifications, &id, row).await
+}

@@ -1,0 +1,299 @@
+//! Red flags over HTTP: advice in the push answer and as a synced
+//! notification, one alert per (patient, rule) with the evidence, and the
+//! inbox for the patient's clinicians only.
+
+use dorsal_tests::{Login, Org, TestApp};
+use serde_json::{Value, json};
+
+const T: i64 = 1_793_503_800_000;
+
+struct Clinic {
+    app: TestApp,
+    org: Org,
+    therapist: Login,
+    clinician: Login,
+    patient: Login,
+}
+
+async fn clinic() -> Clinic {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Clinic").await;
+    let therapist = app.add_staff(&org, "therapist").await;
+    let clinician = app.add_staff(&org, "clinician").await;
+    let patient = app.patient_of(&clinician).await;
+    Clinic {
+        app,
+        org,
+        therapist,
+        clinician,
+        patient,
+    }
+}
+
+async fn log(app: &TestApp, patient: &Login, record: Value) -> Value {
+    let body =
+        json!({"changes": {"pain_logs": {"created": [record], "updated": [], "deleted": []}}});
+    app.post("/v1/sync/push", Some(&patient.token), body, 200)
+        .await
+}
+
+fn pain(id: &str, at: i64) -> Value {
+    json!({"id": id, "recorded_at": at, "intensity": 6, "period": "night", "eased_by_rest": true})
+}
+
+#[tokio::test]
+async fn a_cauda_equina_symptom_advises_at_once_and_opens_one_alert_with_its_evidence() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        patient,
+        ..
+    } = clinic().await;
+    let mut record = pain("p1", T);
+    record["bladder_control_loss"] = json!(true);
+    let answer = log(&app, &patient, record).await;
+    assert_eq!(answer["results"]["pain_logs"]["p1"], "applied");
+    let advice = &answer["advisories"][0];
+    assert_eq!(
+        (advice["code"].as_str(), advice["severity"].as_str()),
+        (Some("cauda_equina"), Some("emergency"))
+    );
+    assert!(
+        advice["body"]
+            .as_str()
+            .unwrap()
+            .contains("Don't wait for a reply here")
+    );
+
+    // The advice is also a notification on every device.
+    let page = app.get("/v1/sync/pull", Some(&patient.token), 200).await;
+    let note = &page["changes"]["notifications"]["created"][0];
+    assert_eq!(
+        (note["kind"].as_str(), note["severity"].as_str()),
+        (Some("red_flag_advice"), Some("emergency"))
+    );
+
+    let inbox = app
+        .get("/v1/alerts?status=open", Some(&clinician.token), 200)
+        .await;
+    let alert = &inbox["items"][0];
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (alert["rule"].as_str(), alert["severity"].as_str()),
+        (Some("cauda_equina@1"), Some("emergency"))
+    );
+    assert_eq!(alert["patient_id"], patient.id.to_string());
+    let id = alert["id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/v1/alerts/{id}"), Some(&org.admin.token), 200)
+        .await;
+    assert_eq!(detail["evidence"][0]["log_id"], "p1");
+    assert_eq!(
+        detail["evidence"][0]["matched"]["bladder_control_loss"],
+        true
+    );
+    assert!(
+        detail["clinician_action"]
+            .as_str()
+            .unwrap()
+            .contains("emergency")
+    );
+
+    // A second matching log attaches; a retried push of it changes nothing.
+    let mut second = pain("p2", T + 3_600_000);
+    second["saddle_numbness"] = json!(true);
+    log(&app, &patient, second.clone()).await;
+    let again = log(&app, &patient, second).await;
+    assert_eq!(
+        again["advisories"][0]["code"], "cauda_equina",
+        "the patient is advised again"
+    );
+    assert_eq!(app.count("alerts").await, 1);
+    assert_eq!(app.count("alert_evidence").await, 2);
+    assert_eq!(app.count("notifications").await, 2);
+}
+
+#[tokio::test]
+async fn a_resolved_alert_is_raised_again_only_by_a_new_log() {
+    let Clinic {
+        app,
+        clinician,
+        patient,
+        ..
+    } = clinic().await;
+    let mut record = pain("p1", T);
+    record["trauma"] = json!("major");
+    log(&app, &patient, record.clone()).await;
+    let id = app.get("/v1/alerts", Some(&clinician.token), 200).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acked = app
+        .post(
+            &format!("/v1/alerts/{id}/acknowledge"),
+            Some(&clinician.token),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (acked["status"].as_str(), acked["acknowledged_by"].as_str()),
+        (
+            Some("acknowledged"),
+            Some(clinician.id.to_string().as_str())
+        )
+    );
+    app.post(
+        &format!("/v1/alerts/{id}/resolve"),
+        Some(&clinician.token),
+        json!({"note": " "}),
+        422,
+    )
+    .await;
+    let resolved = app
+        .post(
+            &format!("/v1/alerts/{id}/resolve"),
+            Some(&clinician.token),
+            json!({"note": "Seen in ED, no fracture"}),
+            200,
+        )
+        .await;
+    assert_eq!(resolved["status"], "resolved");
+    app.post(
+        &format!("/v1/alerts/{id}/resolve"),
+        Some(&clinician.token),
+        json!({"note": "again"}),
+        409,
+    )
+    .await;
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        Some(&clinician.token),
+        json!({}),
+        409,
+    )
+    .await;
+
+    // The same log edited on the device: no new alert.
+    record["note"] = json!("fell off a ladder");
+    let body =
+        json!({"changes": {"pain_logs": {"created": [], "updated": [record], "deleted": []}}});
+    app.post("/v1/sync/push", Some(&patient.token), body, 200)
+        .await;
+    assert_eq!(app.count("alerts").await, 1);
+    // A new log: a new alert.
+    let mut fresh = pain("p2", T + 86_400_000);
+    fresh["trauma"] = json!("major");
+    log(&app, &patient, fresh).await;
+    let open = app
+        .get("/v1/alerts?status=open", Some(&clinician.token), 200)
+        .await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 1);
+    assert_ne!(open["items"][0]["id"], json!(id));
+}
+
+#[tokio::test]
+async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
+    let Clinic {
+        app,
+        org,
+        therapist,
+        clinician,
+        patient,
+    } = clinic().await;
+    let mut record = pain("p1", T);
+    record["fever"] = json!(true);
+    log(&app, &patient, record).await;
+    let id = app.get("/v1/alerts", Some(&clinician.token), 200).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get("/v1/alerts", Some(&therapist.token), 403).await;
+    app.get("/v1/alerts", Some(&patient.token), 403).await;
+    app.get(&format!("/v1/alerts/{id}"), Some(&therapist.token), 403)
+        .await;
+    app.get(&format!("/v1/alerts/{id}"), Some(&clinician.token), 200)
+        .await;
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        Some(&patient.token),
+        json!({}),
+        403,
+    )
+    .await;
+
+    let other = app.create_org("Other").await;
+    let stranger = app.add_staff(&other, "clinician").await;
+    assert_eq!(
+        app.get("/v1/alerts", Some(&stranger.token), 200).await["items"],
+        json!([])
+    );
+    app.get(&format!("/v1/alerts/{id}"), Some(&stranger.token), 404)
+        .await;
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        Some(&stranger.token),
+        json!({}),
+        404,
+    )
+    .await;
+    app.get(
+        &format!("/v1/alerts/{}", uuid::Uuid::new_v4()),
+        Some(&clinician.token),
+        404,
+    )
+    .await;
+    app.get("/v1/alerts?status=maybe", Some(&clinician.token), 422)
+        .await;
+    assert_eq!(
+        app.get("/v1/alerts?severity=emergency", Some(&clinician.token), 200)
+            .await["items"],
+        json!([])
+    );
+    assert_eq!(
+        app.get("/v1/alerts?severity=urgent", Some(&clinician.token), 200)
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let audit = app
+        .get(
+            &format!("/v1/audit?patient_id={}", patient.id),
+            Some(&org.admin.token),
+            200,
+        )
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["alerts.list", "alerts.read"] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rejected_logs_raise_nothing_and_ordinary_logs_nothing_either() {
+    let Clinic { app, patient, .. } = clinic().await;
+    let mut bad = pain("p1", T);
+    bad["bladder_control_loss"] = json!(true);
+    bad["intensity"] = json!(12);
+    let answer = log(&app, &patient, bad).await;
+    assert_eq!(answer["results"]["pain_logs"]["p1"], "rejected");
+    assert_eq!(answer["advisories"], json!([]));
+    let answer = log(&app, &patient, pain("p2", T)).await;
+    assert_eq!(answer["advisories"], json!([]));
+    assert_eq!(
+        app.count("alerts").await + app.count("notifications").await,
+        0
+    );
+}
