@@ -9,6 +9,7 @@ pub mod red_flags;
 pub mod role;
 pub mod sync;
 pub mod validation;
+pub mod webhooks;
 
 pub use role::Role;
 pub use validation::{Violation, Violations};
