@@ -48,4 +48,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::exercises::router())
         .merge(routes::plans::router())
         .merge(routes::alerts::router())
+        .merge(routes::webhooks::router())
 }

@@ -7,6 +7,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_sync;
 mod m20261123_000003_programs;
 mod m20261123_000004_alerts;
+mod m20261123_000005_webhooks;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_sync::Migration),
             Box::new(m20261123_000003_programs::Migration),
             Box::new(m20261123_000004_alerts::Migration),
+            Box::new(m20261123_000005_webhooks::Migration),
         ]
     }
 }

@@ -15,8 +15,10 @@ use uuid::Uuid;
 
 use crate::access::{Actor, patient_access};
 use crate::audit;
+use crate::db::begin_write;
 use crate::error::{ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
+use crate::sync::Nudges;
 
 /// One matched log.
 #[derive(Debug, Clone)]
@@ -177,9 +179,10 @@ const RESOLVED: ServiceError = ServiceError::Conflict {
 };
 
 /// Acknowledges an open alert (acknowledging twice changes nothing). It
-/// cancels pending escalation.
+/// cancels pending escalation and tells the org's systems.
 pub async fn acknowledge(
     db: &DatabaseConnection,
+    nudges: &Nudges,
     actor: Actor,
     id: Uuid,
     now: i64,
@@ -188,7 +191,8 @@ pub async fn acknowledge(
     if found.status == "resolved" {
         return Err(RESOLVED);
     }
-    alert::Entity::update_many()
+    let txn = begin_write(db).await?;
+    let changed = alert::Entity::update_many()
         .col_expr(alert::Column::Status, Expr::value("acknowledged"))
         .col_expr(alert::Column::AcknowledgedAt, Expr::value(now))
         .col_expr(alert::Column::AcknowledgedBy, Expr::value(actor.user_id))
@@ -196,18 +200,21 @@ pub async fn acknowledge(
         .col_expr(alert::Column::UpdatedAt, Expr::value(now))
         .filter(alert::Column::Id.eq(id))
         .filter(alert::Column::Status.eq("open"))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    let found = alert::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("alert"))?;
+    let event = (changed.rows_affected > 0).then_some("alert.acknowledged");
+    let (found, written) = announce(&txn, id, event, now).await?;
+    txn.commit().await?;
+    if written > 0 {
+        nudges.wake_deliveries();
+    }
     detail(db, found).await
 }
 
 /// Resolves an alert with a note. A new matching log opens a new alert.
 pub async fn resolve(
     db: &DatabaseConnection,
+    nudges: &Nudges,
     actor: Actor,
     id: Uuid,
     note: &str,
@@ -220,6 +227,7 @@ pub async fn resolve(
         return Err(violations.into());
     }
     let found = reach(db, actor, id, "alerts.resolve", now).await?;
+    let txn = begin_write(db).await?;
     let done = alert::Entity::update_many()
         .col_expr(alert::Column::Status, Expr::value("resolved"))
         .col_expr(alert::Column::ResolvedAt, Expr::value(now))
@@ -229,14 +237,34 @@ pub async fn resolve(
         .col_expr(alert::Column::UpdatedAt, Expr::value(now))
         .filter(alert::Column::Id.eq(found.id))
         .filter(alert::Column::Status.ne("resolved"))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
         return Err(RESOLVED);
     }
+    let (found, written) = announce(&txn, id, Some("alert.resolved"), now).await?;
+    txn.commit().await?;
+    if written > 0 {
+        nudges.wake_deliveries();
+    }
+    detail(db, found).await
+}
+
+/// Reloads the alert and, for a change the org's systems should hear of,
+/// writes its webhook messages in the same transaction.
+async fn announce(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    event: Option<&str>,
+    now: i64,
+) -> ServiceResult<(alert::Model, usize)> {
     let found = alert::Entity::find_by_id(id)
-        .one(db)
+        .one(txn)
         .await?
         .ok_or(ServiceError::NotFound("alert"))?;
-    detail(db, found).await
+    let written = match event {
+        Some(event) => crate::webhooks::enqueue(txn, &found, event, now).await?,
+        None => 0,
+    };
+    Ok((found, written))
 }

@@ -17,6 +17,7 @@ pub mod reports;
 pub mod secret;
 pub mod sync;
 pub mod users;
+pub mod webhooks;
 
 pub use error::{AuthFailure, ServiceError, ServiceResult};
 

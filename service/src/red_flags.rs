@@ -241,17 +241,25 @@ async fn record(
         Some(existing) => {
             let id = existing.id;
             let raise = Severity::parse(&existing.severity).is_some_and(|s| s < finding.severity);
+            let was_routine = existing.severity == Severity::Routine.as_str();
             let mut model: alert::ActiveModel = existing.into();
             model.updated_at = Set(now);
             if raise {
                 model.severity = Set(finding.severity.as_str().to_owned());
             }
-            model.update(db).await?;
+            let updated = model.update(db).await?;
+            // A routine alert that becomes urgent goes out for the first time.
+            if raise
+                && was_routine
+                && crate::webhooks::enqueue(db, &updated, "alert.raised", now).await? > 0
+            {
+                write.wrote_outbox();
+            }
             id
         }
         None => {
             let id = new_id();
-            alert::ActiveModel {
+            let raised = alert::ActiveModel {
                 id: Set(id),
                 patient_id: Set(patient_id),
                 rule: Set(code.to_owned()),
@@ -270,6 +278,9 @@ async fn record(
             }
             .insert(db)
             .await?;
+            if crate::webhooks::enqueue(db, &raised, "alert.raised", now).await? > 0 {
+                write.wrote_outbox();
+            }
             tracing::info!(alert_id = %id, patient_id = %patient_id, rule = code, "alert raised");
             id
         }

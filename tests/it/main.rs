@@ -11,3 +11,4 @@ mod red_flags;
 mod startup;
 mod sync;
 mod sync_convergence;
+mod webhooks;

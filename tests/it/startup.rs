@@ -65,6 +65,7 @@ async fn readiness_needs_the_migrations_applied() {
     let addr = app.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let serving = tokio::spawn(app.serve(shutdown.clone()));
+    dorsal_worker::delivery::install_crypto_provider();
     let client = reqwest::Client::new();
     let ready = client
         .get(format!("http://{addr}/readyz"))

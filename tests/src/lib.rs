@@ -174,6 +174,7 @@ impl TestApp {
         let addr = app.local_addr().expect("local address");
         let shutdown = CancellationToken::new();
         tokio::spawn(app.serve(shutdown.clone()));
+        dorsal_worker::delivery::install_crypto_provider();
         let client = reqwest::Client::builder().build().expect("client");
         TestApp {
             addr,

@@ -1,6 +1,7 @@
 //! The background worker: a thin UTC ticker (tokio-cron-scheduler) that runs
 //! jobs against the database. Jobs coordinate only through the database.
 
+pub mod delivery;
 pub mod jobs;
 pub mod scheduler;
 
@@ -21,6 +22,10 @@ pub struct JobCtx {
     pub config: Arc<Config>,
     /// The clock jobs read "now" from (injected in tests).
     pub clock: SharedClock,
+    /// This worker's identity in claims.
+    pub worker_id: uuid::Uuid,
+    /// Wake-ups from writers in this process.
+    pub nudges: dorsal_service::sync::Nudges,
 }
 
 impl From<&Core> for JobCtx {
@@ -29,6 +34,8 @@ impl From<&Core> for JobCtx {
             db: core.db.clone(),
             config: core.config.clone(),
             clock: core.clock.clone(),
+            worker_id: uuid::Uuid::now_v7(),
+            nudges: core.nudges.clone(),
         }
     }
 }

@@ -13,6 +13,8 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::delivery::HttpSender;
+use crate::jobs::deliver_webhooks;
 use crate::{JobCtx, jobs};
 
 /// Why the worker could not run.
@@ -38,6 +40,9 @@ pub enum WorkerError {
     /// The scheduler failed.
     #[error("scheduler: {0}")]
     Scheduler(#[from] JobSchedulerError),
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Http(String),
 }
 
 /// A running worker.
@@ -81,6 +86,31 @@ fn own_worker_role(config: &Config) -> Result<Option<File>, WorkerError> {
     }
 }
 
+/// Delivers webhook messages as soon as a writer in this process says there
+/// are some, and at least every second (the fallback for writers elsewhere),
+/// until shutdown; the send in flight completes first.
+async fn deliver_until(ctx: Arc<JobCtx>, sender: HttpSender, shutdown: CancellationToken) {
+    let wake = ctx.nudges.deliveries();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+        loop {
+            match deliver_webhooks::run(&ctx, &sender, ctx.clock.now()).await {
+                Ok(0) => break,
+                Ok(_) if shutdown.is_cancelled() => return,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "webhook delivery failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 impl Worker {
     /// Takes the worker role (failing fast on SQLite if another process has
     /// it) without starting to tick.
@@ -117,10 +147,16 @@ impl Worker {
             })?)
             .await?;
         scheduler.start().await?;
+        let sender = HttpSender::new(self.ctx.config.webhook_allow_private)?;
+        let deliveries = tokio::spawn(deliver_until(self.ctx.clone(), sender, shutdown.clone()));
         tracing::info!(%cron, "worker started");
         shutdown.cancelled().await;
         scheduler.shutdown().await?;
         let _finished = running.lock().await;
+        // Sends in flight finish; nothing new is claimed.
+        if let Err(err) = deliveries.await {
+            tracing::error!(error = %err, "delivery loop ended abnormally");
+        }
         tracing::info!("worker stopped");
         Ok(())
     }

@@ -170,7 +170,7 @@ async fn acknowledge(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<AlertOut>> {
     Ok(Json(
-        alerts::acknowledge(&state.db, actor, id, state.clock.now_ms())
+        alerts::acknowledge(&state.db, &state.nudges, actor, id, state.clock.now_ms())
             .await?
             .into(),
     ))
@@ -190,8 +190,15 @@ async fn resolve(
     Json(input): Json<ResolveIn>,
 ) -> ApiResult<Json<AlertOut>> {
     Ok(Json(
-        alerts::resolve(&state.db, actor, id, &input.note, state.clock.now_ms())
-            .await?
-            .into(),
+        alerts::resolve(
+            &state.db,
+            &state.nudges,
+            actor,
+            id,
+            &input.note,
+            state.clock.now_ms(),
+        )
+        .await?
+        .into(),
     ))
 }

@@ -12,3 +12,4 @@ pub mod patients;
 pub mod plans;
 pub mod staff;
 pub mod sync;
+pub mod webhooks;

@@ -1,7 +1,10 @@
-//! "Pull now" hints for a patient's devices, sent after a change commits.
-//! A hint only: a missed one loses nothing, the next sync catches up.
+//! "Pull now" hints for a patient's devices, sent after a change commits,
+//! and the worker's wake-up for new webhook messages. Hints only: a missed
+//! one loses nothing, the next sync or poll catches up.
 
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
 /// A patient's data changed; their cursor is now at least `cursor`.
@@ -13,10 +16,11 @@ pub struct Nudge {
     pub cursor: i64,
 }
 
-/// The in-process hub the SSE endpoint listens to.
+/// The in-process hub the SSE endpoint and the worker listen to.
 #[derive(Debug, Clone)]
 pub struct Nudges {
     sender: broadcast::Sender<Nudge>,
+    deliveries: Arc<Notify>,
 }
 
 impl Default for Nudges {
@@ -24,6 +28,7 @@ impl Default for Nudges {
         // Slow listeners lag and skip hints rather than holding memory.
         Self {
             sender: broadcast::channel(1024).0,
+            deliveries: Arc::new(Notify::new()),
         }
     }
 }
@@ -38,5 +43,15 @@ impl Nudges {
     /// A receiver of every nudge from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Nudge> {
         self.sender.subscribe()
+    }
+
+    /// Wakes the in-process worker: webhook messages were committed.
+    pub fn wake_deliveries(&self) {
+        self.deliveries.notify_one();
+    }
+
+    /// What the worker waits on for [`Nudges::wake_deliveries`].
+    pub fn deliveries(&self) -> Arc<Notify> {
+        self.deliveries.clone()
     }
 }

@@ -8,6 +8,8 @@
 //! rows in one snapshot can never hand out a cursor past a change that
 //! commits later with a lower number.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
@@ -27,6 +29,7 @@ pub struct PatientWrite {
     txn: DatabaseTransaction,
     patient_id: Uuid,
     seq: i64,
+    outbox: AtomicBool,
 }
 
 impl PatientWrite {
@@ -58,6 +61,7 @@ impl PatientWrite {
             txn,
             patient_id,
             seq,
+            outbox: AtomicBool::new(false),
         })
     }
 
@@ -183,10 +187,19 @@ impl PatientWrite {
         Ok(())
     }
 
-    /// Commits, then nudges the patient's devices.
+    /// Notes that this write put messages in the webhook outbox, so the
+    /// worker is woken when it commits.
+    pub fn wrote_outbox(&self) {
+        self.outbox.store(true, Ordering::Relaxed);
+    }
+
+    /// Commits, then nudges the patient's devices (and the worker).
     pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
         self.txn.commit().await?;
         nudges.send(self.patient_id, self.seq);
+        if self.outbox.load(Ordering::Relaxed) {
+            nudges.wake_deliveries();
+        }
         Ok(self.seq)
     }
 }

@@ -1,5 +1,7 @@
 //! The jobs a tick runs. Each is a plain `async fn run(&JobCtx, now)`.
 
+pub mod deliver_webhooks;
+
 use jiff::Timestamp;
 
 use crate::JobCtx;

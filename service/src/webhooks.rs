@@ -1,0 +1,370 @@
+//! Webhook endpoints of an org (admins only) and the delivery outbox:
+//! messages written in the same transaction as the alert that causes them,
+//! claimed by workers under a lease, finished with fencing.
+
+use dorsal_domain::Violations;
+use dorsal_domain::red_flags::Severity;
+use dorsal_domain::role::Capability;
+use dorsal_domain::webhooks::{check_target, format_secret, next_attempt};
+use dorsal_entity::{alert, care_team, delivery, webhook};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Set, Statement,
+};
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::error::{ServiceError, ServiceResult};
+use crate::secret::{new_id, random_bytes};
+
+/// A webhook endpoint; the secret is shown only when made or rotated.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The row.
+    pub webhook: webhook::Model,
+}
+
+fn new_secret() -> ServiceResult<String> {
+    Ok(format_secret(&random_bytes::<24>()?))
+}
+
+/// An admin registers an endpoint for the org's alert events.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: Actor,
+    url: &str,
+    min_severity: Option<&str>,
+    allow_private: bool,
+    now: i64,
+) -> ServiceResult<webhook::Model> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    let mut violations = Violations::new();
+    let url = violations.check("/url", check_target(url, allow_private));
+    let severity = min_severity.unwrap_or("urgent");
+    if !matches!(
+        Severity::parse(severity),
+        Some(Severity::Urgent | Severity::Emergency)
+    ) {
+        violations.add(
+            "/min_severity",
+            "must be urgent or emergency (routine alerts stay in the inbox)",
+        );
+    }
+    violations.into_result()?;
+    let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
+    Ok(webhook::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        url: Set(url.to_string()),
+        secret: Set(new_secret()?),
+        min_severity: Set(severity.to_owned()),
+        created_at: Set(now),
+        disabled_at: Set(None),
+        disabled_reason: Set(None),
+        deleted_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The org's endpoints.
+pub async fn list(db: &DatabaseConnection, actor: Actor) -> ServiceResult<Vec<webhook::Model>> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    Ok(webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org_id))
+        .filter(webhook::Column::DeletedAt.is_null())
+        .order_by_asc(webhook::Column::Id)
+        .all(db)
+        .await?)
+}
+
+async fn own(db: &DatabaseConnection, actor: Actor, id: Uuid) -> ServiceResult<webhook::Model> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    webhook::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|w| w.org_id == org_id && w.deleted_at.is_none())
+        .ok_or(ServiceError::NotFound("webhook"))
+}
+
+/// Removes an endpoint; its pending messages are not sent.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+    now: i64,
+) -> ServiceResult<()> {
+    let found = own(db, actor, id).await?;
+    let mut model: webhook::ActiveModel = found.into();
+    model.deleted_at = Set(Some(now));
+    model.update(db).await?;
+    Ok(())
+}
+
+/// A new secret for an endpoint (and re-enables one disabled by a 410).
+pub async fn rotate(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+) -> ServiceResult<webhook::Model> {
+    let found = own(db, actor, id).await?;
+    let mut model: webhook::ActiveModel = found.into();
+    model.secret = Set(new_secret()?);
+    model.disabled_at = Set(None);
+    model.disabled_reason = Set(None);
+    Ok(model.update(db).await?)
+}
+
+/// The body of an alert event.
+fn payload(event: &str, alert: &alert::Model, now: i64) -> String {
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "type": event,
+        "timestamp": at(now),
+        "data": {
+            "id": alert.id,
+            "patient_id": alert.patient_id,
+            "rule": format!("{}@{}", alert.rule, alert.rule_version),
+            "severity": alert.severity,
+            "status": alert.status,
+            "level": alert.level,
+            "created_at": at(alert.created_at),
+        },
+    })
+    .to_string()
+}
+
+/// Writes one message per endpoint that wants `alert`'s severity, for every
+/// org caring for the patient, in the caller's transaction. Routine alerts
+/// stay in the inbox. Returns how many were written.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    alert: &alert::Model,
+    event: &str,
+    now: i64,
+) -> ServiceResult<usize> {
+    let Some(severity) = Severity::parse(&alert.severity) else {
+        return Ok(0);
+    };
+    if severity == Severity::Routine {
+        return Ok(0);
+    }
+    let orgs: Vec<Uuid> = care_team::Entity::find()
+        .filter(care_team::Column::PatientId.eq(alert.patient_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.org_id)
+        .collect();
+    if orgs.is_empty() {
+        return Ok(0);
+    }
+    let endpoints = webhook::Entity::find()
+        .filter(webhook::Column::OrgId.is_in(orgs))
+        .filter(webhook::Column::DeletedAt.is_null())
+        .filter(webhook::Column::DisabledAt.is_null())
+        .all(db)
+        .await?;
+    let body = payload(event, alert, now);
+    let mut written = 0;
+    for endpoint in endpoints
+        .iter()
+        .filter(|w| Severity::parse(&w.min_severity).is_some_and(|min| severity >= min))
+    {
+        delivery::ActiveModel {
+            id: Set(new_id()),
+            webhook_id: Set(endpoint.id),
+            patient_id: Set(alert.patient_id),
+            alert_id: Set(alert.id),
+            event: Set(event.to_owned()),
+            msg_id: Set(format!("msg_{}", new_id().simple())),
+            payload: Set(body.clone()),
+            status: Set("pending".to_owned()),
+            attempt: Set(0),
+            next_attempt_at: Set(now),
+            claimed_by: Set(None),
+            lease_until: Set(None),
+            last_status: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            delivered_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// A claimed message with where it goes.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The message (its `attempt` is this attempt's number).
+    pub delivery: delivery::Model,
+    /// The endpoint, if it still exists and is enabled.
+    pub endpoint: Option<webhook::Model>,
+}
+
+/// Claims up to `limit` due messages for `worker` until `now + lease_ms`.
+/// On PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP
+/// LOCKED`); on SQLite the single statement is atomic. A message whose
+/// lease ran out (its worker died) is due again, same `msg_id`.
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: Uuid,
+    now: i64,
+    lease_ms: i64,
+    limit: u64,
+) -> ServiceResult<Vec<Claimed>> {
+    let backend = db.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(100);
+    let (sql, values) = match backend {
+        DbBackend::Postgres => (
+            "UPDATE deliveries SET claimed_by = $1, lease_until = $2, attempt = attempt + 1 \
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+             AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 \
+             FOR UPDATE SKIP LOCKED) RETURNING *",
+            vec![
+                worker.into(),
+                (now + lease_ms).into(),
+                now.into(),
+                limit.into(),
+            ],
+        ),
+        _ => (
+            "UPDATE deliveries SET claimed_by = ?, lease_until = ?, attempt = attempt + 1 \
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? \
+             AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?) RETURNING *",
+            vec![
+                worker.into(),
+                (now + lease_ms).into(),
+                now.into(),
+                now.into(),
+                limit.into(),
+            ],
+        ),
+    };
+    let statement = Statement::from_sql_and_values(backend, sql, values);
+    let claimed = delivery::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(claimed.len());
+    for delivery in claimed {
+        let endpoint = webhook::Entity::find_by_id(delivery.webhook_id)
+            .one(db)
+            .await?
+            .filter(|w| w.deleted_at.is_none() && w.disabled_at.is_none());
+        out.push(Claimed { delivery, endpoint });
+    }
+    Ok(out)
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    /// 2xx.
+    Delivered {
+        /// Status code.
+        status: u16,
+    },
+    /// 410: the receiver wants no more; the endpoint is disabled.
+    Gone,
+    /// Anything else; retried on the schedule, dead after the last step.
+    Failed {
+        /// Status code, if a response came.
+        status: Option<u16>,
+        /// What went wrong (no payload contents).
+        error: String,
+        /// The receiver's `Retry-After`, seconds.
+        retry_after: Option<i64>,
+    },
+    /// The endpoint is gone or disabled: nothing is sent.
+    NoEndpoint,
+}
+
+/// Records how the attempt of `claimed` ended. Fenced: if another worker
+/// took the message over (this one's lease ran out), nothing is written and
+/// `false` is returned.
+pub async fn finish(
+    db: &DatabaseConnection,
+    claimed: &delivery::Model,
+    worker: Uuid,
+    attempt: Attempt,
+    now: i64,
+    jitter: f64,
+) -> ServiceResult<bool> {
+    let mut update = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(delivery::Column::Id.eq(claimed.id))
+        .filter(delivery::Column::ClaimedBy.eq(worker))
+        .filter(delivery::Column::Attempt.eq(claimed.attempt));
+    match &attempt {
+        Attempt::Delivered { status } => {
+            update = update
+                .col_expr(delivery::Column::Status, Expr::value("delivered"))
+                .col_expr(delivery::Column::DeliveredAt, Expr::value(now))
+                .col_expr(
+                    delivery::Column::LastStatus,
+                    Expr::value(i64::from(*status)),
+                );
+        }
+        Attempt::Gone | Attempt::NoEndpoint => {
+            update = update
+                .col_expr(delivery::Column::Status, Expr::value("dead"))
+                .col_expr(
+                    delivery::Column::LastError,
+                    Expr::value(match attempt {
+                        Attempt::Gone => "410 Gone: endpoint disabled",
+                        _ => "endpoint deleted or disabled",
+                    }),
+                );
+        }
+        Attempt::Failed {
+            status,
+            error,
+            retry_after,
+        } => {
+            let attempt_no = u32::try_from(claimed.attempt).unwrap_or(u32::MAX);
+            update = update
+                .col_expr(
+                    delivery::Column::LastStatus,
+                    Expr::value(status.map(i64::from)),
+                )
+                .col_expr(delivery::Column::LastError, Expr::value(error.clone()));
+            update = match next_attempt(attempt_no, now, *retry_after, jitter) {
+                Some(at) => update.col_expr(delivery::Column::NextAttemptAt, Expr::value(at)),
+                None => update.col_expr(delivery::Column::Status, Expr::value("dead")),
+            };
+        }
+    }
+    let done = update.exec(db).await?;
+    if done.rows_affected == 0 {
+        tracing::warn!(delivery_id = %claimed.id, "lease lost; another worker owns this delivery");
+        return Ok(false);
+    }
+    if matches!(attempt, Attempt::Gone) {
+        webhook::Entity::update_many()
+            .col_expr(webhook::Column::DisabledAt, Expr::value(now))
+            .col_expr(
+                webhook::Column::DisabledReason,
+                Expr::value("the receiver answered 410 Gone"),
+            )
+            .filter(webhook::Column::Id.eq(claimed.webhook_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(true)
+}

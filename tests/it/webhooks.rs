@@ -1,0 +1,430 @@
+//! Webhooks: endpoints per org, and delivery of alert events by the worker
+//! to a loopback receiver: signed, same `webhook-id` on every attempt, the
+//! retry schedule under an injected clock, leases, fencing and 410.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use dorsal_domain::webhooks::{secret_key, verify};
+use dorsal_tests::{Login, Org, TestApp};
+use dorsal_worker::JobCtx;
+use dorsal_worker::delivery::HttpSender;
+use dorsal_worker::jobs::deliver_webhooks;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+/// What the receiver saw of one request.
+#[derive(Debug, Clone)]
+struct Seen {
+    msg_id: String,
+    timestamp: i64,
+    verified: bool,
+    body: Value,
+}
+
+/// A loopback receiver answering the given statuses in turn (then 200).
+async fn receiver(
+    answers: Vec<u16>,
+    secret: Arc<Mutex<String>>,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let answers = Arc::new(Mutex::new(answers.into_iter()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let (log, answers, secret) = (log.clone(), answers.clone(), secret.clone());
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let (msg_id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+                let key = secret_key(&secret.lock().unwrap()).unwrap();
+                let ts: i64 = timestamp.parse().unwrap_or_default();
+                let verified = verify(
+                    &key,
+                    &msg_id,
+                    &timestamp,
+                    &header("webhook-signature"),
+                    &body,
+                    ts,
+                )
+                .is_ok();
+                log.lock().unwrap().push(Seen {
+                    msg_id,
+                    timestamp: ts,
+                    verified,
+                    body: serde_json::from_slice(&body).unwrap_or_default(),
+                });
+                let status = answers.lock().unwrap().next().unwrap_or(200);
+                StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+struct Clinic {
+    app: TestApp,
+    org: Org,
+    clinician: Login,
+    patient: Login,
+}
+
+async fn clinic() -> Clinic {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("Clinic").await;
+    let clinician = app.add_staff(&org, "clinician").await;
+    let patient = app.patient_of(&clinician).await;
+    Clinic {
+        app,
+        org,
+        clinician,
+        patient,
+    }
+}
+
+async fn emergency(app: &TestApp, patient: &Login, id: &str) {
+    let log = json!({"id": id, "recorded_at": 1_793_503_800_000_i64, "intensity": 8, "saddle_numbness": true});
+    let body = json!({"changes": {"pain_logs": {"created": [log]}}});
+    app.post("/v1/sync/push", Some(&patient.token), body, 200)
+        .await;
+}
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap()
+}
+
+#[tokio::test]
+async fn admins_manage_their_orgs_endpoints_and_private_targets_are_refused() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        ..
+    } = clinic().await;
+    let made = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": "https://hooks.example.org/in"}),
+            201,
+        )
+        .await;
+    assert!(made["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(made["min_severity"], "urgent");
+    let id = made["id"].as_str().unwrap();
+    let listed = app.get("/v1/webhooks", Some(&org.admin.token), 200).await;
+    assert_eq!(listed["items"][0]["id"], id);
+    assert!(
+        listed["items"][0].get("secret").is_none(),
+        "the secret is shown once"
+    );
+    let rotated = app
+        .post(
+            &format!("/v1/webhooks/{id}/rotate"),
+            Some(&org.admin.token),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_ne!(rotated["secret"], made["secret"]);
+    app.post(
+        "/v1/webhooks",
+        Some(&clinician.token),
+        json!({"url": "https://hooks.example.org/in"}),
+        403,
+    )
+    .await;
+    let other = app.create_org("Other").await;
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/v1/webhooks/{id}"),
+        Some(&other.admin.token),
+        None,
+        404,
+    )
+    .await;
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/v1/webhooks/{id}"),
+        Some(&org.admin.token),
+        None,
+        204,
+    )
+    .await;
+    assert_eq!(
+        app.get("/v1/webhooks", Some(&org.admin.token), 200).await["items"],
+        json!([])
+    );
+    app.post(
+        "/v1/webhooks",
+        Some(&org.admin.token),
+        json!({"url": "https://x.example.org/", "min_severity": "routine"}),
+        422,
+    )
+    .await;
+
+    let guarded = TestApp::spawn_with(|c| c.webhook_allow_private = false).await;
+    let admin = guarded.create_org("Guarded").await.admin;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "https://169.254.169.254/",
+        "https://10.0.0.1/",
+    ] {
+        let problem = guarded
+            .post("/v1/webhooks", Some(&admin.token), json!({"url": url}), 422)
+            .await;
+        assert_eq!(problem["errors"][0]["pointer"], "/url", "{url}");
+    }
+}
+
+#[tokio::test]
+async fn an_alert_is_delivered_signed_with_one_webhook_id_on_the_retry_schedule() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        patient,
+    } = clinic().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = receiver(vec![500, 503], secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+
+    emergency(&app, &patient, "p1").await;
+    emergency(&app, &patient, "p2").await; // attaches to the open alert: no second message
+    assert_eq!(app.count("deliveries").await, 1);
+
+    let ctx = JobCtx::from(&app.core);
+    let sender = HttpSender::new(true).unwrap();
+    let t0 = jiff::Timestamp::now().as_second() + 1;
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0)).await.unwrap(),
+        1
+    ); // 500
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 4))
+            .await
+            .unwrap(),
+        0,
+        "not before 5 s less jitter"
+    );
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 6))
+            .await
+            .unwrap(),
+        1
+    ); // 503
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 6 + 26))
+            .await
+            .unwrap(),
+        0,
+        "not before 30 s less jitter"
+    );
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 6 + 34))
+            .await
+            .unwrap(),
+        1
+    ); // 200
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 100_000))
+            .await
+            .unwrap(),
+        0,
+        "delivered once"
+    );
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().all(|s| s.verified),
+        "every attempt is signed for its own timestamp"
+    );
+    assert!(
+        seen.iter().all(|s| s.msg_id == seen[0].msg_id),
+        "one webhook-id for every attempt"
+    );
+    assert_eq!(
+        seen.iter().map(|s| s.timestamp).collect::<Vec<_>>(),
+        [t0, t0 + 6, t0 + 40]
+    );
+    let body = &seen[0].body;
+    assert_eq!(body["type"], "alert.raised");
+    assert_eq!(body["data"]["rule"], "cauda_equina@1");
+    assert_eq!(body["data"]["severity"], "emergency");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+
+    // Acknowledging tells the org's systems too.
+    let alert_id = body["data"]["id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/alerts/{alert_id}/acknowledge"),
+        Some(&clinician.token),
+        json!({}),
+        200,
+    )
+    .await;
+    assert_eq!(
+        deliver_webhooks::run(&ctx, &sender, at(t0 + 100_001))
+            .await
+            .unwrap(),
+        1
+    );
+    let last = last_delivery(&app).await;
+    assert_eq!(
+        last,
+        ("alert.acknowledged".to_owned(), "delivered".to_owned())
+    );
+}
+
+/// The event and status of the newest delivery.
+async fn last_delivery(app: &TestApp) -> (String, String) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.core.db.get_database_backend();
+    let row = app
+        .core
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT event, status FROM deliveries ORDER BY created_at DESC, id DESC LIMIT 1"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get("", "event").unwrap(),
+        row.try_get("", "status").unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same_webhook_id() {
+    let Clinic {
+        app, org, patient, ..
+    } = clinic().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = receiver(vec![], secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    emergency(&app, &patient, "p1").await;
+
+    let t0 = jiff::Timestamp::now().as_millisecond();
+    let dead = JobCtx::from(&app.core);
+    // The first worker claims and dies before finishing.
+    let claimed = dorsal_service::webhooks::claim(
+        &app.core.db,
+        dead.worker_id,
+        t0,
+        deliver_webhooks::LEASE_MS,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let taker = JobCtx::from(&app.core);
+    let sender = HttpSender::new(true).unwrap();
+    assert_eq!(
+        deliver_webhooks::run(
+            &taker,
+            &sender,
+            Timestamp::from_millisecond(t0 + 10_000).unwrap()
+        )
+        .await
+        .unwrap(),
+        0,
+        "lease held"
+    );
+    assert_eq!(
+        deliver_webhooks::run(
+            &taker,
+            &sender,
+            Timestamp::from_millisecond(t0 + 31_000).unwrap()
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    // The first worker wakes up and tries to record its attempt: fenced off.
+    let late = dorsal_service::webhooks::finish(
+        &app.core.db,
+        &claimed[0].delivery,
+        dead.worker_id,
+        dorsal_service::webhooks::Attempt::Failed {
+            status: Some(500),
+            error: "late".into(),
+            retry_after: None,
+        },
+        t0 + 32_000,
+        0.5,
+    )
+    .await
+    .unwrap();
+    assert!(!late);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].msg_id, claimed[0].delivery.msg_id);
+    assert_eq!(last_delivery(&app).await.1, "delivered");
+}
+
+#[tokio::test]
+async fn a_410_disables_the_endpoint_and_a_routine_alert_sends_nothing() {
+    let Clinic {
+        app, org, patient, ..
+    } = clinic().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = receiver(vec![410], secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    // Routine (one-leg tingling): inbox only.
+    let log = json!({"id": "r1", "recorded_at": 1_793_503_800_000_i64, "intensity": 3, "legs_affected": "one", "leg_tingling": true});
+    app.post(
+        "/v1/sync/push",
+        Some(&patient.token),
+        json!({"changes": {"pain_logs": {"created": [log]}}}),
+        200,
+    )
+    .await;
+    assert_eq!(app.count("deliveries").await, 0);
+    emergency(&app, &patient, "p1").await;
+    let ctx = JobCtx::from(&app.core);
+    let sender = HttpSender::new(true).unwrap();
+    deliver_webhooks::run(&ctx, &sender, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let listed = app.get("/v1/webhooks", Some(&org.admin.token), 200).await;
+    assert!(listed["items"][0]["disabled_at"].is_string());
+    assert_eq!(last_delivery(&app).await.1, "dead");
+}

@@ -1,0 +1,56 @@
+//! Delivers due webhook messages: claim under a lease, send, finish with
+//! fencing. At least once: a worker that dies mid-send leaves its claim to
+//! expire, and the message goes again with the same `webhook-id`.
+
+use dorsal_service::webhooks::{self, Attempt};
+use jiff::Timestamp;
+
+use super::JobError;
+use crate::JobCtx;
+use crate::delivery::HttpSender;
+
+/// How long a claim lasts before another worker may take the message.
+pub const LEASE_MS: i64 = 30_000;
+/// Messages claimed at once.
+pub const BATCH: u64 = 50;
+
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// One round: claims up to [`BATCH`] due messages and sends them. Returns
+/// how many were claimed.
+pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<usize, JobError> {
+    let now_ms = now.as_millisecond();
+    let claimed = webhooks::claim(&ctx.db, ctx.worker_id, now_ms, LEASE_MS, BATCH).await?;
+    for item in &claimed {
+        let delivery = &item.delivery;
+        let attempt = match &item.endpoint {
+            None => Attempt::NoEndpoint,
+            Some(endpoint) => {
+                sender
+                    .send(
+                        &endpoint.url,
+                        &endpoint.secret,
+                        &delivery.msg_id,
+                        &delivery.payload,
+                        now.as_second(),
+                    )
+                    .await
+            }
+        };
+        let outcome = match &attempt {
+            Attempt::Delivered { .. } => "delivered",
+            Attempt::Gone => "gone",
+            Attempt::Failed { .. } => "failed",
+            Attempt::NoEndpoint => "no endpoint",
+        };
+        tracing::info!(delivery_id = %delivery.id, alert_id = %delivery.alert_id, attempt = delivery.attempt, outcome, "webhook attempt");
+        webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
+    }
+    Ok(claimed.len())
+}
