@@ -217,6 +217,22 @@ pub struct Thresholds {
     pub new_weakness_days: i64,
     /// Days after which one-leg symptoms are urgent.
     pub radicular_urgent_days: i64,
+    /// Minutes an emergency alert may stay unacknowledged before escalating.
+    pub escalate_emergency_minutes: i64,
+    /// Minutes an urgent alert may stay unacknowledged before escalating.
+    pub escalate_urgent_minutes: i64,
+}
+
+impl Thresholds {
+    /// How long an unacknowledged alert of `severity` waits before it is
+    /// escalated (again); routine alerts never escalate.
+    pub fn escalation_delay_ms(&self, severity: Severity) -> Option<i64> {
+        match severity {
+            Severity::Routine => None,
+            Severity::Urgent => Some(self.escalate_urgent_minutes * 60_000),
+            Severity::Emergency => Some(self.escalate_emergency_minutes * 60_000),
+        }
+    }
 }
 
 impl Default for Thresholds {
@@ -229,6 +245,8 @@ impl Default for Thresholds {
             new_episode_days: 30,
             new_weakness_days: 14,
             radicular_urgent_days: 7,
+            escalate_emergency_minutes: 15,
+            escalate_urgent_minutes: 24 * 60,
         }
     }
 }

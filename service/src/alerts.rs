@@ -3,7 +3,7 @@
 //! audited.
 
 use dorsal_domain::Violations;
-use dorsal_domain::red_flags::{Severity, rule};
+use dorsal_domain::red_flags::{Severity, Thresholds, rule};
 use dorsal_domain::role::Capability;
 use dorsal_entity::{alert, alert_evidence, care_team};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -267,4 +267,53 @@ async fn announce(
         None => 0,
     };
     Ok((found, written))
+}
+
+/// Escalates open (unacknowledged) alerts whose deadline has passed: level
+/// +1, an `alert.escalated` message to the org's systems, and the next
+/// deadline. Whether the webhook succeeded does not matter. Safe with many
+/// workers: each escalation is a compare-and-set on the deadline.
+pub async fn escalate_due(
+    db: &DatabaseConnection,
+    nudges: &Nudges,
+    thresholds: &Thresholds,
+    now: i64,
+) -> ServiceResult<usize> {
+    let due = alert::Entity::find()
+        .filter(alert::Column::Status.eq("open"))
+        .filter(alert::Column::EscalateAt.lte(now))
+        .order_by_asc(alert::Column::EscalateAt)
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut escalated = 0;
+    for found in due {
+        let Some(deadline) = found.escalate_at else {
+            continue;
+        };
+        let next = Severity::parse(&found.severity)
+            .and_then(|s| thresholds.escalation_delay_ms(s))
+            .map(|delay| now + delay);
+        let txn = begin_write(db).await?;
+        let done = alert::Entity::update_many()
+            .col_expr(alert::Column::Level, Expr::col(alert::Column::Level).add(1))
+            .col_expr(alert::Column::EscalateAt, Expr::value(next))
+            .col_expr(alert::Column::UpdatedAt, Expr::value(now))
+            .filter(alert::Column::Id.eq(found.id))
+            .filter(alert::Column::Status.eq("open"))
+            .filter(alert::Column::EscalateAt.eq(deadline))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 0 {
+            continue; // acknowledged meanwhile, or another worker did it
+        }
+        let (alert, written) = announce(&txn, found.id, Some("alert.escalated"), now).await?;
+        txn.commit().await?;
+        tracing::info!(alert_id = %alert.id, level = alert.level, "alert escalated");
+        if written > 0 {
+            nudges.wake_deliveries();
+        }
+        escalated += 1;
+    }
+    Ok(escalated)
 }

@@ -187,7 +187,7 @@ pub async fn on_pain_logs(
             open_rules: &open,
         };
         for finding in evaluate(&snapshot, thresholds) {
-            record(write, log, &finding, now).await?;
+            record(write, log, &finding, thresholds, now).await?;
             if !open.iter().any(|code| code == finding.rule.code) {
                 open.push(finding.rule.code.to_owned());
             }
@@ -216,8 +216,12 @@ async fn record(
     write: &PatientWrite,
     log: &PainFacts,
     finding: &Finding,
+    thresholds: &Thresholds,
     now: i64,
 ) -> ServiceResult<()> {
+    let escalate_at = thresholds
+        .escalation_delay_ms(finding.severity)
+        .map(|d| now + d);
     let db = write.txn();
     let patient_id = write.patient_id();
     let code = finding.rule.code;
@@ -244,8 +248,12 @@ async fn record(
             let was_routine = existing.severity == Severity::Routine.as_str();
             let mut model: alert::ActiveModel = existing.into();
             model.updated_at = Set(now);
+            let unacknowledged = existing_status_open(&model);
             if raise {
                 model.severity = Set(finding.severity.as_str().to_owned());
+                if unacknowledged {
+                    model.escalate_at = Set(escalate_at);
+                }
             }
             let updated = model.update(db).await?;
             // A routine alert that becomes urgent goes out for the first time.
@@ -274,7 +282,7 @@ async fn record(
                 resolved_at: Set(None),
                 resolved_by: Set(None),
                 resolution_note: Set(None),
-                escalate_at: Set(None),
+                escalate_at: Set(escalate_at),
             }
             .insert(db)
             .await?;
@@ -303,6 +311,10 @@ async fn record(
     .insert(db)
     .await?;
     Ok(())
+}
+
+fn existing_status_open(model: &alert::ActiveModel) -> bool {
+    matches!(&model.status, sea_orm::ActiveValue::Unchanged(status) if status == "open")
 }
 
 /// The patient's `red_flag_advice` notification for this log and rule,

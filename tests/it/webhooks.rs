@@ -9,7 +9,7 @@ use dorsal_domain::webhooks::{secret_key, verify};
 use dorsal_tests::{Login, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
-use dorsal_worker::jobs::deliver_webhooks;
+use dorsal_worker::jobs::{deliver_webhooks, escalate_alerts};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -427,4 +427,143 @@ async fn a_410_disables_the_endpoint_and_a_routine_alert_sends_nothing() {
     let listed = app.get("/v1/webhooks", Some(&org.admin.token), 200).await;
     assert!(listed["items"][0]["disabled_at"].is_string());
     assert_eq!(last_delivery(&app).await.1, "dead");
+}
+
+#[tokio::test]
+async fn unacknowledged_emergencies_escalate_and_acknowledging_cancels_it() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        patient,
+    } = clinic().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, _seen) = receiver(vec![], secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let t = Timestamp::now().as_millisecond();
+    emergency(&app, &patient, "p1").await;
+    let id = app.get("/v1/alerts", Some(&clinician.token), 200).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ctx = JobCtx::from(&app.core);
+    let minutes = |m: i64| Timestamp::from_millisecond(t + m * 60_000 + 5_000).unwrap();
+    assert_eq!(escalate_alerts::run(&ctx, minutes(14)).await.unwrap(), 0);
+    assert_eq!(escalate_alerts::run(&ctx, minutes(15)).await.unwrap(), 1);
+    assert_eq!(
+        escalate_alerts::run(&ctx, minutes(16)).await.unwrap(),
+        0,
+        "the next deadline is 15 minutes on"
+    );
+    let alert = app
+        .get(&format!("/v1/alerts/{id}"), Some(&clinician.token), 200)
+        .await;
+    assert_eq!(alert["level"], 1);
+    assert_eq!(last_delivery(&app).await.0, "alert.escalated");
+    assert_eq!(escalate_alerts::run(&ctx, minutes(31)).await.unwrap(), 1);
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        Some(&clinician.token),
+        json!({}),
+        200,
+    )
+    .await;
+    assert_eq!(
+        escalate_alerts::run(&ctx, minutes(120)).await.unwrap(),
+        0,
+        "acknowledged: no more escalation"
+    );
+    assert_eq!(
+        app.get(&format!("/v1/alerts/{id}"), Some(&clinician.token), 200)
+            .await["level"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let Clinic {
+        app, org, patient, ..
+    } = clinic().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = receiver(vec![], secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let webhook_id: uuid::Uuid = hook["id"].as_str().unwrap().parse().unwrap();
+    let now = Timestamp::now().as_millisecond();
+    for n in 0..1000 {
+        dorsal_entity::delivery::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            webhook_id: Set(webhook_id),
+            patient_id: Set(patient.id),
+            alert_id: Set(uuid::Uuid::now_v7()),
+            event: Set("alert.raised".into()),
+            msg_id: Set(format!("msg_{n}")),
+            payload: Set("{}".into()),
+            status: Set("pending".into()),
+            attempt: Set(0),
+            next_attempt_at: Set(now),
+            claimed_by: Set(None),
+            lease_until: Set(None),
+            last_status: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            delivered_at: Set(None),
+        }
+        .insert(&app.core.db)
+        .await
+        .unwrap();
+    }
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let ctx = JobCtx::from(&app.core);
+        workers.push(tokio::spawn(async move {
+            let sender = HttpSender::new(true).unwrap();
+            let mut claimed = 0;
+            loop {
+                match deliver_webhooks::run(
+                    &ctx,
+                    &sender,
+                    Timestamp::from_millisecond(now + 1).unwrap(),
+                )
+                .await
+                .unwrap()
+                {
+                    0 => return claimed,
+                    n => claimed += n,
+                }
+            }
+        }));
+    }
+    let mut total = 0;
+    for worker in workers {
+        total += worker.await.unwrap();
+    }
+    assert_eq!(total, 1000);
+    let seen = seen.lock().unwrap().clone();
+    let mut ids: Vec<&str> = seen.iter().map(|s| s.msg_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        (seen.len(), ids.len()),
+        (1000, 1000),
+        "each message sent once"
+    );
+    assert!(seen.iter().all(|s| s.verified));
 }

@@ -1,6 +1,7 @@
 //! The jobs a tick runs. Each is a plain `async fn run(&JobCtx, now)`.
 
 pub mod deliver_webhooks;
+pub mod escalate_alerts;
 
 use jiff::Timestamp;
 
@@ -14,9 +15,9 @@ pub enum JobError {
     Service(#[from] dorsal_service::ServiceError),
 }
 
-/// One tick: every due job, in order. Delivery, reminders and escalation
-/// jobs join this list as they are built.
-pub async fn tick(_ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
-    tracing::trace!(%now, "tick");
+/// One tick: every periodic job, in order. (Webhook delivery has its own
+/// loop, woken by writers, so it never waits for a tick.)
+pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
+    escalate_alerts::run(ctx, now).await?;
     Ok(())
 }
