@@ -4,6 +4,8 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`); a scratch database
 //! is created and dropped.
 
+mod latency;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -242,6 +244,7 @@ async fn pull_all(client: &Client) -> anyhow::Result<Duration> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    dorsal_worker::delivery::install_crypto_provider();
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let scratch = Scratch::create(&server).await?;
@@ -304,5 +307,29 @@ async fn main() -> anyhow::Result<()> {
             ours / raw
         );
     }
+
+    println!(
+        "\nred-flag push -> webhook received, {} emergency alerts, loopback receiver\n",
+        latency::ALERTS
+    );
+    println!("| database | p50 | p95 | target |");
+    println!("|---|---:|---:|---:|");
+    let sqlite_dir = std::env::temp_dir().join(format!("dorsal-bench-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&sqlite_dir)?;
+    let sqlite_url = format!("sqlite://{}/dorsal.db?mode=rwc", sqlite_dir.display());
+    let scratch = Scratch::create(&server).await?;
+    for (name, url) in [
+        ("SQLite", sqlite_url.as_str()),
+        ("PostgreSQL", scratch.url.as_str()),
+    ] {
+        let (p50, p95) = latency::measure(url).await?;
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | p95 ≤ 1000 ms (aim 50 ms) |",
+            p50.as_secs_f64() * 1e3,
+            p95.as_secs_f64() * 1e3
+        );
+    }
+    scratch.drop().await?;
+    std::fs::remove_dir_all(&sqlite_dir).ok();
     Ok(())
 }

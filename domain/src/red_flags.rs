@@ -350,6 +350,13 @@ impl<'a> History<'a> {
         }
     }
 
+    /// Adds the instants of night pain not eased by rest known from
+    /// elsewhere (the night-pain rule needs only when they happened).
+    pub fn add_unrelenting_nights(&mut self, instants: &[i64], tz: &TimeZone) {
+        self.unrelenting_nights
+            .extend(instants.iter().filter_map(|at| night_of(*at, tz)));
+    }
+
     /// Logs other than `log` recorded in the `days` days up to and including
     /// `log`'s instant, oldest first.
     fn before<'s>(

@@ -127,47 +127,79 @@ pub async fn on_pain_logs(
     }
     let db = write.txn();
     let patient_id = write.patient_id();
-    // The earliest of the pushed logs, found through the id index alone
-    // (another patient's row with the same id can only widen the window).
-    let mut earliest: Option<i64> = None;
+    // The pushed logs, through the id index alone (filtering by patient in
+    // SQL lets PostgreSQL pick the patient index and scan every row).
+    let mut pushed: Vec<PainFacts> = Vec::with_capacity(log_ids.len());
     for chunk in log_ids.chunks(500) {
         let select = Query::select()
-            .expr_as(
-                Expr::col(Alias::new("recorded_at")).min(),
-                Alias::new("earliest"),
-            )
+            .columns(PAIN_COLUMNS.map(Alias::new))
+            .column(Alias::new("patient_id"))
             .from(Alias::new("pain_logs"))
             .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
+            .and_where(Expr::col(Alias::new("deleted")).eq(false))
             .take();
-        if let Some(row) = db.query_one(&select).await? {
-            let found: Option<i64> = get(&row, "earliest")?;
-            earliest = earliest.into_iter().chain(found).min();
+        for row in db.query_all(&select).await? {
+            if get::<Uuid>(&row, "patient_id")? == patient_id {
+                pushed.push(pain_facts(&row)?);
+            }
         }
     }
-    let Some(earliest) = earliest else {
+    let Some(earliest) = pushed.iter().map(|p| p.recorded_at).min() else {
         return Ok(Vec::new());
     };
-    let lookback = Ord::max(
-        thresholds.new_episode_days,
-        2 * thresholds.radicular_urgent_days,
-    ) + 1;
-    let mut select = live("pain_logs", patient_id);
-    select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
-        Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(lookback * DAY_MS)),
-    );
-    let history = db
-        .query_all(&select)
-        .await?
-        .iter()
-        .map(pain_facts)
-        .collect::<ServiceResult<Vec<_>>>()?;
-    let wanted: std::collections::HashSet<&str> = log_ids.iter().copied().collect();
-    let pushed: Vec<&PainFacts> = history
-        .iter()
-        .filter(|p| wanted.contains(p.id.as_str()))
-        .collect();
     let (facts, tz) = profile(db, patient_id).await?;
-    let history = History::new(&history, &tz);
+
+    // Only the history the pushed logs can need: whole logs when a rule
+    // looks back at them, just the instants of unrelenting night pain for
+    // the night-pain rule. A diary logged in bulk stays cheap to evaluate.
+    let risk = facts.cancer_history
+        || facts.osteoporosis
+        || facts.long_term_steroids
+        || facts.birth_date.is_some();
+    let looks_back = risk
+        || pushed.iter().any(|p| {
+            p.leg_weakness
+                || p.trauma.as_deref() == Some("minor")
+                || p.legs_affected.as_deref() == Some("one")
+        });
+    let mut earlier = Vec::new();
+    if looks_back {
+        let lookback = Ord::max(
+            thresholds.new_episode_days,
+            2 * thresholds.radicular_urgent_days,
+        ) + 1;
+        let mut select = live("pain_logs", patient_id);
+        select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
+            Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(lookback * DAY_MS)),
+        );
+        earlier = db
+            .query_all(&select)
+            .await?
+            .iter()
+            .map(pain_facts)
+            .collect::<ServiceResult<Vec<_>>>()?;
+    }
+    let mut history = History::new(&earlier, &tz);
+    if pushed
+        .iter()
+        .any(|p| p.period.as_deref() == Some("night") && !p.eased_by_rest)
+    {
+        let mut select = live("pain_logs", patient_id);
+        select
+            .column(Alias::new("recorded_at"))
+            .and_where(Expr::col(Alias::new("period")).eq("night"))
+            .and_where(Expr::col(Alias::new("eased_by_rest")).eq(false))
+            .and_where(
+                Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(8 * DAY_MS)),
+            );
+        let instants = db
+            .query_all(&select)
+            .await?
+            .iter()
+            .map(|row| get::<i64>(row, "recorded_at"))
+            .collect::<ServiceResult<Vec<_>>>()?;
+        history.add_unrelenting_nights(&instants, &tz);
+    }
     let mut open: Vec<String> = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
         .filter(alert::Column::Status.ne("resolved"))
@@ -178,7 +210,7 @@ pub async fn on_pain_logs(
         .collect();
 
     let mut advisories: BTreeMap<&'static str, Advisory> = BTreeMap::new();
-    for log in pushed.iter().copied() {
+    for log in &pushed {
         let snapshot = Snapshot {
             log,
             history: &history,

@@ -198,7 +198,51 @@ pub async fn enqueue(
         .await?;
         written += 1;
     }
+    if written > 0 && db.get_database_backend() == DbBackend::Postgres {
+        // Delivered at commit to every worker process listening.
+        db.execute_unprepared(&format!("NOTIFY {DELIVERIES_CHANNEL}"))
+            .await?;
+    }
     Ok(written)
+}
+
+/// The PostgreSQL channel workers LISTEN on for new messages.
+pub const DELIVERIES_CHANNEL: &str = "dorsal_deliveries";
+
+/// On PostgreSQL, wakes this process's worker whenever any process commits
+/// webhook messages (`LISTEN`), until `stop` resolves. Elsewhere it returns
+/// at once: the in-process wake-up and the poll cover SQLite.
+pub async fn listen_for_deliveries(
+    db: &DatabaseConnection,
+    nudges: &crate::sync::Nudges,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    let listen = async move {
+        loop {
+            let listener = async {
+                let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                listener.listen(DELIVERIES_CHANNEL).await?;
+                loop {
+                    listener.recv().await?;
+                    nudges.wake_deliveries();
+                }
+                #[expect(unreachable_code, reason = "the loop only ends with an error")]
+                Ok::<(), sea_orm::sqlx::Error>(())
+            };
+            if let Err(err) = listener.await {
+                tracing::warn!(error = %err, "LISTEN for deliveries failed; the 1 s poll covers it; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    };
+    tokio::select! {
+        () = stop => {}
+        () = listen => {}
+    }
 }
 
 /// A claimed message with where it goes.

@@ -297,3 +297,37 @@ async fn rejected_logs_raise_nothing_and_ordinary_logs_nothing_either() {
         0
     );
 }
+
+#[tokio::test]
+async fn night_pain_unrelieved_by_rest_on_three_nights_is_flagged_on_the_third() {
+    let Clinic {
+        app,
+        clinician,
+        patient,
+        ..
+    } = clinic().await;
+    let night = |id: &str, day: i64| json!({"id": id, "recorded_at": T + day * 86_400_000, "intensity": 5, "period": "night"});
+    assert_eq!(
+        log(&app, &patient, night("n1", 0)).await["advisories"],
+        json!([])
+    );
+    assert_eq!(
+        log(&app, &patient, night("n2", 2)).await["advisories"],
+        json!([])
+    );
+    let third = log(&app, &patient, night("n3", 4)).await;
+    assert_eq!(third["advisories"][0]["code"], "unrelenting_night_pain");
+    assert_eq!(third["advisories"][0]["severity"], "routine");
+    let inbox = app.get("/v1/alerts", Some(&clinician.token), 200).await;
+    assert_eq!(inbox["items"][0]["rule"], "unrelenting_night_pain@1");
+    // Eased by rest, or on an eighth night back, does not count.
+    let other = app.patient_of(&clinician).await;
+    let mut eased = night("e2", 2);
+    eased["eased_by_rest"] = json!(true);
+    log(&app, &other, night("e1", 0)).await;
+    log(&app, &other, eased).await;
+    assert_eq!(
+        log(&app, &other, night("e3", 4)).await["advisories"],
+        json!([])
+    );
+}

@@ -149,11 +149,22 @@ impl Worker {
         scheduler.start().await?;
         let sender = HttpSender::new(self.ctx.config.webhook_allow_private)?;
         let deliveries = tokio::spawn(deliver_until(self.ctx.clone(), sender, shutdown.clone()));
+        let listen_ctx = self.ctx.clone();
+        let listen_stop = shutdown.clone();
+        let listener = tokio::spawn(async move {
+            dorsal_service::webhooks::listen_for_deliveries(
+                &listen_ctx.db,
+                &listen_ctx.nudges,
+                listen_stop.cancelled(),
+            )
+            .await;
+        });
         tracing::info!(%cron, "worker started");
         shutdown.cancelled().await;
         scheduler.shutdown().await?;
         let _finished = running.lock().await;
         // Sends in flight finish; nothing new is claimed.
+        let _ = listener.await;
         if let Err(err) = deliveries.await {
             tracing::error!(error = %err, "delivery loop ended abnormally");
         }
