@@ -8,6 +8,7 @@ mod m20261123_000002_sync;
 mod m20261123_000003_programs;
 mod m20261123_000004_alerts;
 mod m20261123_000005_webhooks;
+mod m20261123_000006_job_slots;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_programs::Migration),
             Box::new(m20261123_000004_alerts::Migration),
             Box::new(m20261123_000005_webhooks::Migration),
+            Box::new(m20261123_000006_job_slots::Migration),
         ]
     }
 }

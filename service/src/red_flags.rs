@@ -7,20 +7,24 @@ use std::collections::BTreeMap;
 
 use dorsal_domain::calendar::{self, parse_date};
 use dorsal_domain::red_flags::{
-    Finding, History, PainFacts, ProfileFacts, Severity, Snapshot, Thresholds, evaluate,
+    Finding, History, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds, evaluate,
+    evaluate_over_time,
 };
 use dorsal_domain::sync::Cell;
 use dorsal_domain::sync::schema::table;
 use dorsal_entity::{alert, alert_evidence};
 use jiff::tz::TimeZone;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryResult, Set,
 };
 use uuid::Uuid;
 
+use crate::db::begin_write;
 use crate::error::{ServiceError, ServiceResult};
 use crate::secret::new_id;
+use crate::sync::Nudges;
 use crate::sync::PatientWrite;
 use crate::sync::push::Advisory;
 
@@ -251,21 +255,53 @@ async fn record(
     thresholds: &Thresholds,
     now: i64,
 ) -> ServiceResult<()> {
-    let escalate_at = thresholds
-        .escalation_delay_ms(finding.severity)
-        .map(|d| now + d);
-    let db = write.txn();
-    let patient_id = write.patient_id();
-    let code = finding.rule.code;
+    let wrote = record_alert(
+        write.txn(),
+        write.patient_id(),
+        finding.rule,
+        finding.severity,
+        &log.id,
+        log.recorded_at,
+        &finding.matched,
+        thresholds,
+        now,
+    )
+    .await?;
+    if wrote {
+        write.wrote_outbox();
+    }
+    Ok(())
+}
+
+/// Opens the alert for (patient, rule) or attaches the log to the open one.
+/// A log already counted for the rule changes nothing.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one finding, used by two callers"
+)]
+async fn record_alert(
+    db: &impl ConnectionTrait,
+    patient_id: Uuid,
+    rule: &'static Rule,
+    severity: Severity,
+    log_id: &str,
+    recorded_at: i64,
+    matched: &[(&'static str, serde_json::Value)],
+    thresholds: &Thresholds,
+    now: i64,
+) -> ServiceResult<bool> {
+    let mut outbox = false;
+    let escalate_at = thresholds.escalation_delay_ms(severity).map(|d| now + d);
+    let code = rule.code;
     let counted = alert_evidence::Entity::find()
         .filter(alert_evidence::Column::PatientId.eq(patient_id))
         .filter(alert_evidence::Column::Rule.eq(code))
-        .filter(alert_evidence::Column::LogId.eq(&log.id))
+        .filter(alert_evidence::Column::LogId.eq(log_id))
         .one(db)
         .await?
         .is_some();
     if counted {
-        return Ok(());
+        return Ok(false);
     }
     let open = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
@@ -276,13 +312,13 @@ async fn record(
     let alert_id = match open {
         Some(existing) => {
             let id = existing.id;
-            let raise = Severity::parse(&existing.severity).is_some_and(|s| s < finding.severity);
+            let raise = Severity::parse(&existing.severity).is_some_and(|s| s < severity);
             let was_routine = existing.severity == Severity::Routine.as_str();
             let mut model: alert::ActiveModel = existing.into();
             model.updated_at = Set(now);
             let unacknowledged = existing_status_open(&model);
             if raise {
-                model.severity = Set(finding.severity.as_str().to_owned());
+                model.severity = Set(severity.as_str().to_owned());
                 if unacknowledged {
                     model.escalate_at = Set(escalate_at);
                 }
@@ -293,7 +329,7 @@ async fn record(
                 && was_routine
                 && crate::webhooks::enqueue(db, &updated, "alert.raised", now).await? > 0
             {
-                write.wrote_outbox();
+                outbox = true;
             }
             id
         }
@@ -303,8 +339,8 @@ async fn record(
                 id: Set(id),
                 patient_id: Set(patient_id),
                 rule: Set(code.to_owned()),
-                rule_version: Set(i64::from(finding.rule.version)),
-                severity: Set(finding.severity.as_str().to_owned()),
+                rule_version: Set(i64::from(rule.version)),
+                severity: Set(severity.as_str().to_owned()),
                 level: Set(0),
                 status: Set("open".to_owned()),
                 created_at: Set(now),
@@ -319,14 +355,13 @@ async fn record(
             .insert(db)
             .await?;
             if crate::webhooks::enqueue(db, &raised, "alert.raised", now).await? > 0 {
-                write.wrote_outbox();
+                outbox = true;
             }
             tracing::info!(alert_id = %id, patient_id = %patient_id, rule = code, "alert raised");
             id
         }
     };
-    let matched: serde_json::Map<String, serde_json::Value> = finding
-        .matched
+    let matched: serde_json::Map<String, serde_json::Value> = matched
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
@@ -335,14 +370,14 @@ async fn record(
         alert_id: Set(alert_id),
         patient_id: Set(patient_id),
         rule: Set(code.to_owned()),
-        log_id: Set(log.id.clone()),
+        log_id: Set(log_id.to_owned()),
         matched: Set(serde_json::Value::Object(matched).to_string()),
-        recorded_at: Set(log.recorded_at),
+        recorded_at: Set(recorded_at),
         attached_at: Set(now),
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(outbox)
 }
 
 fn existing_status_open(model: &alert::ActiveModel) -> bool {
@@ -378,4 +413,94 @@ async fn advise(
         ("created_at", Cell::Int(now)),
     ]);
     write.upsert(notifications, &id, row).await
+}
+
+const TIME_RULES_JOB: &str = "time_rules";
+const SLOT_MS: i64 = 3_600_000;
+
+/// Evaluates the time-based rules (night-pain streaks, not improving,
+/// worsening) for every patient who logged pain in the last two days. Runs
+/// once per hour across all workers: the first to claim the hour's slot
+/// does it. Returns the alerts opened or extended, or `None` when another
+/// worker has the slot.
+pub async fn evaluate_time_rules(
+    db: &DatabaseConnection,
+    nudges: &Nudges,
+    thresholds: &Thresholds,
+    worker: Uuid,
+    now: i64,
+) -> ServiceResult<Option<usize>> {
+    let mut claim = Query::insert();
+    claim
+        .into_table(Alias::new("job_slots"))
+        .columns(["job", "slot", "claimed_by", "claimed_at"].map(Alias::new))
+        .values([
+            TIME_RULES_JOB.into(),
+            (now / SLOT_MS).into(),
+            worker.into(),
+            now.into(),
+        ])
+        .map_err(|err| ServiceError::Internal(format!("slot statement: {err}")))?
+        .on_conflict(
+            OnConflict::columns([Alias::new("job"), Alias::new("slot")])
+                .do_nothing()
+                .to_owned(),
+        );
+    if db.execute(&claim).await?.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let active = Query::select()
+        .distinct()
+        .column(Alias::new("patient_id"))
+        .from(Alias::new("pain_logs"))
+        .and_where(Expr::col(Alias::new("deleted")).eq(false))
+        .and_where(Expr::col(Alias::new("recorded_at")).gte(now - 2 * DAY_MS))
+        .take();
+    let patients: Vec<Uuid> = db
+        .query_all(&active)
+        .await?
+        .iter()
+        .map(|row| get(row, "patient_id"))
+        .collect::<ServiceResult<_>>()?;
+    let mut recorded = 0;
+    for patient_id in patients {
+        let (_, tz) = profile(db, patient_id).await?;
+        let mut select = live("pain_logs", patient_id);
+        select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
+            Expr::col(Alias::new("recorded_at"))
+                .gte(now - (thresholds.new_episode_days + 15) * DAY_MS),
+        );
+        let logs = db
+            .query_all(&select)
+            .await?
+            .iter()
+            .map(pain_facts)
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let findings = evaluate_over_time(&logs, &tz, now, thresholds);
+        if findings.is_empty() {
+            continue;
+        }
+        let txn = begin_write(db).await?;
+        let mut outbox = false;
+        for finding in &findings {
+            outbox |= record_alert(
+                &txn,
+                patient_id,
+                finding.rule,
+                finding.rule.severity,
+                &finding.log_id,
+                finding.recorded_at,
+                &finding.matched,
+                thresholds,
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if outbox {
+            nudges.wake_deliveries();
+        }
+        recorded += findings.len();
+    }
+    Ok(Some(recorded))
 }

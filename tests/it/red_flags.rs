@@ -331,3 +331,48 @@ async fn night_pain_unrelieved_by_rest_on_three_nights_is_flagged_on_the_third()
         json!([])
     );
 }
+
+#[tokio::test]
+async fn a_night_pain_streak_is_found_by_the_worker_once_per_hour_and_once_per_log() {
+    use dorsal_worker::JobCtx;
+    use dorsal_worker::jobs::evaluate_time_rules;
+    let Clinic {
+        app,
+        clinician,
+        patient,
+        ..
+    } = clinic().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    for (id, days) in [("s1", 2.9), ("s2", 1.9), ("s3", 0.9)] {
+        let at = now - (days * 86_400_000.0) as i64;
+        let record = json!({"id": id, "recorded_at": at, "intensity": 8, "period": "night", "eased_by_rest": true});
+        assert_eq!(
+            log(&app, &patient, record).await["advisories"],
+            json!([]),
+            "no single-log flag"
+        );
+    }
+    let (first, second) = (JobCtx::from(&app.core), JobCtx::from(&app.core));
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap();
+    assert_eq!(
+        evaluate_time_rules::run(&first, at(now)).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        evaluate_time_rules::run(&second, at(now)).await.unwrap(),
+        None,
+        "the hour is taken"
+    );
+    let inbox = app.get("/v1/alerts", Some(&clinician.token), 200).await;
+    assert_eq!(inbox["items"][0]["rule"], "night_pain_streak@1");
+    assert_eq!(inbox["items"][0]["severity"], "routine");
+    // The next hour finds the same streak on the same logs: nothing new.
+    assert_eq!(
+        evaluate_time_rules::run(&second, at(now + 3_600_000))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(app.count("alerts").await, 1);
+    assert_eq!(app.count("alert_evidence").await, 1);
+}

@@ -2,6 +2,7 @@
 
 pub mod deliver_webhooks;
 pub mod escalate_alerts;
+pub mod evaluate_time_rules;
 
 use jiff::Timestamp;
 
@@ -19,5 +20,6 @@ pub enum JobError {
 /// loop, woken by writers, so it never waits for a tick.)
 pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
     escalate_alerts::run(ctx, now).await?;
+    evaluate_time_rules::run(ctx, now).await?;
     Ok(())
 }
