@@ -1,36 +1,13 @@
 //! Home exercise programs over HTTP: catalog, versioned plans reaching the
 //! patient's device, isolation, adherence and trends.
 
-use dorsal_tests::{Login, Org, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp};
 
 use serde_json::{Value, json};
 
 fn plan_body(title: &str, slugs: &[&str]) -> Value {
     let items: Vec<Value> = slugs.iter().map(|s| json!({"exercise_slug": s})).collect();
     json!({"title": title, "starts_on": "2026-10-30", "reminder_time": "21:00", "items": items})
-}
-
-struct Clinic {
-    app: TestApp,
-    org: Org,
-    therapist: Login,
-    clinician: Login,
-    patient: Login,
-}
-
-async fn clinic() -> Clinic {
-    let app = TestApp::spawn().await;
-    let org = app.create_org("Clinic").await;
-    let therapist = app.add_staff(&org, "therapist").await;
-    let clinician = app.add_staff(&org, "clinician").await;
-    let patient = app.patient_of(&therapist).await;
-    Clinic {
-        app,
-        org,
-        therapist,
-        clinician,
-        patient,
-    }
 }
 
 async fn pull(app: &TestApp, who: &Login, since: Option<i64>) -> Value {
@@ -51,7 +28,7 @@ async fn the_catalog_has_the_evening_stretches_and_an_orgs_own() {
         therapist,
         clinician,
         patient,
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let catalog = app.get("/v1/exercises", Some(&therapist.token), 200).await;
     let slugs: Vec<&str> = catalog["items"]
         .as_array()
@@ -114,7 +91,7 @@ async fn a_therapists_plan_reaches_the_patients_device_and_revisions_keep_old_ve
         clinician,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let start = pull(&app, &patient, None).await;
     let cursor = start["timestamp"].as_i64().unwrap();
     let mut events = app
@@ -227,7 +204,7 @@ async fn a_new_plan_archives_the_active_one_in_the_same_change() {
         therapist,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let path = format!("/v1/patients/{}/plans", patient.id);
     let first = app
         .post(
@@ -296,7 +273,7 @@ async fn only_the_patients_own_therapists_write_plans_and_other_orgs_see_nothing
         therapist,
         clinician,
         patient,
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let path = format!("/v1/patients/{}/plans", patient.id);
     let plan = app
         .post(
@@ -411,7 +388,7 @@ async fn adherence_and_trends_use_the_patients_local_dates_across_a_dst_change()
         therapist,
         clinician,
         patient,
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let profile = json!({"id": patient.id.to_string(), "timezone": "America/New_York"});
     let session = |id: &str, at: i64, before: i64, after: i64| json!({"id": id, "performed_at": at, "pain_before": before, "pain_after": after});
     let pain = |id: &str, at: i64, intensity: i64| json!({"id": id, "recorded_at": at, "intensity": intensity, "period": "night"});

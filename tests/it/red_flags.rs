@@ -2,33 +2,10 @@
 //! notification, one alert per (patient, rule) with the evidence, and the
 //! inbox for the patient's clinicians only.
 
-use dorsal_tests::{Login, Org, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp};
 use serde_json::{Value, json};
 
 const T: i64 = 1_793_503_800_000;
-
-struct Clinic {
-    app: TestApp,
-    org: Org,
-    therapist: Login,
-    clinician: Login,
-    patient: Login,
-}
-
-async fn clinic() -> Clinic {
-    let app = TestApp::spawn().await;
-    let org = app.create_org("Clinic").await;
-    let therapist = app.add_staff(&org, "therapist").await;
-    let clinician = app.add_staff(&org, "clinician").await;
-    let patient = app.patient_of(&clinician).await;
-    Clinic {
-        app,
-        org,
-        therapist,
-        clinician,
-        patient,
-    }
-}
 
 async fn log(app: &TestApp, patient: &Login, record: Value) -> Value {
     let body =
@@ -49,7 +26,7 @@ async fn a_cauda_equina_symptom_advises_at_once_and_opens_one_alert_with_its_evi
         clinician,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let mut record = pain("p1", T);
     record["bladder_control_loss"] = json!(true);
     let answer = log(&app, &patient, record).await;
@@ -121,7 +98,7 @@ async fn a_resolved_alert_is_raised_again_only_by_a_new_log() {
         clinician,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let mut record = pain("p1", T);
     record["trauma"] = json!("major");
     log(&app, &patient, record.clone()).await;
@@ -201,7 +178,7 @@ async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
         therapist,
         clinician,
         patient,
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let mut record = pain("p1", T);
     record["fever"] = json!(true);
     log(&app, &patient, record).await;
@@ -283,7 +260,7 @@ async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
 
 #[tokio::test]
 async fn rejected_logs_raise_nothing_and_ordinary_logs_nothing_either() {
-    let Clinic { app, patient, .. } = clinic().await;
+    let Clinic { app, patient, .. } = Clinic::spawn().await;
     let mut bad = pain("p1", T);
     bad["bladder_control_loss"] = json!(true);
     bad["intensity"] = json!(12);
@@ -305,7 +282,7 @@ async fn night_pain_unrelieved_by_rest_on_three_nights_is_flagged_on_the_third()
         clinician,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let night = |id: &str, day: i64| json!({"id": id, "recorded_at": T + day * 86_400_000, "intensity": 5, "period": "night"});
     assert_eq!(
         log(&app, &patient, night("n1", 0)).await["advisories"],
@@ -341,7 +318,7 @@ async fn a_night_pain_streak_is_found_by_the_worker_once_per_hour_and_once_per_l
         clinician,
         patient,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let now = jiff::Timestamp::now().as_millisecond();
     for (id, days) in [("s1", 2.9), ("s2", 1.9), ("s3", 0.9)] {
         let at = now - (days * 86_400_000.0) as i64;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use dorsal_domain::webhooks::{secret_key, verify};
-use dorsal_tests::{Login, Org, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
 use dorsal_worker::jobs::{deliver_webhooks, escalate_alerts};
@@ -71,26 +71,6 @@ async fn receiver(
     (url, seen)
 }
 
-struct Clinic {
-    app: TestApp,
-    org: Org,
-    clinician: Login,
-    patient: Login,
-}
-
-async fn clinic() -> Clinic {
-    let app = TestApp::spawn().await;
-    let org = app.create_org("Clinic").await;
-    let clinician = app.add_staff(&org, "clinician").await;
-    let patient = app.patient_of(&clinician).await;
-    Clinic {
-        app,
-        org,
-        clinician,
-        patient,
-    }
-}
-
 async fn emergency(app: &TestApp, patient: &Login, id: &str) {
     let log = json!({"id": id, "recorded_at": 1_793_503_800_000_i64, "intensity": 8, "saddle_numbness": true});
     let body = json!({"changes": {"pain_logs": {"created": [log]}}});
@@ -109,7 +89,7 @@ async fn admins_manage_their_orgs_endpoints_and_private_targets_are_refused() {
         org,
         clinician,
         ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let made = app
         .post(
             "/v1/webhooks",
@@ -194,7 +174,8 @@ async fn an_alert_is_delivered_signed_with_one_webhook_id_on_the_retry_schedule(
         org,
         clinician,
         patient,
-    } = clinic().await;
+        ..
+    } = Clinic::spawn().await;
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = receiver(vec![500, 503], secret.clone()).await;
     let hook = app
@@ -319,7 +300,7 @@ async fn last_delivery(app: &TestApp) -> (String, String) {
 async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same_webhook_id() {
     let Clinic {
         app, org, patient, ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = receiver(vec![], secret.clone()).await;
     let hook = app
@@ -395,7 +376,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
 async fn a_410_disables_the_endpoint_and_a_routine_alert_sends_nothing() {
     let Clinic {
         app, org, patient, ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = receiver(vec![410], secret.clone()).await;
     let hook = app
@@ -436,7 +417,8 @@ async fn unacknowledged_emergencies_escalate_and_acknowledging_cancels_it() {
         org,
         clinician,
         patient,
-    } = clinic().await;
+        ..
+    } = Clinic::spawn().await;
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, _seen) = receiver(vec![], secret.clone()).await;
     let hook = app
@@ -493,7 +475,7 @@ async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
     use sea_orm::{ActiveModelTrait, Set};
     let Clinic {
         app, org, patient, ..
-    } = clinic().await;
+    } = Clinic::spawn().await;
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = receiver(vec![], secret.clone()).await;
     let hook = app

@@ -145,6 +145,39 @@ pub struct Login {
     pub refresh: String,
 }
 
+/// An org with a therapist, a clinician, and a patient on its care team.
+#[derive(Debug)]
+pub struct Clinic {
+    /// The app.
+    pub app: TestApp,
+    /// The org and its admin.
+    pub org: Org,
+    /// A therapist of the org (the patient joined with their invite).
+    pub therapist: Login,
+    /// A clinician of the org.
+    pub clinician: Login,
+    /// A patient on the org's care team.
+    pub patient: Login,
+}
+
+impl Clinic {
+    /// A fresh app with one clinic in it.
+    pub async fn spawn() -> Clinic {
+        let app = TestApp::spawn().await;
+        let org = app.create_org("Clinic").await;
+        let therapist = app.add_staff(&org, "therapist").await;
+        let clinician = app.add_staff(&org, "clinician").await;
+        let patient = app.patient_of(&therapist).await;
+        Clinic {
+            app,
+            org,
+            therapist,
+            clinician,
+            patient,
+        }
+    }
+}
+
 /// An org with its first admin.
 #[derive(Debug, Clone)]
 pub struct Org {
