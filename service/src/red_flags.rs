@@ -314,9 +314,9 @@ async fn record_alert(
             let id = existing.id;
             let raise = Severity::parse(&existing.severity).is_some_and(|s| s < severity);
             let was_routine = existing.severity == Severity::Routine.as_str();
+            let unacknowledged = existing.status == "open";
             let mut model: alert::ActiveModel = existing.into();
             model.updated_at = Set(now);
-            let unacknowledged = existing_status_open(&model);
             if raise {
                 model.severity = Set(severity.as_str().to_owned());
                 if unacknowledged {
@@ -378,10 +378,6 @@ async fn record_alert(
     .insert(db)
     .await?;
     Ok(outbox)
-}
-
-fn existing_status_open(model: &alert::ActiveModel) -> bool {
-    matches!(&model.status, sea_orm::ActiveValue::Unchanged(status) if status == "open")
 }
 
 /// The patient's `red_flag_advice` notification for this log and rule,

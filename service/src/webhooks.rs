@@ -18,12 +18,9 @@ use crate::access::Actor;
 use crate::error::{ServiceError, ServiceResult};
 use crate::secret::{new_id, random_bytes};
 
-/// A webhook endpoint; the secret is shown only when made or rotated.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The row.
-    pub webhook: webhook::Model,
-}
+/// A webhook endpoint as stored; its secret is shown only when made or
+/// rotated.
+pub use dorsal_entity::webhook::Model as Endpoint;
 
 fn new_secret() -> ServiceResult<String> {
     Ok(format_secret(&random_bytes::<24>()?))

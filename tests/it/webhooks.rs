@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use dorsal_domain::webhooks::{secret_key, verify};
-use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_tests::{Clinic, Login, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
 use dorsal_worker::jobs::{deliver_webhooks, escalate_alerts};
@@ -76,6 +76,23 @@ async fn emergency(app: &TestApp, patient: &Login, id: &str) {
     let body = json!({"changes": {"pain_logs": {"created": [log]}}});
     app.post("/v1/sync/push", Some(&patient.token), body, 200)
         .await;
+}
+
+/// A receiver answering `answers` in turn, registered as the org's webhook:
+/// what it sees, and the endpoint as created.
+async fn hooked(app: &TestApp, org: &Org, answers: Vec<u16>) -> (Arc<Mutex<Vec<Seen>>>, Value) {
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = receiver(answers, secret.clone()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.token),
+            json!({"url": url}),
+            201,
+        )
+        .await;
+    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    (seen, hook)
 }
 
 fn at(seconds: i64) -> Timestamp {
@@ -176,17 +193,7 @@ async fn an_alert_is_delivered_signed_with_one_webhook_id_on_the_retry_schedule(
         patient,
         ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (url, seen) = receiver(vec![500, 503], secret.clone()).await;
-    let hook = app
-        .post(
-            "/v1/webhooks",
-            Some(&org.admin.token),
-            json!({"url": url}),
-            201,
-        )
-        .await;
-    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let (seen, _) = hooked(&app, &org, vec![500, 503]).await;
 
     emergency(&app, &patient, "p1").await;
     emergency(&app, &patient, "p2").await; // attaches to the open alert: no second message
@@ -301,17 +308,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
     let Clinic {
         app, org, patient, ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (url, seen) = receiver(vec![], secret.clone()).await;
-    let hook = app
-        .post(
-            "/v1/webhooks",
-            Some(&org.admin.token),
-            json!({"url": url}),
-            201,
-        )
-        .await;
-    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let (seen, _) = hooked(&app, &org, vec![]).await;
     emergency(&app, &patient, "p1").await;
 
     let t0 = jiff::Timestamp::now().as_millisecond();
@@ -377,17 +374,7 @@ async fn a_410_disables_the_endpoint_and_a_routine_alert_sends_nothing() {
     let Clinic {
         app, org, patient, ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (url, seen) = receiver(vec![410], secret.clone()).await;
-    let hook = app
-        .post(
-            "/v1/webhooks",
-            Some(&org.admin.token),
-            json!({"url": url}),
-            201,
-        )
-        .await;
-    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let (seen, _) = hooked(&app, &org, vec![410]).await;
     // Routine (one-leg tingling): inbox only.
     let log = json!({"id": "r1", "recorded_at": 1_793_503_800_000_i64, "intensity": 3, "legs_affected": "one", "leg_tingling": true});
     app.post(
@@ -419,17 +406,7 @@ async fn unacknowledged_emergencies_escalate_and_acknowledging_cancels_it() {
         patient,
         ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (url, _seen) = receiver(vec![], secret.clone()).await;
-    let hook = app
-        .post(
-            "/v1/webhooks",
-            Some(&org.admin.token),
-            json!({"url": url}),
-            201,
-        )
-        .await;
-    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let (_seen, _) = hooked(&app, &org, vec![]).await;
     let t = Timestamp::now().as_millisecond();
     emergency(&app, &patient, "p1").await;
     let id = app.get("/v1/alerts", Some(&clinician.token), 200).await["items"][0]["id"]
@@ -476,17 +453,7 @@ async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
     let Clinic {
         app, org, patient, ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (url, seen) = receiver(vec![], secret.clone()).await;
-    let hook = app
-        .post(
-            "/v1/webhooks",
-            Some(&org.admin.token),
-            json!({"url": url}),
-            201,
-        )
-        .await;
-    *secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    let (seen, hook) = hooked(&app, &org, vec![]).await;
     let webhook_id: uuid::Uuid = hook["id"].as_str().unwrap().parse().unwrap();
     let now = Timestamp::now().as_millisecond();
     for n in 0..1000 {

@@ -47,8 +47,7 @@ pub struct WebhookOut {
     pub secret: Option<String>,
 }
 
-fn out(w: dorsal_service::webhooks::Endpoint, with_secret: bool) -> WebhookOut {
-    let w = w.webhook;
+fn out(w: webhooks::Endpoint, with_secret: bool) -> WebhookOut {
     WebhookOut {
         id: w.id,
         url: w.url,
@@ -77,10 +76,7 @@ async fn create_webhook(
         state.clock.now_ms(),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(out(webhooks::Endpoint { webhook: made }, true)),
-    ))
+    Ok((StatusCode::CREATED, Json(out(made, true))))
 }
 
 /// The org's endpoints (without secrets).
@@ -92,10 +88,7 @@ async fn list_webhooks(
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<Json<List<WebhookOut>>> {
     let all = webhooks::list(&state.db, actor).await?;
-    let items = all
-        .into_iter()
-        .map(|w| out(webhooks::Endpoint { webhook: w }, false))
-        .collect();
+    let items = all.into_iter().map(|w| out(w, false)).collect();
     Ok(Json(List { items, next: None }))
 }
 
@@ -125,5 +118,5 @@ async fn rotate_secret(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<WebhookOut>> {
     let rotated = webhooks::rotate(&state.db, actor, id).await?;
-    Ok(Json(out(webhooks::Endpoint { webhook: rotated }, true)))
+    Ok(Json(out(rotated, true)))
 }

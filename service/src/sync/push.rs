@@ -249,22 +249,14 @@ pub async fn push(
     for (spec, changes) in tables {
         apply_table(&write, spec, changes, since, &mut outcome).await?;
     }
-    let written_pain: Vec<&str> = request
-        .changes
-        .get("pain_logs")
-        .map(|t| {
-            t.created
-                .iter()
-                .chain(&t.updated)
-                .filter_map(record::record_id)
-                .collect()
-        })
-        .unwrap_or_default();
-    let written_pain: Vec<&str> = written_pain
+    // Pain logs this push wrote (created, updated or merged), for red flags.
+    let pain = request.changes.get("pain_logs");
+    let outcomes = outcome.results.get("pain_logs");
+    let written_pain: Vec<&str> = pain
         .into_iter()
-        .filter(|id| {
-            outcome.results.get("pain_logs").and_then(|r| r.get(*id)) != Some(&Outcome::Rejected)
-        })
+        .flat_map(|t| t.created.iter().chain(&t.updated))
+        .filter_map(record::record_id)
+        .filter(|id| outcomes.and_then(|r| r.get(*id)) != Some(&Outcome::Rejected))
         .collect();
     outcome.advisories = red_flags::on_pain_logs(&write, &written_pain, thresholds, now_ms).await?;
     if let Some((key, request_digest)) = receipt {
