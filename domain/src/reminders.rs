@@ -1,0 +1,305 @@
+//! When an evening reminder fires, in the patient's own time zone (jiff).
+//!
+//! An occurrence is identified by its local date; its instant is derived
+//! from the date, never the other way round. A local time that does not
+//! exist on a date (a DST gap) fires at the first instant after the gap; a
+//! time that happens twice (a fold) fires once, at the first instance
+//! (jiff's `Compatible` disambiguation, as RFC 5545 §3.3.5 reads).
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+/// The default evening stretch time when neither plan nor profile sets one.
+pub const DEFAULT_REMINDER_TIME: &str = "21:00";
+
+/// `HH:MM` as a local time of day.
+pub fn parse_time(s: &str) -> Option<Time> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+}
+
+/// The instant `at` on local `date` in `tz`.
+pub fn fire_on(tz: &TimeZone, date: Date, at: Time) -> Result<Timestamp, jiff::Error> {
+    tz.to_ambiguous_timestamp(date.to_datetime(at)).compatible()
+}
+
+/// The next occurrence strictly after `after`, on `not_before` or later:
+/// its local date and instant.
+///
+/// `not_before` is the day after the last occurrence that already
+/// happened, so a reminder moved later on a day it already fired does not
+/// fire twice that day.
+pub fn next_fire(
+    tz: &TimeZone,
+    at: Time,
+    after: Timestamp,
+    not_before: Option<Date>,
+) -> Result<(Date, Timestamp), jiff::Error> {
+    let today = after.to_zoned_datetime(tz.clone()).date();
+    let mut date = match not_before {
+        Some(first) if first > today => first,
+        _ => today,
+    };
+    // A DST change moves an instant by hours, never by a day, so this ends
+    // within two iterations; the bound only guards against bad zone data.
+    for _ in 0..4 {
+        let instant = fire_on(tz, date, at)?;
+        if instant > after {
+            return Ok((date, instant));
+        }
+        date = date.tomorrow()?;
+    }
+    Err(jiff::Error::from_args(format_args!(
+        "no occurrence of {at} in {} after {after}",
+        tz.iana_name().unwrap_or("the zone")
+    )))
+}
+
+/// A patient's quiet hours, local wall-clock times; `start == end` is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    /// When quiet starts.
+    pub start: Time,
+    /// When it ends (may be on the next day: 22:00–07:00).
+    pub end: Time,
+}
+
+impl QuietHours {
+    /// From the profile's two `HH:MM` columns; absent when either is unset.
+    pub fn parse(start: Option<&str>, end: Option<&str>) -> Option<QuietHours> {
+        Some(QuietHours {
+            start: parse_time(start?)?,
+            end: parse_time(end?)?,
+        })
+    }
+
+    /// Whether local time `t` is inside: `[start, end)`, across midnight
+    /// when `end` is earlier than `start`.
+    pub fn contains(&self, t: Time) -> bool {
+        match self.start.cmp(&self.end) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => self.start <= t && t < self.end,
+            std::cmp::Ordering::Greater => t >= self.start || t < self.end,
+        }
+    }
+
+    /// Whether the instant `now` is inside, in `tz`.
+    pub fn contains_instant(&self, tz: &TimeZone, now: Timestamp) -> bool {
+        self.contains(now.to_zoned_datetime(tz.clone()).time())
+    }
+}
+
+/// The last instant an occurrence may still be sent late: the earliest of
+/// its due instant plus `grace`, the start of the patient's next local day,
+/// and the next start of quiet hours after it is due. A stretch reminder
+/// delivered the next morning has no value.
+pub fn expires_at(
+    tz: &TimeZone,
+    date: Date,
+    due: Timestamp,
+    grace: SignedDuration,
+    quiet: Option<QuietHours>,
+) -> Result<Timestamp, jiff::Error> {
+    let mut end = due.checked_add(grace)?;
+    let midnight = tz
+        .to_ambiguous_timestamp(date.tomorrow()?.to_datetime(Time::midnight()))
+        .compatible()?;
+    end = end.min(midnight);
+    if let Some(quiet) = quiet
+        && quiet.start != quiet.end
+    {
+        // The first quiet start strictly after `due`.
+        let (_, quiet_start) = next_fire(tz, quiet.start, due, None)?;
+        end = end.min(quiet_start);
+    }
+    Ok(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn tz(name: &str) -> TimeZone {
+        TimeZone::get(name).unwrap()
+    }
+
+    #[test]
+    fn parses_hh_mm_only() {
+        assert_eq!(parse_time("21:00"), Some(Time::constant(21, 0, 0, 0)));
+        assert_eq!(parse_time("00:05"), Some(Time::constant(0, 5, 0, 0)));
+        for bad in ["24:00", "9:00", "21:60", "21-00", "", "21:00:00", "ab:cd"] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    /// The cases the design notes list, each with the instant it must fire.
+    #[test]
+    fn evening_gaps_and_folds() {
+        let cases = [
+            // zone, local time, search from, expected date, expected instant
+            (
+                "America/New_York",
+                "02:30",
+                "2026-03-08T05:00:00Z",
+                date(2026, 3, 8),
+                "2026-03-08T07:30:00Z", // gap: 03:30 EDT
+            ),
+            (
+                "America/New_York",
+                "01:30",
+                "2026-11-01T04:00:00Z",
+                date(2026, 11, 1),
+                "2026-11-01T05:30:00Z", // fold: the first 01:30 (EDT)
+            ),
+            (
+                "Pacific/Easter",
+                "22:30",
+                "2026-09-05T12:00:00Z",
+                date(2026, 9, 5),
+                "2026-09-06T04:30:00Z", // gap: 23:30 -05
+            ),
+            (
+                "America/Santiago",
+                "00:15",
+                "2026-09-05T12:00:00Z",
+                date(2026, 9, 6),
+                "2026-09-06T04:15:00Z", // gap: 01:15 -03
+            ),
+            (
+                "Europe/Berlin",
+                "20:00",
+                "2026-03-29T00:00:00Z",
+                date(2026, 3, 29),
+                "2026-03-29T18:00:00Z", // summer time from that day
+            ),
+        ];
+        for (zone, at, from, want_date, want_at) in cases {
+            let (d, instant) = next_fire(&tz(zone), parse_time(at).unwrap(), ts(from), None)
+                .unwrap_or_else(|e| panic!("{zone}: {e}"));
+            assert_eq!((d, instant), (want_date, ts(want_at)), "{zone} {at}");
+        }
+    }
+
+    #[test]
+    fn not_before_skips_a_day_that_already_fired() {
+        let ny = tz("America/New_York");
+        let at = parse_time("22:00").unwrap();
+        let now = ts("2026-06-01T23:00:00Z"); // 19:00 local
+        let (d, _) = next_fire(&ny, at, now, None).unwrap();
+        assert_eq!(d, date(2026, 6, 1));
+        let (d, i) = next_fire(&ny, at, now, Some(date(2026, 6, 2))).unwrap();
+        assert_eq!((d, i), (date(2026, 6, 2), ts("2026-06-03T02:00:00Z")));
+    }
+
+    #[test]
+    fn quiet_hours_wrap_midnight() {
+        let t = |h, m| Time::constant(h, m, 0, 0);
+        let night = QuietHours::parse(Some("22:00"), Some("07:00")).unwrap();
+        assert!(night.contains(t(22, 0)));
+        assert!(night.contains(t(3, 0)));
+        assert!(!night.contains(t(7, 0)));
+        assert!(!night.contains(t(21, 59)));
+        let day = QuietHours::parse(Some("13:00"), Some("14:00")).unwrap();
+        assert!(day.contains(t(13, 30)));
+        assert!(!day.contains(t(14, 0)));
+        let none = QuietHours::parse(Some("10:00"), Some("10:00")).unwrap();
+        assert!(!none.contains(t(10, 0)));
+        assert_eq!(QuietHours::parse(None, Some("10:00")), None);
+    }
+
+    #[test]
+    fn expiry_is_the_earliest_of_grace_midnight_and_quiet() {
+        let berlin = tz("Europe/Berlin");
+        let d = date(2026, 6, 1);
+        let due = fire_on(&berlin, d, parse_time("21:00").unwrap()).unwrap();
+        let grace = SignedDuration::from_hours(2);
+        assert_eq!(
+            expires_at(&berlin, d, due, grace, None).unwrap(),
+            ts("2026-06-01T21:00:00Z"), // 23:00 local
+        );
+        let late = fire_on(&berlin, d, parse_time("23:15").unwrap()).unwrap();
+        assert_eq!(
+            expires_at(&berlin, d, late, grace, None).unwrap(),
+            ts("2026-06-01T22:00:00Z"), // midnight local
+        );
+        let quiet = QuietHours::parse(Some("22:00"), Some("07:00"));
+        assert_eq!(
+            expires_at(&berlin, d, due, grace, quiet).unwrap(),
+            ts("2026-06-01T20:00:00Z"), // 22:00 local
+        );
+    }
+
+    /// Zones whose DST changes fall in the evening or around midnight.
+    const ZONES: &[&str] = &[
+        "America/New_York",
+        "Europe/Berlin",
+        "Europe/London",
+        "Pacific/Easter",
+        "America/Santiago",
+        "Africa/Cairo",
+        "Asia/Beirut",
+        "America/Nuuk",
+        "Australia/Lord_Howe",
+        "Pacific/Chatham",
+        "America/Havana",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Over two years from any start: exactly one occurrence per local
+        /// date, instants strictly increasing, and the local clock showing
+        /// the requested time except on a day it does not exist, where it
+        /// is moved forward by the gap.
+        #[test]
+        fn one_occurrence_per_local_date(
+            zone in prop::sample::select(ZONES),
+            quarter in 0i8..96,
+            start_day in 0i64..730,
+            start_minute in 0i64..1440,
+        ) {
+            let tz = tz(zone);
+            let at = Time::new(quarter / 4, (quarter % 4) * 15, 0, 0).unwrap();
+            let mut now = ts("2025-06-01T00:00:00Z")
+                .checked_add(SignedDuration::from_mins(start_day * 1440 + start_minute))
+                .unwrap();
+            let mut last: Option<(Date, Timestamp)> = None;
+            for _ in 0..800 {
+                let (d, instant) = next_fire(&tz, at, now, last.map(|(d, _)| d.tomorrow().unwrap())).unwrap();
+                if let Some((prev_d, prev_i)) = last {
+                    prop_assert_eq!(d, prev_d.tomorrow().unwrap(), "a date skipped or repeated");
+                    prop_assert!(instant > prev_i, "instants not increasing");
+                }
+                let local = instant.to_zoned_datetime(tz.clone());
+                prop_assert_eq!(local.date(), d);
+                let wanted = tz.to_ambiguous_timestamp(d.to_datetime(at));
+                if wanted.clone().unambiguous().is_ok() || matches!(wanted.offset(), jiff::tz::AmbiguousOffset::Fold { .. }) {
+                    // Exists (once or twice): the clock reads the time, at
+                    // the first instance.
+                    prop_assert_eq!(local.time(), at);
+                    prop_assert_eq!(instant, wanted.earlier().unwrap());
+                } else {
+                    // A gap: later than asked, by the gap's length.
+                    let jiff::tz::AmbiguousOffset::Gap { before, after } = wanted.offset() else {
+                        unreachable!()
+                    };
+                    let shift = after.duration_since(before);
+                    let expected = d.to_datetime(at).checked_add(shift).unwrap();
+                    prop_assert_eq!(local.datetime(), expected);
+                }
+                last = Some((d, instant));
+                now = instant; // the worker fired it
+            }
+        }
+    }
+}
