@@ -49,4 +49,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::plans::router())
         .merge(routes::alerts::router())
         .merge(routes::webhooks::router())
+        .merge(routes::devices::router())
+        .merge(routes::push_gateway::router())
+        .merge(routes::digest::router())
 }

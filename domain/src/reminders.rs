@@ -283,7 +283,7 @@ mod tests {
                 let local = instant.to_zoned_datetime(tz.clone());
                 prop_assert_eq!(local.date(), d);
                 let wanted = tz.to_ambiguous_timestamp(d.to_datetime(at));
-                if wanted.clone().unambiguous().is_ok() || matches!(wanted.offset(), jiff::tz::AmbiguousOffset::Fold { .. }) {
+                if wanted.unambiguous().is_ok() || matches!(wanted.offset(), jiff::tz::AmbiguousOffset::Fold { .. }) {
                     // Exists (once or twice): the clock reads the time, at
                     // the first instance.
                     prop_assert_eq!(local.time(), at);

@@ -9,6 +9,7 @@ mod m20261123_000003_programs;
 mod m20261123_000004_alerts;
 mod m20261123_000005_webhooks;
 mod m20261123_000006_job_slots;
+mod m20261123_000007_reminders;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_alerts::Migration),
             Box::new(m20261123_000005_webhooks::Migration),
             Box::new(m20261123_000006_job_slots::Migration),
+            Box::new(m20261123_000007_reminders::Migration),
         ]
     }
 }

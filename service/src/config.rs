@@ -42,6 +42,38 @@ pub struct Config {
     /// Red-flag thresholds.
     #[serde(default)]
     pub red_flags: dorsal_domain::red_flags::Thresholds,
+    /// Evening reminders and prompts.
+    pub reminders: RemindersConfig,
+    /// Push channels.
+    pub push: PushConfig,
+}
+
+/// `[reminders]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemindersConfig {
+    /// Minutes a reminder may still go out late after downtime.
+    pub grace_minutes: i64,
+    /// Schedules one worker takes per round.
+    pub batch: u64,
+    /// Age in years from which a mattress is due (7–10).
+    pub mattress_years: i16,
+    /// Local hour from which prompts may be sent.
+    pub prompt_from_hour: i8,
+    /// Local hour until which prompts may be sent.
+    pub prompt_until_hour: i8,
+}
+
+/// `[push]`: the FCM HTTP v1 provider (the org's push gateway is set
+/// through the API).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushConfig {
+    /// Firebase project id; empty: FCM off.
+    pub fcm_project_id: String,
+    /// Service-account JSON key file (`client_email`, `private_key`,
+    /// `token_uri`).
+    pub fcm_credentials_file: String,
+    /// Base URL of the FCM API.
+    pub fcm_base_url: String,
 }
 
 /// Log output format.
@@ -182,6 +214,26 @@ impl Config {
             || self.auth.login_per_address_per_minute == 0
         {
             return invalid("auth login limits must be at least 1 per minute");
+        }
+        if !(7..=10).contains(&self.reminders.mattress_years) {
+            return invalid("reminders.mattress_years must be 7 to 10");
+        }
+        if self.reminders.grace_minutes < 0 || self.reminders.batch == 0 {
+            return invalid("reminders.grace_minutes must not be negative and batch at least 1");
+        }
+        let hours = 0..=24;
+        if !hours.contains(&self.reminders.prompt_from_hour)
+            || !hours.contains(&self.reminders.prompt_until_hour)
+            || self.reminders.prompt_from_hour >= self.reminders.prompt_until_hour
+        {
+            return invalid(
+                "reminders.prompt_from_hour must be before prompt_until_hour, both 0 to 24",
+            );
+        }
+        if !self.push.fcm_project_id.is_empty() && self.push.fcm_credentials_file.is_empty() {
+            return invalid(
+                "push.fcm_credentials_file is required when push.fcm_project_id is set",
+            );
         }
         if self.worker.tick_seconds == 0 || 60 % self.worker.tick_seconds != 0 {
             return invalid("worker.tick_seconds must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, ...)");

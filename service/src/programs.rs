@@ -421,7 +421,7 @@ pub async fn create_plan(
     let body = build_body(db, actor, input).await?;
     let now = clock.now_ms();
     let plan_id = new_id().to_string();
-    let write = PatientWrite::begin(db, access.patient_id()).await?;
+    let write = PatientWrite::begin(db, access.patient_id(), now).await?;
     archive_active(&write, now).await?;
     plan::ActiveModel {
         id: Set(plan_id.clone()),
@@ -534,7 +534,7 @@ pub async fn revise_plan(
         });
     }
     let body = build_body(db, actor, input).await?;
-    let write = PatientWrite::begin(db, access.patient_id()).await?;
+    let write = PatientWrite::begin(db, access.patient_id(), now).await?;
     let previous = latest_version(write.txn(), plan_id).await?;
     let old_body: PlanBody = serde_json::from_str(&previous.body)
         .map_err(|err| ServiceError::Internal(format!("stored plan body: {err}")))?;
@@ -578,7 +578,7 @@ pub async fn archive_plan(
     )
     .await?;
     if found.archived_at.is_none() {
-        let write = PatientWrite::begin(db, access.patient_id()).await?;
+        let write = PatientWrite::begin(db, access.patient_id(), now).await?;
         let target = plan::Entity::find_by_id(plan_id.to_owned())
             .one(write.txn())
             .await?;

@@ -14,7 +14,7 @@ use dorsal_domain::sync::Cell;
 use dorsal_domain::sync::schema::table;
 use dorsal_entity::{alert, alert_evidence};
 use jiff::tz::TimeZone;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryResult, Set,
@@ -426,23 +426,7 @@ pub async fn evaluate_time_rules(
     worker: Uuid,
     now: i64,
 ) -> ServiceResult<Option<usize>> {
-    let mut claim = Query::insert();
-    claim
-        .into_table(Alias::new("job_slots"))
-        .columns(["job", "slot", "claimed_by", "claimed_at"].map(Alias::new))
-        .values([
-            TIME_RULES_JOB.into(),
-            (now / SLOT_MS).into(),
-            worker.into(),
-            now.into(),
-        ])
-        .map_err(|err| ServiceError::Internal(format!("slot statement: {err}")))?
-        .on_conflict(
-            OnConflict::columns([Alias::new("job"), Alias::new("slot")])
-                .do_nothing()
-                .to_owned(),
-        );
-    if db.execute(&claim).await?.rows_affected() == 0 {
+    if !crate::slots::claim(db, TIME_RULES_JOB, now / SLOT_MS, worker, now).await? {
         return Ok(None);
     }
     let active = Query::select()

@@ -5,12 +5,12 @@
 use dorsal_domain::Violations;
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
-use dorsal_domain::webhooks::{check_target, format_secret, next_attempt};
+use dorsal_domain::webhooks::{check_target, format_secret};
 use dorsal_entity::{alert, care_team, delivery, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -262,35 +262,14 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<Claimed>> {
-    let backend = db.get_database_backend();
-    let limit = i64::try_from(limit).unwrap_or(100);
-    let (sql, values) = match backend {
-        DbBackend::Postgres => (
-            "UPDATE deliveries SET claimed_by = $1, lease_until = $2, attempt = attempt + 1 \
-             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
-             AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 \
-             FOR UPDATE SKIP LOCKED) RETURNING *",
-            vec![
-                worker.into(),
-                (now + lease_ms).into(),
-                now.into(),
-                limit.into(),
-            ],
-        ),
-        _ => (
-            "UPDATE deliveries SET claimed_by = ?, lease_until = ?, attempt = attempt + 1 \
-             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? \
-             AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?) RETURNING *",
-            vec![
-                worker.into(),
-                (now + lease_ms).into(),
-                now.into(),
-                now.into(),
-                limit.into(),
-            ],
-        ),
-    };
-    let statement = Statement::from_sql_and_values(backend, sql, values);
+    let statement = crate::outbox::claim_statement(
+        db.get_database_backend(),
+        "deliveries",
+        worker,
+        now,
+        lease_ms,
+        limit,
+    );
     let claimed = delivery::Entity::find()
         .from_raw_sql(statement)
         .all(db)
@@ -306,28 +285,7 @@ pub async fn claim(
     Ok(out)
 }
 
-/// How an attempt ended.
-#[derive(Debug, Clone)]
-pub enum Attempt {
-    /// 2xx.
-    Delivered {
-        /// Status code.
-        status: u16,
-    },
-    /// 410: the receiver wants no more; the endpoint is disabled.
-    Gone,
-    /// Anything else; retried on the schedule, dead after the last step.
-    Failed {
-        /// Status code, if a response came.
-        status: Option<u16>,
-        /// What went wrong (no payload contents).
-        error: String,
-        /// The receiver's `Retry-After`, seconds.
-        retry_after: Option<i64>,
-    },
-    /// The endpoint is gone or disabled: nothing is sent.
-    NoEndpoint,
-}
+pub use crate::outbox::Attempt;
 
 /// Records how the attempt of `claimed` ended. Fenced: if another worker
 /// took the message over (this one's lease ran out), nothing is written and
@@ -340,60 +298,18 @@ pub async fn finish(
     now: i64,
     jitter: f64,
 ) -> ServiceResult<bool> {
-    let mut update = delivery::Entity::update_many()
-        .col_expr(
-            delivery::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            delivery::Column::LeaseUntil,
-            Expr::value(Option::<i64>::None),
-        )
-        .filter(delivery::Column::Id.eq(claimed.id))
-        .filter(delivery::Column::ClaimedBy.eq(worker))
-        .filter(delivery::Column::Attempt.eq(claimed.attempt));
-    match &attempt {
-        Attempt::Delivered { status } => {
-            update = update
-                .col_expr(delivery::Column::Status, Expr::value("delivered"))
-                .col_expr(delivery::Column::DeliveredAt, Expr::value(now))
-                .col_expr(
-                    delivery::Column::LastStatus,
-                    Expr::value(i64::from(*status)),
-                );
-        }
-        Attempt::Gone | Attempt::NoEndpoint => {
-            update = update
-                .col_expr(delivery::Column::Status, Expr::value("dead"))
-                .col_expr(
-                    delivery::Column::LastError,
-                    Expr::value(match attempt {
-                        Attempt::Gone => "410 Gone: endpoint disabled",
-                        _ => "endpoint deleted or disabled",
-                    }),
-                );
-        }
-        Attempt::Failed {
-            status,
-            error,
-            retry_after,
-        } => {
-            let attempt_no = u32::try_from(claimed.attempt).unwrap_or(u32::MAX);
-            update = update
-                .col_expr(
-                    delivery::Column::LastStatus,
-                    Expr::value(status.map(i64::from)),
-                )
-                .col_expr(delivery::Column::LastError, Expr::value(error.clone()));
-            update = match next_attempt(attempt_no, now, *retry_after, jitter) {
-                Some(at) => update.col_expr(delivery::Column::NextAttemptAt, Expr::value(at)),
-                None => update.col_expr(delivery::Column::Status, Expr::value("dead")),
-            };
-        }
-    }
-    let done = update.exec(db).await?;
-    if done.rows_affected == 0 {
-        tracing::warn!(delivery_id = %claimed.id, "lease lost; another worker owns this delivery");
+    let recorded = crate::outbox::finish(
+        db,
+        "deliveries",
+        claimed.id,
+        worker,
+        claimed.attempt,
+        &attempt,
+        now,
+        jitter,
+    )
+    .await?;
+    if !recorded {
         return Ok(false);
     }
     if matches!(attempt, Attempt::Gone) {

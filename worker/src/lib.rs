@@ -3,6 +3,7 @@
 
 pub mod delivery;
 pub mod jobs;
+pub mod push;
 pub mod scheduler;
 
 use std::sync::Arc;

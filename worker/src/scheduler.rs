@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::delivery::HttpSender;
-use crate::jobs::deliver_webhooks;
+use crate::jobs::{JobError, deliver_push, deliver_webhooks};
+use crate::push::{FcmProvider, GatewayProvider, Providers};
 use crate::{JobCtx, jobs};
 
 /// Why the worker could not run.
@@ -43,6 +44,9 @@ pub enum WorkerError {
     /// The HTTP client could not be built.
     #[error("http client: {0}")]
     Http(String),
+    /// A push provider is misconfigured.
+    #[error("push: {0}")]
+    Push(String),
 }
 
 /// A running worker.
@@ -89,7 +93,12 @@ fn own_worker_role(config: &Config) -> Result<Option<File>, WorkerError> {
 /// Delivers webhook messages as soon as a writer in this process says there
 /// are some, and at least every second (the fallback for writers elsewhere),
 /// until shutdown; the send in flight completes first.
-async fn deliver_until(ctx: Arc<JobCtx>, sender: HttpSender, shutdown: CancellationToken) {
+async fn deliver_until(
+    ctx: Arc<JobCtx>,
+    sender: HttpSender,
+    providers: Providers,
+    shutdown: CancellationToken,
+) {
     let wake = ctx.nudges.deliveries();
     loop {
         tokio::select! {
@@ -98,12 +107,19 @@ async fn deliver_until(ctx: Arc<JobCtx>, sender: HttpSender, shutdown: Cancellat
             () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
         }
         loop {
-            match deliver_webhooks::run(&ctx, &sender, ctx.clock.now()).await {
+            let round = async {
+                let now = ctx.clock.now();
+                Ok::<_, JobError>(
+                    deliver_webhooks::run(&ctx, &sender, now).await?
+                        + deliver_push::run(&ctx, &providers, now).await?,
+                )
+            };
+            match round.await {
                 Ok(0) => break,
                 Ok(_) if shutdown.is_cancelled() => return,
                 Ok(_) => {}
                 Err(err) => {
-                    tracing::error!(error = %err, "webhook delivery failed");
+                    tracing::error!(error = %err, "delivery failed");
                     break;
                 }
             }
@@ -148,7 +164,16 @@ impl Worker {
             .await?;
         scheduler.start().await?;
         let sender = HttpSender::new(self.ctx.config.webhook_allow_private)?;
-        let deliveries = tokio::spawn(deliver_until(self.ctx.clone(), sender, shutdown.clone()));
+        let providers = Providers {
+            gateway: GatewayProvider::new(sender.clone()),
+            fcm: FcmProvider::from_config(&self.ctx.config.push)?,
+        };
+        let deliveries = tokio::spawn(deliver_until(
+            self.ctx.clone(),
+            sender,
+            providers,
+            shutdown.clone(),
+        ));
         let listen_ctx = self.ctx.clone();
         let listen_stop = shutdown.clone();
         let listener = tokio::spawn(async move {

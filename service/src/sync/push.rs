@@ -237,7 +237,7 @@ pub async fn push(
 
     // The change number's lock serializes this patient's writers, so two
     // retries of one push cannot both miss the stored answer.
-    let write = PatientWrite::begin(db, patient_id).await?;
+    let write = PatientWrite::begin(db, patient_id, now_ms).await?;
     if let Some((key, request_digest)) = &receipt
         && let Some(answer) = stored_answer(write.txn(), patient_id, key, request_digest).await?
     {

@@ -148,3 +148,18 @@ pub async fn known_ids(
     }
     Ok(known)
 }
+
+/// One column of a query result, with the error mapped.
+pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> ServiceResult<T> {
+    Ok(row.try_get("", column)?)
+}
+
+/// A SELECT (without columns yet) of the live rows of synced `table` for
+/// the given patients.
+pub fn live_rows(table: &str, patients: impl IntoIterator<Item = Uuid>) -> SelectStatement {
+    Query::select()
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("patient_id")).is_in(patients))
+        .and_where(Expr::col(Alias::new("deleted")).eq(false))
+        .take()
+}

@@ -8,11 +8,14 @@
 //! rows in one snapshot can never hand out a cursor past a change that
 //! commits later with a lower number.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, SimpleExpr,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend};
 use uuid::Uuid;
 
 use super::nudge::Nudges;
@@ -23,19 +26,168 @@ use crate::error::{ServiceError, ServiceResult};
 /// A row to insert: its id and its data columns.
 pub type NewRow = (String, Vec<(&'static ColumnSpec, Cell)>);
 
+/// A row to insert for some patient under that patient's change number.
+pub type StampedRow<'a> = (Uuid, i64, &'a str, &'a [(&'static ColumnSpec, Cell)]);
+
+/// Takes the next change number of each patient in `patients`, inside
+/// `txn`, in one statement. The caller must already hold these patients'
+/// `sync_clocks` rows (see [`lock_clocks`]) or be on SQLite, whose write
+/// transaction excludes every other writer.
+pub async fn take_change_numbers(
+    txn: &DatabaseTransaction,
+    patients: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, i64>> {
+    let mut out = HashMap::with_capacity(patients.len());
+    for chunk in patients.chunks(1000) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("sync_clocks"))
+            .columns([Alias::new("patient_id"), Alias::new("seq")]);
+        for patient in chunk {
+            insert
+                .values([(*patient).into(), (FIRST_CURSOR + 1).into()])
+                .map_err(|err| ServiceError::Internal(format!("clock statement: {err}")))?;
+        }
+        insert
+            .on_conflict(
+                OnConflict::column(Alias::new("patient_id"))
+                    .value(
+                        Alias::new("seq"),
+                        Expr::col((Alias::new("sync_clocks"), Alias::new("seq"))).add(1),
+                    )
+                    .to_owned(),
+            )
+            .returning(Query::returning().columns([Alias::new("patient_id"), Alias::new("seq")]));
+        for row in txn.query_all(&insert).await? {
+            out.insert(row.try_get("", "patient_id")?, row.try_get("", "seq")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Locks the `sync_clocks` rows of `patients` for the rest of `txn`,
+/// skipping any another transaction holds (a patient mid-push), and
+/// returns those it got. Taking a batch's clocks this way, never waiting,
+/// keeps a batch writer from deadlocking with a patient's own writes. On
+/// SQLite the write transaction already excludes everyone: all are got.
+pub async fn lock_clocks(
+    txn: &DatabaseTransaction,
+    patients: &[Uuid],
+) -> ServiceResult<HashSet<Uuid>> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(patients.iter().copied().collect());
+    }
+    let mut got = HashSet::with_capacity(patients.len());
+    for chunk in patients.chunks(1000) {
+        let mut sorted = chunk.to_vec();
+        sorted.sort_unstable();
+        let select = Query::select()
+            .column(Alias::new("patient_id"))
+            .from(Alias::new("sync_clocks"))
+            .and_where(Expr::col(Alias::new("patient_id")).is_in(sorted))
+            .order_by(Alias::new("patient_id"), sea_orm::sea_query::Order::Asc)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .take();
+        for row in txn.query_all(&select).await? {
+            got.insert(row.try_get("", "patient_id")?);
+        }
+    }
+    // A patient who never wrote has no clock row to lock, and no writer to
+    // collide with: the upsert that creates it serializes on the key.
+    let present = {
+        let select = Query::select()
+            .column(Alias::new("patient_id"))
+            .from(Alias::new("sync_clocks"))
+            .and_where(Expr::col(Alias::new("patient_id")).is_in(patients.iter().copied()))
+            .take();
+        txn.query_all(&select)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid>("", "patient_id"))
+            .collect::<Result<HashSet<_>, _>>()?
+    };
+    got.extend(patients.iter().filter(|p| !present.contains(p)));
+    Ok(got)
+}
+
+/// Inserts rows of `table`, each for its own patient and change number,
+/// reviving and overwriting rows with the same (patient, id). All rows
+/// have the same columns. One statement per few hundred rows.
+pub async fn upsert_rows<'a>(
+    txn: &DatabaseTransaction,
+    table: &TableSpec,
+    rows: impl IntoIterator<Item = StampedRow<'a>>,
+) -> ServiceResult<()> {
+    let rows: Vec<StampedRow<'a>> = rows.into_iter().collect();
+    let Some((_, _, _, first)) = rows.first() else {
+        return Ok(());
+    };
+    let data_columns: Vec<&'static ColumnSpec> = first.iter().map(|(c, _)| *c).collect();
+    // Keep each statement well under the bound-parameter limits.
+    let per_statement = (30_000 / (data_columns.len() + 4)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut insert = Query::insert();
+        let mut columns = ["id", "patient_id", "change_seq", "deleted"]
+            .map(Alias::new)
+            .to_vec();
+        columns.extend(data_columns.iter().map(|c| Alias::new(c.name)));
+        insert.into_table(Alias::new(table.name)).columns(columns);
+        for (patient_id, seq, id, cells) in chunk {
+            if cells
+                .iter()
+                .map(|(c, _)| c.name)
+                .ne(data_columns.iter().map(|c| c.name))
+            {
+                return Err(ServiceError::Internal(
+                    "rows of one insert differ in columns".into(),
+                ));
+            }
+            let mut values: Vec<SimpleExpr> = vec![
+                (*id).into(),
+                (*patient_id).into(),
+                (*seq).into(),
+                false.into(),
+            ];
+            values.extend(
+                cells
+                    .iter()
+                    .map(|(c, v)| SimpleExpr::from(sql_value(c.kind, v))),
+            );
+            insert
+                .values(values)
+                .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?;
+        }
+        let mut update = vec![Alias::new("change_seq"), Alias::new("deleted")];
+        update.extend(data_columns.iter().map(|c| Alias::new(c.name)));
+        insert.on_conflict(
+            OnConflict::columns([Alias::new("patient_id"), Alias::new("id")])
+                .update_columns(update)
+                .to_owned(),
+        );
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
 /// An open write to one patient's synced data, holding its change number.
 #[derive(Debug)]
 pub struct PatientWrite {
     txn: DatabaseTransaction,
     patient_id: Uuid,
     seq: i64,
+    now: i64,
     outbox: AtomicBool,
+    schedule_inputs: AtomicBool,
 }
 
 impl PatientWrite {
-    /// Begins a write transaction and takes `patient_id`'s next change
-    /// number.
-    pub async fn begin(db: &DatabaseConnection, patient_id: Uuid) -> ServiceResult<PatientWrite> {
+    /// Begins a write transaction at `now` (ms) and takes `patient_id`'s
+    /// next change number.
+    pub async fn begin(
+        db: &DatabaseConnection,
+        patient_id: Uuid,
+        now: i64,
+    ) -> ServiceResult<PatientWrite> {
         let txn = begin_write(db).await?;
         let mut insert = Query::insert();
         insert
@@ -61,7 +213,9 @@ impl PatientWrite {
             txn,
             patient_id,
             seq,
+            now,
             outbox: AtomicBool::new(false),
+            schedule_inputs: AtomicBool::new(false),
         })
     }
 
@@ -85,54 +239,14 @@ impl PatientWrite {
     /// any the patient already has with the same id. One statement per few
     /// hundred rows.
     pub async fn upsert_many(&self, table: &TableSpec, rows: &[NewRow]) -> ServiceResult<()> {
-        let Some((_, first)) = rows.first() else {
-            return Ok(());
-        };
-        let data_columns: Vec<&'static ColumnSpec> = first.iter().map(|(c, _)| *c).collect();
-        // Keep each statement well under the bound-parameter limits.
-        let per_statement = (30_000 / (data_columns.len() + 4)).max(1);
-        for chunk in rows.chunks(per_statement) {
-            let mut insert = Query::insert();
-            let mut columns = ["id", "patient_id", "change_seq", "deleted"]
-                .map(Alias::new)
-                .to_vec();
-            columns.extend(data_columns.iter().map(|c| Alias::new(c.name)));
-            insert.into_table(Alias::new(table.name)).columns(columns);
-            for (id, cells) in chunk {
-                if cells
-                    .iter()
-                    .map(|(c, _)| c.name)
-                    .ne(data_columns.iter().map(|c| c.name))
-                {
-                    return Err(ServiceError::Internal(
-                        "rows of one insert differ in columns".into(),
-                    ));
-                }
-                let mut values: Vec<SimpleExpr> = vec![
-                    id.as_str().into(),
-                    self.patient_id.into(),
-                    self.seq.into(),
-                    false.into(),
-                ];
-                values.extend(
-                    cells
-                        .iter()
-                        .map(|(c, v)| SimpleExpr::from(sql_value(c.kind, v))),
-                );
-                insert
-                    .values(values)
-                    .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?;
-            }
-            let mut update = vec![Alias::new("change_seq"), Alias::new("deleted")];
-            update.extend(data_columns.iter().map(|c| Alias::new(c.name)));
-            insert.on_conflict(
-                OnConflict::columns([Alias::new("patient_id"), Alias::new("id")])
-                    .update_columns(update)
-                    .to_owned(),
-            );
-            self.txn.execute(&insert).await?;
-        }
-        Ok(())
+        self.touched(table);
+        upsert_rows(
+            &self.txn,
+            table,
+            rows.iter()
+                .map(|(id, cells)| (self.patient_id, self.seq, id.as_str(), cells.as_slice())),
+        )
+        .await
     }
 
     /// Inserts or revives one row; see [`PatientWrite::upsert_many`].
@@ -153,6 +267,7 @@ impl PatientWrite {
         id: &str,
         cells: &[(&'static ColumnSpec, Cell)],
     ) -> ServiceResult<()> {
+        self.touched(table);
         let mut update = Query::update();
         update
             .table(Alias::new(table.name))
@@ -169,6 +284,7 @@ impl PatientWrite {
     /// Turns a live row into a tombstone; a missing or deleted row is left
     /// as it is.
     pub async fn delete(&self, table: &TableSpec, id: &str) -> ServiceResult<()> {
+        self.touched(table);
         let update = Query::update()
             .table(Alias::new(table.name))
             .value(Alias::new("change_seq"), self.seq)
@@ -193,8 +309,20 @@ impl PatientWrite {
         self.outbox.store(true, Ordering::Relaxed);
     }
 
-    /// Commits, then nudges the patient's devices (and the worker).
+    /// Notes a write to a table the reminder schedule is computed from.
+    fn touched(&self, table: &TableSpec) {
+        if matches!(table.name, "profiles" | "exercise_plans") {
+            self.schedule_inputs.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Commits, then nudges the patient's devices (and the worker). A write
+    /// to the profile or a plan recomputes the reminder schedule first, in
+    /// the same transaction.
     pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
+        if self.schedule_inputs.load(Ordering::Relaxed) {
+            crate::reminders::refresh_schedule(&self.txn, self.patient_id, self.now).await?;
+        }
         self.txn.commit().await?;
         nudges.send(self.patient_id, self.seq);
         if self.outbox.load(Ordering::Relaxed) {

@@ -14,7 +14,8 @@ pub const LEASE_MS: i64 = 30_000;
 /// Messages claimed at once.
 pub const BATCH: u64 = 50;
 
-fn jitter() -> f64 {
+/// A uniform random number in [0, 1) for retry jitter.
+pub fn jitter() -> f64 {
     let mut bytes = [0u8; 4];
     if getrandom::fill(&mut bytes).is_err() {
         return 0.5;

@@ -1,8 +1,11 @@
 //! The jobs a tick runs. Each is a plain `async fn run(&JobCtx, now)`.
 
+pub mod deliver_push;
 pub mod deliver_webhooks;
 pub mod escalate_alerts;
 pub mod evaluate_time_rules;
+pub mod fire_reminders;
+pub mod send_prompts;
 
 use jiff::Timestamp;
 
@@ -16,10 +19,15 @@ pub enum JobError {
     Service(#[from] dorsal_service::ServiceError),
 }
 
-/// One tick: every periodic job, in order. (Webhook delivery has its own
-/// loop, woken by writers, so it never waits for a tick.)
+/// One tick: every periodic job, in order. (Webhook and push delivery have
+/// their own loop, woken by writers, so they never wait for a tick.)
 pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
-    escalate_alerts::run(ctx, now).await?;
-    evaluate_time_rules::run(ctx, now).await?;
-    Ok(())
+    // One job failing (say, the database blinking) does not stop the rest.
+    let outcomes = [
+        escalate_alerts::run(ctx, now).await.map(drop),
+        fire_reminders::run(ctx, now).await.map(drop),
+        evaluate_time_rules::run(ctx, now).await.map(drop),
+        send_prompts::run(ctx, now).await.map(drop),
+    ];
+    outcomes.into_iter().collect()
 }

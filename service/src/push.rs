@@ -1,0 +1,287 @@
+//! Push to patients' devices: the devices they register, the push gateway
+//! each org configures, and the push outbox the worker drains.
+//!
+//! A push says only that something new is waiting (no health details);
+//! the app pulls the notification itself.
+
+use dorsal_domain::Violations;
+use dorsal_domain::role::Capability;
+use dorsal_domain::webhooks::{check_target, format_secret};
+use dorsal_entity::{care_team, device, push_delivery, push_gateway};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::error::{ServiceError, ServiceResult};
+use crate::outbox::{self, Attempt};
+use crate::secret::{new_id, random_bytes};
+
+/// Push providers a device may register with.
+pub const PROVIDERS: &[&str] = &["fcm", "gateway"];
+/// Platforms a device may say it is.
+pub const PLATFORMS: &[&str] = &["android", "ios", "web"];
+/// Longest token accepted.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// A registered device.
+pub use dorsal_entity::device::Model as Device;
+
+/// A device to register.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    /// `fcm` or `gateway`.
+    pub provider: String,
+    /// The provider's token for the device.
+    pub token: String,
+    /// `android`, `ios` or `web`.
+    pub platform: Option<String>,
+}
+
+/// A patient registers a device for push. The same token registered again
+/// (by this or another account: a phone changes hands) moves to the caller
+/// and is active again. Returns the device and whether it is new.
+pub async fn register_device(
+    db: &DatabaseConnection,
+    actor: Actor,
+    input: NewDevice,
+    now: i64,
+) -> ServiceResult<(Device, bool)> {
+    actor.require(Capability::SyncDiary)?;
+    let mut violations = Violations::new();
+    if !PROVIDERS.contains(&input.provider.as_str()) {
+        violations.add("/provider", "must be fcm or gateway");
+    }
+    let token = input.token.trim();
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        violations.add("/token", format!("must be 1 to {MAX_TOKEN_LEN} characters"));
+    }
+    if let Some(platform) = &input.platform
+        && !PLATFORMS.contains(&platform.as_str())
+    {
+        violations.add("/platform", "must be android, ios or web");
+    }
+    violations.into_result()?;
+    let existing = device::Entity::find()
+        .filter(device::Column::Provider.eq(input.provider.as_str()))
+        .filter(device::Column::Token.eq(token))
+        .one(db)
+        .await?;
+    match existing {
+        Some(found) => {
+            let mut model: device::ActiveModel = found.into();
+            model.patient_id = Set(actor.user_id);
+            model.platform = Set(input.platform);
+            model.active = Set(true);
+            model.updated_at = Set(now);
+            model.deactivated_at = Set(None);
+            model.deactivated_reason = Set(None);
+            Ok((model.update(db).await?, false))
+        }
+        None => {
+            let created = device::ActiveModel {
+                id: Set(new_id()),
+                patient_id: Set(actor.user_id),
+                provider: Set(input.provider),
+                token: Set(token.to_owned()),
+                platform: Set(input.platform),
+                active: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deactivated_at: Set(None),
+                deactivated_reason: Set(None),
+            }
+            .insert(db)
+            .await?;
+            Ok((created, true))
+        }
+    }
+}
+
+/// The caller's devices.
+pub async fn list_devices(db: &DatabaseConnection, actor: Actor) -> ServiceResult<Vec<Device>> {
+    actor.require(Capability::SyncDiary)?;
+    Ok(device::Entity::find()
+        .filter(device::Column::PatientId.eq(actor.user_id))
+        .order_by_asc(device::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Removes one of the caller's devices; its pending pushes are not sent.
+pub async fn remove_device(db: &DatabaseConnection, actor: Actor, id: Uuid) -> ServiceResult<()> {
+    actor.require(Capability::SyncDiary)?;
+    let removed = device::Entity::delete_many()
+        .filter(device::Column::Id.eq(id))
+        .filter(device::Column::PatientId.eq(actor.user_id))
+        .exec(db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(ServiceError::NotFound("device"));
+    }
+    Ok(())
+}
+
+/// An org's push gateway, as stored (the secret is shown when set).
+pub use dorsal_entity::push_gateway::Model as Gateway;
+
+/// An admin sets (or replaces) the org's push gateway; a new signing
+/// secret is made each time.
+pub async fn set_gateway(
+    db: &DatabaseConnection,
+    actor: Actor,
+    url: &str,
+    allow_private: bool,
+    now: i64,
+) -> ServiceResult<Gateway> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    let mut violations = Violations::new();
+    let url = violations.check("/url", check_target(url, allow_private));
+    violations.into_result()?;
+    let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
+    let secret = format_secret(&random_bytes::<24>()?);
+    let existing = push_gateway::Entity::find_by_id(org_id).one(db).await?;
+    let model = push_gateway::ActiveModel {
+        org_id: Set(org_id),
+        url: Set(url.to_string()),
+        secret: Set(secret),
+        created_at: Set(existing.as_ref().map_or(now, |g| g.created_at)),
+        updated_at: Set(now),
+    };
+    Ok(if existing.is_some() {
+        model.update(db).await?
+    } else {
+        model.insert(db).await?
+    })
+}
+
+/// The org's push gateway.
+pub async fn get_gateway(db: &DatabaseConnection, actor: Actor) -> ServiceResult<Gateway> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    push_gateway::Entity::find_by_id(org_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("push gateway"))
+}
+
+/// Removes the org's push gateway.
+pub async fn delete_gateway(db: &DatabaseConnection, actor: Actor) -> ServiceResult<()> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    let removed = push_gateway::Entity::delete_by_id(org_id).exec(db).await?;
+    if removed.rows_affected == 0 {
+        return Err(ServiceError::NotFound("push gateway"));
+    }
+    Ok(())
+}
+
+/// A claimed push with where it goes.
+#[derive(Debug, Clone)]
+pub struct ClaimedPush {
+    /// The push (its `attempt` is this attempt's number).
+    pub delivery: push_delivery::Model,
+    /// The device, if it still exists and is active.
+    pub device: Option<Device>,
+    /// For `gateway` devices, the gateway of an org caring for the patient.
+    pub gateway: Option<Gateway>,
+}
+
+/// Claims up to `limit` due pushes for `worker` (see [`crate::outbox`]).
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: Uuid,
+    now: i64,
+    lease_ms: i64,
+    limit: u64,
+) -> ServiceResult<Vec<ClaimedPush>> {
+    let statement = outbox::claim_statement(
+        db.get_database_backend(),
+        "push_deliveries",
+        worker,
+        now,
+        lease_ms,
+        limit,
+    );
+    let claimed = push_delivery::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(claimed.len());
+    for delivery in claimed {
+        let device = device::Entity::find_by_id(delivery.device_id)
+            .one(db)
+            .await?
+            .filter(|d| d.active && d.patient_id == delivery.patient_id);
+        let gateway = match &device {
+            Some(d) if d.provider == "gateway" => gateway_for(db, d.patient_id).await?,
+            _ => None,
+        };
+        out.push(ClaimedPush {
+            delivery,
+            device,
+            gateway,
+        });
+    }
+    Ok(out)
+}
+
+/// The push gateway of the first org that took the patient into care and
+/// has one.
+async fn gateway_for(
+    db: &impl ConnectionTrait,
+    patient_id: Uuid,
+) -> ServiceResult<Option<Gateway>> {
+    let teams = care_team::Entity::find()
+        .filter(care_team::Column::PatientId.eq(patient_id))
+        .order_by_asc(care_team::Column::CreatedAt)
+        .all(db)
+        .await?;
+    for team in teams {
+        if let Some(gateway) = push_gateway::Entity::find_by_id(team.org_id)
+            .one(db)
+            .await?
+        {
+            return Ok(Some(gateway));
+        }
+    }
+    Ok(None)
+}
+
+/// Records how a push attempt ended; a token the provider says is gone
+/// deactivates the device. Fenced like every outbox write.
+pub async fn finish(
+    db: &DatabaseConnection,
+    claimed: &push_delivery::Model,
+    worker: Uuid,
+    attempt: Attempt,
+    now: i64,
+    jitter: f64,
+) -> ServiceResult<bool> {
+    let recorded = outbox::finish(
+        db,
+        "push_deliveries",
+        claimed.id,
+        worker,
+        claimed.attempt,
+        &attempt,
+        now,
+        jitter,
+    )
+    .await?;
+    if recorded && matches!(attempt, Attempt::Gone) {
+        device::Entity::update_many()
+            .col_expr(device::Column::Active, Expr::value(false))
+            .col_expr(device::Column::DeactivatedAt, Expr::value(now))
+            .col_expr(
+                device::Column::DeactivatedReason,
+                Expr::value("the push service says the token is no longer registered"),
+            )
+            .filter(device::Column::Id.eq(claimed.device_id))
+            .exec(db)
+            .await?;
+        tracing::info!(device_id = %claimed.device_id, "device token unregistered; deactivated");
+    }
+    Ok(recorded)
+}

@@ -1,0 +1,47 @@
+//! Delivers due pushes: claim under a lease, send through the device's
+//! provider, finish with fencing. A token the provider says is gone
+//! deactivates the device.
+
+use dorsal_service::outbox::Attempt;
+use dorsal_service::push;
+use jiff::Timestamp;
+
+use super::JobError;
+use super::deliver_webhooks::{BATCH, LEASE_MS, jitter};
+use crate::JobCtx;
+use crate::push::{Providers, PushMessage};
+
+/// One round: claims up to [`BATCH`] due pushes and sends them. Returns
+/// how many were claimed.
+pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<usize, JobError> {
+    let now_ms = now.as_millisecond();
+    let claimed = push::claim(&ctx.db, ctx.worker_id, now_ms, LEASE_MS, BATCH).await?;
+    for item in &claimed {
+        let delivery = &item.delivery;
+        let provider = item
+            .device
+            .as_ref()
+            .and_then(|d| providers.for_device(d).map(|p| (d, p)));
+        let attempt = match provider {
+            None => Attempt::NoEndpoint,
+            Some((device, provider)) => {
+                let message = PushMessage {
+                    notification_id: delivery.notification_id.clone(),
+                    delivery_id: delivery.id,
+                };
+                provider
+                    .send(device, item.gateway.as_ref(), &message, now)
+                    .await
+            }
+        };
+        let outcome = match &attempt {
+            Attempt::Delivered { .. } => "delivered",
+            Attempt::Gone => "token gone",
+            Attempt::Failed { .. } => "failed",
+            Attempt::NoEndpoint => "no channel",
+        };
+        tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
+        push::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
+    }
+    Ok(claimed.len())
+}
