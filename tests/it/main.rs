@@ -8,6 +8,7 @@ mod care_team;
 mod errors;
 mod programs;
 mod red_flags;
+mod reminders;
 mod startup;
 mod sync;
 mod sync_convergence;
