@@ -41,10 +41,10 @@ pub async fn schedule(app: &TestApp, patient: Uuid) -> Option<reminder_schedule:
 
 /// The schedule's next (date, instant).
 pub async fn next_fire(app: &TestApp, patient: Uuid) -> (Date, Timestamp) {
-    let s = schedule(app, patient).await.expect("a schedule");
+    let s = schedule(app, patient).await.unwrap();
     (
-        s.next_local_date.expect("a next date").parse().unwrap(),
-        Timestamp::from_millisecond(s.next_fire_at.expect("a next instant")).unwrap(),
+        s.next_local_date.unwrap().parse().unwrap(),
+        Timestamp::from_millisecond(s.next_fire_at.unwrap()).unwrap(),
     )
 }
 
