@@ -2,10 +2,10 @@
 //! gateway, and FCM HTTP v1 (a service-account JWT exchanged for an OAuth
 //! token, then `messages:send`), both with configurable base URLs.
 //!
-//! A push carries no health details: a fixed title and body and the id of
-//! the notification, which the app then pulls. The notification id is the
-//! collapse key, so a push repeated after a crash replaces the first on
-//! the device instead of stacking.
+//! A push carries no health details, not even which kind of notification
+//! is waiting: a fixed title and body, and the push's own opaque id as the
+//! collapse key, so a push repeated after a crash replaces the first on the
+//! device instead of stacking. The app pulls to see what is new.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -29,14 +29,19 @@ pub const PUSH_TITLE: &str = "dorsal";
 /// The body every push shows.
 pub const PUSH_BODY: &str = "You have a new message.";
 
-/// What a push says.
+/// What a push says beyond the fixed title and body.
 #[derive(Debug, Clone)]
 pub struct PushMessage {
-    /// The notification to pull (also the collapse key).
-    pub notification_id: String,
-    /// The outbox row's id, stable across attempts (the gateway's
-    /// `webhook-id`).
+    /// The outbox row's id, stable across attempts: the collapse key, and
+    /// the gateway's `webhook-id`.
     pub delivery_id: uuid::Uuid,
+}
+
+impl PushMessage {
+    /// The collapse key: the same for every attempt of one push.
+    pub fn collapse_key(&self) -> String {
+        self.delivery_id.simple().to_string()
+    }
 }
 
 /// The future a provider's send returns.
@@ -86,8 +91,7 @@ impl PushProvider for GatewayProvider {
                 "data": {
                     "device_token": device.token,
                     "platform": device.platform,
-                    "notification_id": message.notification_id,
-                    "collapse_key": message.notification_id,
+                    "collapse_key": message.collapse_key(),
                     "title": PUSH_TITLE,
                     "body": PUSH_BODY,
                 },
@@ -250,9 +254,9 @@ impl FcmProvider {
             "message": {
                 "token": device.token,
                 "notification": {"title": PUSH_TITLE, "body": PUSH_BODY},
-                "data": {"notification_id": message.notification_id},
-                "android": {"collapse_key": message.notification_id},
-                "apns": {"headers": {"apns-collapse-id": message.notification_id}},
+                "data": {"action": "sync"},
+                "android": {"collapse_key": message.collapse_key()},
+                "apns": {"headers": {"apns-collapse-id": message.collapse_key()}},
             }
         });
         let response = match self

@@ -26,7 +26,6 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
             None => Attempt::NoEndpoint,
             Some((device, provider)) => {
                 let message = PushMessage {
-                    notification_id: delivery.notification_id.clone(),
                     delivery_id: delivery.id,
                 };
                 provider
