@@ -7,6 +7,7 @@ mod auth;
 mod care_team;
 mod errors;
 mod programs;
+mod prompts;
 mod push;
 mod red_flags;
 mod reminders;

@@ -29,14 +29,17 @@ pub type NewRow = (String, Vec<(&'static ColumnSpec, Cell)>);
 /// A row to insert for some patient under that patient's change number.
 pub type StampedRow<'a> = (Uuid, i64, &'a str, &'a [(&'static ColumnSpec, Cell)]);
 
-/// Takes the next change number of each patient in `patients`, inside
-/// `txn`, in one statement. The caller must already hold these patients'
+/// Takes the next change number of each patient in `patients` (once per
+/// patient, however often listed), inside `txn`, in one statement. The caller must already hold these patients'
 /// `sync_clocks` rows (see [`lock_clocks`]) or be on SQLite, whose write
 /// transaction excludes every other writer.
 pub async fn take_change_numbers(
     txn: &DatabaseTransaction,
     patients: &[Uuid],
 ) -> ServiceResult<HashMap<Uuid, i64>> {
+    let mut patients = patients.to_vec();
+    patients.sort_unstable();
+    patients.dedup();
     let mut out = HashMap::with_capacity(patients.len());
     for chunk in patients.chunks(1000) {
         let mut insert = Query::insert();

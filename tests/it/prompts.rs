@@ -1,0 +1,233 @@
+//! Prompts (mattress, sleep tips, PT referral, adherence) from the hourly
+//! scan, in the patient's daytime and outside quiet hours, each at most
+//! once per its period; and the therapist digest.
+
+use dorsal_entity::plan;
+use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_worker::JobCtx;
+use dorsal_worker::jobs::send_prompts;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::reminders::{new_plan, notifications, profile, push};
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+/// Today at 12:00 UTC.
+fn noon() -> Timestamp {
+    Timestamp::now()
+        .to_zoned_datetime(TimeZone::UTC)
+        .date()
+        .at(12, 0, 0, 0)
+        .to_zoned_datetime(TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+}
+
+fn date(at: Timestamp, days_back: i32) -> String {
+    at.checked_sub(DAY * days_back)
+        .unwrap()
+        .to_zoned_datetime(TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+async fn nights(app: &TestApp, who: &Login, at: Timestamp, days: &[i32], extra: Value) {
+    let rows = days
+        .iter()
+        .map(|d| {
+            let mut row = json!({"id": format!("night-{}-{d}", who.id.simple()), "night_of": date(at, *d), "woke_from_pain": true});
+            row.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            row
+        })
+        .collect();
+    push(app, who, "sleep_logs", rows).await;
+}
+
+/// Backdates the patient's active plan.
+async fn plan_given(app: &TestApp, who: &Login, at: Timestamp) {
+    plan::Entity::update_many()
+        .col_expr(plan::Column::CreatedAt, Expr::value(at.as_millisecond()))
+        .filter(plan::Column::PatientId.eq(who.id))
+        .exec(&app.core.db)
+        .await
+        .unwrap();
+}
+
+async fn scan(app: &TestApp, at: Timestamp) -> Option<usize> {
+    send_prompts::run(&JobCtx::from(&app.core), at)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn prompts_go_out_in_daytime_once_per_period() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let now = noon();
+    // Woken by pain on 3 of the last 7 nights, on the stomach; an old
+    // mattress; a plan given three days ago and never done.
+    profile(&app, &patient, json!({"timezone": "UTC"})).await;
+    nights(
+        &app,
+        &patient,
+        now,
+        &[1, 3, 5],
+        json!({"position": "stomach"}),
+    )
+    .await;
+    push(
+        &app,
+        &patient,
+        "mattresses",
+        vec![json!({"id": "bed-1", "purchased_on": "2015-03-01"})],
+    )
+    .await;
+    new_plan(&app, &therapist, &patient, None).await;
+    plan_given(&app, &patient, now.checked_sub(DAY * 3).unwrap()).await;
+    // Woken on most of the last 14 nights: see a physical therapist.
+    let waking = app.patient_of(&therapist).await;
+    profile(&app, &waking, json!({"timezone": "UTC"})).await;
+    nights(&app, &waking, now, &[1, 2, 3, 4, 8, 9, 10, 11], json!({})).await;
+    // An old mattress, but quiet hours at noon.
+    let napping = app.patient_of(&therapist).await;
+    profile(
+        &app,
+        &napping,
+        json!({"timezone": "UTC", "quiet_start": "11:00", "quiet_end": "14:00"}),
+    )
+    .await;
+    push(
+        &app,
+        &napping,
+        "mattresses",
+        vec![json!({"id": "bed-2", "purchased_on": "2010-01-01"})],
+    )
+    .await;
+
+    assert_eq!(scan(&app, now).await, Some(5));
+    assert_eq!(scan(&app, now).await, None, "another worker has this hour");
+    let hour = SignedDuration::from_hours(1);
+    assert_eq!(
+        scan(&app, now.checked_add(hour).unwrap()).await,
+        Some(0),
+        "nothing repeats"
+    );
+
+    let kinds = |list: Vec<Value>| {
+        list.iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let today = date(now, 0);
+    assert_eq!(
+        kinds(notifications(&app, &patient, "mattress_prompt").await),
+        [format!("mattress_prompt.{today}.bed-1")]
+    );
+    let tip = notifications(&app, &patient, "sleep_tip").await;
+    assert_eq!(tip.len(), 1);
+    assert!(tip[0]["body"].as_str().unwrap().contains("under your hips"));
+    assert_eq!(
+        notifications(&app, &patient, "adherence_nudge").await.len(),
+        1
+    );
+    let mattress = &notifications(&app, &patient, "mattress_prompt").await[0];
+    assert!(mattress["body"].as_str().unwrap().contains("medium-firm"));
+    let referral = notifications(&app, &waking, "pt_referral").await;
+    assert_eq!(referral.len(), 1);
+    assert_eq!(referral[0]["severity"], "routine");
+    assert_eq!(notifications(&app, &waking, "sleep_tip").await.len(), 1);
+    assert!(
+        notifications(&app, &napping, "mattress_prompt")
+            .await
+            .is_empty(),
+        "quiet hours"
+    );
+
+    // After quiet hours the napping patient gets theirs.
+    assert_eq!(
+        scan(&app, now.checked_add(hour * 2).unwrap()).await,
+        Some(1)
+    );
+    assert_eq!(
+        notifications(&app, &napping, "mattress_prompt").await.len(),
+        1
+    );
+    // At night nothing goes out, even what is due again (a day's nudge).
+    let night = now.checked_add(hour * 34).unwrap(); // 22:00 tomorrow
+    assert_eq!(scan(&app, night).await, Some(0));
+    // The next day, only the adherence nudge is due again; a session stops it.
+    let tomorrow = now.checked_add(DAY).unwrap();
+    assert_eq!(scan(&app, tomorrow).await, Some(1));
+    push(
+        &app,
+        &patient,
+        "exercise_sessions",
+        vec![json!({"id": "s1", "performed_at": tomorrow.as_millisecond()})],
+    )
+    .await;
+    let later = tomorrow.checked_add(DAY).unwrap();
+    assert_eq!(scan(&app, later).await, Some(0));
+    assert_eq!(
+        notifications(&app, &patient, "adherence_nudge").await.len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_digest_lists_the_orgs_patients_idle_for_two_weeks() {
+    let Clinic {
+        app,
+        org: _,
+        therapist,
+        clinician,
+        patient,
+    } = Clinic::spawn().await;
+    let now = Timestamp::now();
+    new_plan(&app, &therapist, &patient, None).await;
+    plan_given(&app, &patient, now.checked_sub(DAY * 20).unwrap()).await;
+    // Another patient exercised a week ago.
+    let active = app.patient_of(&therapist).await;
+    new_plan(&app, &therapist, &active, None).await;
+    plan_given(&app, &active, now.checked_sub(DAY * 20).unwrap()).await;
+    let week_ago = now.checked_sub(DAY * 7).unwrap().as_millisecond();
+    push(
+        &app,
+        &active,
+        "exercise_sessions",
+        vec![json!({"id": "s1", "performed_at": week_ago})],
+    )
+    .await;
+    // A patient with an old session and a new plan is not idle yet.
+    let fresh = app.patient_of(&therapist).await;
+    new_plan(&app, &therapist, &fresh, None).await;
+
+    let digest = app.get("/v1/digest", Some(&therapist.token), 200).await;
+    let items = digest["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{digest}");
+    assert_eq!(items[0]["patient_id"], patient.id.to_string());
+    assert_eq!(items[0]["days_without_session"], 20);
+    assert_eq!(items[0]["last_session_at"], Value::Null);
+    assert_eq!(
+        app.get("/v1/digest", Some(&clinician.token), 200).await["items"],
+        digest["items"]
+    );
+    // Another org sees none of them; a patient has no digest.
+    let other = app.create_org("Elsewhere").await;
+    let stranger = app.add_staff(&other, "therapist").await;
+    assert_eq!(
+        app.get("/v1/digest", Some(&stranger.token), 200).await["items"],
+        json!([])
+    );
+    app.get("/v1/digest", Some(&patient.token), 403).await;
+    app.get("/v1/digest", None, 401).await;
+}
