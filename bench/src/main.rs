@@ -1,10 +1,12 @@
-//! `cargo run --release -p bench`: sync throughput of dorsal over HTTP,
-//! each figure beside the same work done as raw SQL on the same PostgreSQL
-//! server in the same run (SPEC §9). `DATABASE_URL` names the server
-//! (default `postgres://postgres@127.0.0.1:5432/test`); a scratch database
-//! is created and dropped.
+//! `cargo run --release -p bench [sync] [latency] [reminders]`: dorsal's
+//! figures (SPEC §9), each beside the same work done as raw SQL on the same
+//! server in the same run; with no argument, all of them. `DATABASE_URL`
+//! names the PostgreSQL server (default
+//! `postgres://postgres@127.0.0.1:5432/test`); scratch databases are
+//! created and dropped, SQLite ones in a temporary folder.
 
 mod latency;
+mod reminders;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -247,7 +249,66 @@ async fn main() -> anyhow::Result<()> {
     dorsal_worker::delivery::install_crypto_provider();
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let scratch = Scratch::create(&server).await?;
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    let run = |part: &str| wanted.is_empty() || wanted.iter().any(|w| w == part);
+    if run("sync") {
+        sync(&server).await?;
+    }
+    if run("latency") {
+        alert_latency(&server).await?;
+    }
+    if run("reminders") {
+        reminder_tick(&server).await?;
+    }
+    Ok(())
+}
+
+/// A temporary SQLite database URL and its folder.
+fn sqlite_scratch() -> anyhow::Result<(String, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("dorsal-bench-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok((
+        format!("sqlite://{}/dorsal.db?mode=rwc", dir.display()),
+        dir,
+    ))
+}
+
+async fn reminder_tick(server: &str) -> anyhow::Result<()> {
+    println!(
+        "\nreminder tick: {} patients with a schedule, {} due (each with a push device), \
+         median of {} ticks\n",
+        reminders::PATIENTS,
+        reminders::DUE,
+        reminders::ROUNDS
+    );
+    println!(
+        "| database | tick | raw SQL (select due, insert, update) | ratio | RSS after 1st / last tick | target |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let (sqlite_url, sqlite_dir) = sqlite_scratch()?;
+    let scratch = Scratch::create(server).await?;
+    for (name, url) in [
+        ("SQLite", sqlite_url.as_str()),
+        ("PostgreSQL", scratch.url.as_str()),
+    ] {
+        eprintln!("reminder tick on {name}");
+        let f = reminders::measure(url).await?;
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | {:.2} | {:.1} / {:.1} MiB | ≤ 100 ms, memory flat |",
+            f.tick.as_secs_f64() * 1e3,
+            f.raw.as_secs_f64() * 1e3,
+            f.raw.as_secs_f64() / f.tick.as_secs_f64(),
+            f.rss_first_kib as f64 / 1024.0,
+            f.rss_last_kib as f64 / 1024.0,
+        );
+    }
+    scratch.drop().await?;
+    std::fs::remove_dir_all(&sqlite_dir).ok();
+    Ok(())
+}
+
+async fn sync(server: &str) -> anyhow::Result<()> {
+    let scratch = Scratch::create(server).await?;
     let mut config = Config::defaults_with_database(&scratch.url)?;
     config.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
     config.bind = "127.0.0.1:0".into();
@@ -308,16 +369,18 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    Ok(())
+}
+
+async fn alert_latency(server: &str) -> anyhow::Result<()> {
     println!(
         "\nred-flag push -> webhook received, {} emergency alerts, loopback receiver\n",
         latency::ALERTS
     );
     println!("| database | p50 | p95 | target |");
     println!("|---|---:|---:|---:|");
-    let sqlite_dir = std::env::temp_dir().join(format!("dorsal-bench-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&sqlite_dir)?;
-    let sqlite_url = format!("sqlite://{}/dorsal.db?mode=rwc", sqlite_dir.display());
-    let scratch = Scratch::create(&server).await?;
+    let (sqlite_url, sqlite_dir) = sqlite_scratch()?;
+    let scratch = Scratch::create(server).await?;
     for (name, url) in [
         ("SQLite", sqlite_url.as_str()),
         ("PostgreSQL", scratch.url.as_str()),
