@@ -115,8 +115,22 @@ async fn a_plans_reminder_fires_at_its_local_time_and_reaches_the_patients_pull(
     let ctx = JobCtx::from(&app.core);
     let early = fire(&ctx, at.checked_sub(SignedDuration::from_secs(1)).unwrap()).await;
     assert_eq!(early.due, 0, "not yet");
+    let mut events = app
+        .client
+        .get(app.url("/v1/sync/events"))
+        .bearer_auth(&patient.token)
+        .send()
+        .await
+        .unwrap();
     let report = fire(&ctx, at).await;
     assert_eq!((report.due, report.sent), (1, 1));
+    // The device is told to pull, and finds the reminder.
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chunk).contains("event: sync"));
     let sent = notifications(&app, &patient, "stretch_reminder").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["id"], format!("stretch.{date}"));
