@@ -192,26 +192,10 @@ impl PatientWrite {
         now: i64,
     ) -> ServiceResult<PatientWrite> {
         let txn = begin_write(db).await?;
-        let mut insert = Query::insert();
-        insert
-            .into_table(Alias::new("sync_clocks"))
-            .columns([Alias::new("patient_id"), Alias::new("seq")])
-            .values([patient_id.into(), (FIRST_CURSOR + 1).into()])
-            .map_err(|err| ServiceError::Internal(format!("clock statement: {err}")))?
-            .on_conflict(
-                OnConflict::column(Alias::new("patient_id"))
-                    .value(
-                        Alias::new("seq"),
-                        Expr::col((Alias::new("sync_clocks"), Alias::new("seq"))).add(1),
-                    )
-                    .to_owned(),
-            )
-            .returning_col(Alias::new("seq"));
-        let row = txn
-            .query_one(&insert)
+        let seq = *take_change_numbers(&txn, &[patient_id])
             .await?
+            .get(&patient_id)
             .ok_or_else(|| ServiceError::Internal("change counter returned no row".into()))?;
-        let seq: i64 = row.try_get("", "seq")?;
         Ok(PatientWrite {
             txn,
             patient_id,
