@@ -369,7 +369,7 @@ async fn apply_table(
             }
             Some(state) => {
                 write
-                    .upsert_many(spec, &std::mem::take(&mut pending))
+                    .insert_new(spec, &std::mem::take(&mut pending))
                     .await?;
                 if state.deleted {
                     // A delete on the server wins: stamp the tombstone again
@@ -393,7 +393,7 @@ async fn apply_table(
             }
         }
     }
-    write.upsert_many(spec, &pending).await?;
+    write.insert_new(spec, &pending).await?;
     for id in changes.deleted.iter().filter_map(Value::as_str) {
         apply_delete(write, spec, id, outcome).await?;
     }

@@ -121,11 +121,34 @@ pub async fn upsert_rows<'a>(
     table: &TableSpec,
     rows: impl IntoIterator<Item = StampedRow<'a>>,
 ) -> ServiceResult<()> {
-    let rows: Vec<StampedRow<'a>> = rows.into_iter().collect();
+    write_rows(txn, table, rows.into_iter().collect(), false).await
+}
+
+/// Writes rows; with `skip_empty`, columns at their default in every row
+/// are left out of the statement (and so take their default, or keep their
+/// stored value on a conflict), which makes a wide table's sparse rows
+/// cheap to insert.
+async fn write_rows(
+    txn: &DatabaseTransaction,
+    table: &TableSpec,
+    rows: Vec<StampedRow<'_>>,
+    skip_empty: bool,
+) -> ServiceResult<()> {
     let Some((_, _, _, first)) = rows.first() else {
         return Ok(());
     };
-    let data_columns: Vec<&'static ColumnSpec> = first.iter().map(|(c, _)| *c).collect();
+    // A column every row leaves at its default (null; `false` for the
+    // booleans, which are `NOT NULL DEFAULT false`) need not be sent.
+    let at_default = |cell: &Cell| matches!(cell, Cell::Null | Cell::Bool(false));
+    let given: Vec<usize> = (0..first.len())
+        .filter(|i| {
+            !skip_empty
+                || rows
+                    .iter()
+                    .any(|(_, _, _, cells)| cells.get(*i).is_some_and(|(_, c)| !at_default(c)))
+        })
+        .collect();
+    let data_columns: Vec<&'static ColumnSpec> = given.iter().map(|i| first[*i].0).collect();
     // Keep each statement well under the bound-parameter limits.
     let per_statement = (30_000 / (data_columns.len() + 4)).max(1);
     for chunk in rows.chunks(per_statement) {
@@ -136,10 +159,11 @@ pub async fn upsert_rows<'a>(
         columns.extend(data_columns.iter().map(|c| Alias::new(c.name)));
         insert.into_table(Alias::new(table.name)).columns(columns);
         for (patient_id, seq, id, cells) in chunk {
-            if cells
-                .iter()
-                .map(|(c, _)| c.name)
-                .ne(data_columns.iter().map(|c| c.name))
+            if cells.len() != first.len()
+                || cells
+                    .iter()
+                    .zip(first.iter())
+                    .any(|((a, _), (b, _))| a.name != b.name)
             {
                 return Err(ServiceError::Internal(
                     "rows of one insert differ in columns".into(),
@@ -151,11 +175,10 @@ pub async fn upsert_rows<'a>(
                 (*seq).into(),
                 false.into(),
             ];
-            values.extend(
-                cells
-                    .iter()
-                    .map(|(c, v)| SimpleExpr::from(sql_value(c.kind, v))),
-            );
+            values.extend(given.iter().map(|i| {
+                let (c, v) = &cells[*i];
+                SimpleExpr::from(sql_value(c.kind, v))
+            }));
             insert
                 .values(values)
                 .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?;
@@ -234,6 +257,19 @@ impl PatientWrite {
                 .map(|(id, cells)| (self.patient_id, self.seq, id.as_str(), cells.as_slice())),
         )
         .await
+    }
+
+    /// Inserts rows the patient does not have yet (the caller checked,
+    /// under this write's lock). Columns at their default in every row are
+    /// left out of the statement, which keeps a batch of sparse diary rows
+    /// cheap.
+    pub async fn insert_new(&self, table: &TableSpec, rows: &[NewRow]) -> ServiceResult<()> {
+        self.touched(table);
+        let rows = rows
+            .iter()
+            .map(|(id, cells)| (self.patient_id, self.seq, id.as_str(), cells.as_slice()))
+            .collect();
+        write_rows(&self.txn, table, rows, true).await
     }
 
     /// Inserts or revives one row; see [`PatientWrite::upsert_many`].
