@@ -105,8 +105,11 @@ pub fn expires_at(
     quiet: Option<QuietHours>,
 ) -> Result<Timestamp, jiff::Error> {
     let mut end = due.checked_add(grace)?;
+    // The midnight after the day it fires on: normally `date`, but a time
+    // in a gap that ends at midnight fires at the start of the next day.
+    let fires_on = due.to_zoned_datetime(tz.clone()).date().max(date);
     let midnight = tz
-        .to_ambiguous_timestamp(date.tomorrow()?.to_datetime(Time::midnight()))
+        .to_ambiguous_timestamp(fires_on.tomorrow()?.to_datetime(Time::midnight()))
         .compatible()?;
     end = end.min(midnight);
     if let Some(quiet) = quiet
@@ -239,6 +242,23 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_time_swallowed_by_a_gap_at_midnight_fires_then_and_may_be_late() {
+        // On 2026-03-28 America/Nuuk skips 23:00-24:00: 23:00 fires at
+        // midnight, on the next local date, and grace still applies.
+        let nuuk = tz("America/Nuuk");
+        let d = date(2026, 3, 28);
+        let due = fire_on(&nuuk, d, parse_time("23:00").unwrap()).unwrap();
+        let local = due.to_zoned_datetime(nuuk.clone());
+        assert_eq!(
+            (local.date(), local.time()),
+            (date(2026, 3, 29), Time::midnight())
+        );
+        let grace = SignedDuration::from_hours(2);
+        let expires = expires_at(&nuuk, d, due, grace, None).unwrap();
+        assert_eq!(expires, due.checked_add(grace).unwrap());
+    }
+
     /// Zones whose DST changes fall in the evening or around midnight.
     const ZONES: &[&str] = &[
         "America/New_York",
@@ -255,7 +275,7 @@ mod tests {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(96))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// Over two years from any start: exactly one occurrence per local
         /// date, instants strictly increasing, and the local clock showing
@@ -281,15 +301,16 @@ mod tests {
                     prop_assert!(instant > prev_i, "instants not increasing");
                 }
                 let local = instant.to_zoned_datetime(tz.clone());
-                prop_assert_eq!(local.date(), d);
                 let wanted = tz.to_ambiguous_timestamp(d.to_datetime(at));
                 if wanted.unambiguous().is_ok() || matches!(wanted.offset(), jiff::tz::AmbiguousOffset::Fold { .. }) {
-                    // Exists (once or twice): the clock reads the time, at
-                    // the first instance.
+                    // Exists (once or twice): the clock reads the time on
+                    // that date, at the first instance.
+                    prop_assert_eq!(local.date(), d);
                     prop_assert_eq!(local.time(), at);
                     prop_assert_eq!(instant, wanted.earlier().unwrap());
                 } else {
-                    // A gap: later than asked, by the gap's length.
+                    // A gap: later than asked, by the gap's length (which
+                    // can cross midnight: America/Nuuk skips 23:00-24:00).
                     let jiff::tz::AmbiguousOffset::Gap { before, after } = wanted.offset() else {
                         unreachable!()
                     };
