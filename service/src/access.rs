@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::audit;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{AuthFailure, ServiceError, ServiceResult};
 
 /// The authenticated caller, as proven by an access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +87,22 @@ pub async fn patient_access(
     let granted = PatientAccess { patient_id, actor };
     if actor.role == Role::Patient {
         actor.require_patient(capability)?;
-        return if actor.user_id == patient_id {
+        if actor.user_id != patient_id {
+            return Err(ServiceError::NotFound("patient"));
+        }
+        // A token outlives an erased account by up to its 15 minutes; an
+        // offline device syncing then must not bring the data back.
+        let exists = user::Entity::find_by_id(patient_id)
+            .select_only()
+            .column(user::Column::Id)
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?
+            .is_some();
+        return if exists {
             Ok(granted)
         } else {
-            Err(ServiceError::NotFound("patient"))
+            Err(ServiceError::Unauthenticated(AuthFailure::AccountGone))
         };
     }
     let org_id = actor.staff_org(capability)?;

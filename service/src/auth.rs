@@ -387,6 +387,20 @@ impl Auth {
         }
     }
 
+    /// Whether `password` is `account`'s (for confirming a grave action).
+    pub async fn verify_password(
+        &self,
+        account: &user::Model,
+        password: &str,
+    ) -> ServiceResult<bool> {
+        if password.len() > PASSWORD_MAX_BYTES {
+            return Ok(false);
+        }
+        self.passwords
+            .verify(password.to_owned(), account.password_hash.clone())
+            .await
+    }
+
     /// Trades a refresh token for a new pair. The old token is spent; using
     /// a spent token again revokes its whole family (it was probably stolen).
     pub async fn refresh(&self, db: &DatabaseConnection, token: &str) -> ServiceResult<TokenPair> {

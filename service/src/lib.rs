@@ -13,6 +13,7 @@ pub mod error;
 pub mod notify;
 pub mod outbox;
 pub mod page;
+pub mod privacy;
 pub mod programs;
 pub mod prompts;
 pub mod push;

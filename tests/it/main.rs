@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod care_team;
 mod errors;
+mod privacy;
 mod programs;
 mod prompts;
 mod push;

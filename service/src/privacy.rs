@@ -1,0 +1,265 @@
+//! A patient's rights over their data (SPEC §3): a full export, and
+//! erasure of the account.
+//!
+//! Erasure removes the account, every diary row, notification, device,
+//! token, reminder and prompt, in one transaction. Alerts stay for the
+//! clinic's record (a care record the clinic must keep), de-identified:
+//! their patient id is replaced by a fresh random id that links to nothing,
+//! and the webhook messages naming the patient are deleted. The audit log
+//! keeps its entries (who read which record when), whose patient id now
+//! resolves to no one, plus an entry for the erasure itself in the log of
+//! each clinic that cared for the patient.
+
+use dorsal_domain::Role;
+use dorsal_domain::sync::schema::TABLES;
+use dorsal_entity::{
+    alert, alert_evidence, audit_log, care_team, care_team_member, delivery, device, org,
+    push_delivery, refresh_token, reminder_schedule, user,
+};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::auth::Auth;
+use crate::db::begin_write;
+use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::secret::new_id;
+use crate::sync::rows::{fetch_rows, select_rows};
+
+fn instant(ms: i64) -> Value {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| Value::String(t.to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn patient_only(actor: Actor) -> ServiceResult<()> {
+    if actor.role == Role::Patient {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+/// Everything dorsal holds about the calling patient, as one JSON
+/// document: the account, care teams, every synced table (live rows), the
+/// alerts raised about them, registered devices (without their tokens) and
+/// the reminder schedule.
+pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> ServiceResult<Value> {
+    patient_only(actor)?;
+    let patient_id = actor.user_id;
+    let account = user::Entity::find_by_id(patient_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::Unauthenticated(AuthFailure::AccountGone))?;
+
+    let mut diary = Map::new();
+    for table in TABLES {
+        let rows = fetch_rows(db, table, &select_rows(table, patient_id)).await?;
+        let live: Vec<Value> = rows
+            .into_iter()
+            .filter(|r| !r.deleted)
+            .map(|r| Value::Object(r.record))
+            .collect();
+        diary.insert(table.name.to_owned(), Value::Array(live));
+    }
+
+    let mut care_teams = Vec::new();
+    for team in care_team::Entity::find()
+        .filter(care_team::Column::PatientId.eq(patient_id))
+        .order_by_asc(care_team::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        let clinic = org::Entity::find_by_id(team.org_id).one(db).await?;
+        care_teams.push(json!({
+            "org_id": team.org_id,
+            "org_name": clinic.map(|o| o.name),
+            "joined_at": instant(team.created_at),
+        }));
+    }
+
+    let mut alerts = Vec::new();
+    for found in alert::Entity::find()
+        .filter(alert::Column::PatientId.eq(patient_id))
+        .order_by_asc(alert::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        let evidence: Vec<Value> = alert_evidence::Entity::find()
+            .filter(alert_evidence::Column::AlertId.eq(found.id))
+            .order_by_asc(alert_evidence::Column::AttachedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "log_id": e.log_id,
+                    "matched": serde_json::from_str::<Value>(&e.matched).unwrap_or(Value::Null),
+                    "recorded_at": instant(e.recorded_at),
+                })
+            })
+            .collect();
+        alerts.push(json!({
+            "id": found.id,
+            "rule": format!("{}@{}", found.rule, found.rule_version),
+            "severity": found.severity,
+            "status": found.status,
+            "created_at": instant(found.created_at),
+            "acknowledged_at": found.acknowledged_at.map(instant),
+            "resolved_at": found.resolved_at.map(instant),
+            "evidence": evidence,
+        }));
+    }
+
+    let devices: Vec<Value> = device::Entity::find()
+        .filter(device::Column::PatientId.eq(patient_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| {
+            json!({
+                "id": d.id, "provider": d.provider, "platform": d.platform,
+                "active": d.active, "created_at": instant(d.created_at),
+            })
+        })
+        .collect();
+    let reminders: Vec<Value> = reminder_schedule::Entity::find()
+        .filter(reminder_schedule::Column::PatientId.eq(patient_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "kind": s.kind, "local_time": s.local_time, "timezone": s.timezone,
+                "enabled": s.enabled, "next_fire_at": s.next_fire_at.map(instant),
+            })
+        })
+        .collect();
+
+    Ok(json!({
+        "exported_at": instant(now_ms),
+        "account": {
+            "id": account.id,
+            "email": account.email,
+            "display_name": account.display_name,
+            "role": account.role,
+            "created_at": instant(account.created_at),
+        },
+        "care_teams": care_teams,
+        "diary": diary,
+        "alerts": alerts,
+        "devices": devices,
+        "reminders": reminders,
+    }))
+}
+
+/// Tables keyed by `patient_id` that erasure empties of the patient's rows
+/// (besides the synced tables): change counters, push answers kept for
+/// idempotency, reminders and prompts.
+const PATIENT_TABLES: &[&str] = &[
+    "sync_clocks",
+    "sync_push_receipts",
+    "reminder_occurrences",
+    "reminder_schedules",
+    "prompts",
+];
+
+/// Erases the calling patient's account after checking their password.
+pub async fn erase(
+    db: &DatabaseConnection,
+    auth: &Auth,
+    actor: Actor,
+    password: &str,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    patient_only(actor)?;
+    let patient_id = actor.user_id;
+    let account = user::Entity::find_by_id(patient_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::Unauthenticated(AuthFailure::AccountGone))?;
+    if !auth.verify_password(&account, password).await? {
+        return Err(ServiceError::Unauthenticated(
+            AuthFailure::InvalidCredentials,
+        ));
+    }
+    let txn = begin_write(db).await?;
+    for table in TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(PATIENT_TABLES.iter().copied())
+    {
+        let delete = Query::delete()
+            .from_table(Alias::new(table))
+            .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
+            .to_owned();
+        txn.execute(&delete).await?;
+    }
+    push_delivery::Entity::delete_many()
+        .filter(push_delivery::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    device::Entity::delete_many()
+        .filter(device::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    // Webhook messages carry the patient id; the clinic already has them
+    // or never will.
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    // The clinic's record of its alerts stays, under an id that links to
+    // no one.
+    let pseudonym = new_id();
+    alert::Entity::update_many()
+        .col_expr(alert::Column::PatientId, Expr::value(pseudonym))
+        .filter(alert::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    alert_evidence::Entity::update_many()
+        .col_expr(alert_evidence::Column::PatientId, Expr::value(pseudonym))
+        .filter(alert_evidence::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    let found_teams = care_team::Entity::find()
+        .filter(care_team::Column::PatientId.eq(patient_id))
+        .all(&txn)
+        .await?;
+    let teams: Vec<Uuid> = found_teams.iter().map(|t| t.id).collect();
+    // Each clinic that cared for the patient sees, in its audit log, that
+    // the account was erased (and nothing of what it held).
+    let mut entries: Vec<Option<Uuid>> = found_teams.iter().map(|t| Some(t.org_id)).collect();
+    entries.push(None);
+    audit_log::Entity::insert_many(entries.into_iter().map(|org_id| audit_log::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        actor_id: Set(patient_id),
+        actor_role: Set(actor.role.as_str().to_owned()),
+        patient_id: Set(Some(patient_id)),
+        action: Set("account.erased".to_owned()),
+        at: Set(now_ms),
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    care_team_member::Entity::delete_many()
+        .filter(care_team_member::Column::CareTeamId.is_in(teams.clone()))
+        .exec(&txn)
+        .await?;
+    care_team::Entity::delete_many()
+        .filter(care_team::Column::Id.is_in(teams))
+        .exec(&txn)
+        .await?;
+    refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::UserId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    user::Entity::delete_by_id(patient_id).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(%patient_id, "account erased");
+    Ok(())
+}
