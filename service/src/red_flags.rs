@@ -10,8 +10,8 @@ use dorsal_domain::red_flags::{
     Finding, History, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds, evaluate,
     evaluate_over_time,
 };
-use dorsal_domain::sync::Cell;
 use dorsal_domain::sync::schema::table;
+use dorsal_domain::sync::{Cell, ColumnSpec};
 use dorsal_entity::{alert, alert_evidence};
 use jiff::tz::TimeZone;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -117,24 +117,65 @@ fn pain_facts(row: &QueryResult) -> ServiceResult<PainFacts> {
     })
 }
 
-/// Evaluates the pain logs `log_ids` just written in `write`, records
-/// alerts and advice notifications in the same transaction, and returns
-/// the advice for the push answer (one per rule).
+/// A pain log as written, from its cells; `None` without the required
+/// instant and intensity (which validation guarantees).
+pub fn pain_facts_from_cells(id: &str, cells: &[(&'static ColumnSpec, Cell)]) -> Option<PainFacts> {
+    let cell = |name: &str| cells.iter().find(|(c, _)| c.name == name).map(|(_, v)| v);
+    let int = |name: &str| match cell(name) {
+        Some(Cell::Int(i)) => Some(*i),
+        _ => None,
+    };
+    let text = |name: &str| match cell(name) {
+        Some(Cell::Text(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let flag = |name: &str| matches!(cell(name), Some(Cell::Bool(true)));
+    Some(PainFacts {
+        id: id.to_owned(),
+        recorded_at: int("recorded_at")?,
+        intensity: int("intensity")?,
+        period: text("period"),
+        eased_by_rest: flag("eased_by_rest"),
+        legs_affected: text("legs_affected"),
+        leg_numbness: flag("leg_numbness"),
+        leg_tingling: flag("leg_tingling"),
+        leg_weakness: flag("leg_weakness"),
+        bladder_control_loss: flag("bladder_control_loss"),
+        bowel_control_loss: flag("bowel_control_loss"),
+        saddle_numbness: flag("saddle_numbness"),
+        fever: flag("fever"),
+        temperature_c: match cell("temperature_c") {
+            Some(Cell::Float(f)) => Some(*f),
+            _ => None,
+        },
+        chills: flag("chills"),
+        night_sweats: flag("night_sweats"),
+        unexplained_weight_loss: flag("unexplained_weight_loss"),
+        trauma: text("trauma"),
+    })
+}
+
+/// Evaluates the pain logs just written in `write` — `fresh` as inserted,
+/// and `reread` (updated or merged ones, whose stored values may differ
+/// from what was pushed) read back — records alerts and advice
+/// notifications in the same transaction, and returns the advice for the
+/// push answer (one per rule).
 pub async fn on_pain_logs(
     write: &PatientWrite,
-    log_ids: &[&str],
+    fresh: Vec<PainFacts>,
+    reread: &[&str],
     thresholds: &Thresholds,
     now: i64,
 ) -> ServiceResult<Vec<Advisory>> {
-    if log_ids.is_empty() {
+    if fresh.is_empty() && reread.is_empty() {
         return Ok(Vec::new());
     }
     let db = write.txn();
     let patient_id = write.patient_id();
-    // The pushed logs, through the id index alone (filtering by patient in
+    // The re-read logs, through the id index alone (filtering by patient in
     // SQL lets PostgreSQL pick the patient index and scan every row).
-    let mut pushed: Vec<PainFacts> = Vec::with_capacity(log_ids.len());
-    for chunk in log_ids.chunks(500) {
+    let mut pushed: Vec<PainFacts> = fresh;
+    for chunk in reread.chunks(500) {
         let select = Query::select()
             .columns(PAIN_COLUMNS.map(Alias::new))
             .column(Alias::new("patient_id"))

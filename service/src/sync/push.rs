@@ -246,8 +246,18 @@ pub async fn push(
     }
     let since = request.last_pulled_at.unwrap_or(0);
     let mut outcome = PushOutcome::default();
+    // Pain logs inserted by this push, as evaluated by the red-flag rules
+    // straight from what was written (no need to read them back).
+    let mut fresh_pain = Vec::new();
     for (spec, changes) in tables {
-        apply_table(&write, spec, changes, since, &mut outcome).await?;
+        let inserted = apply_table(&write, spec, changes, since, &mut outcome).await?;
+        if spec.name == "pain_logs" {
+            fresh_pain.extend(
+                inserted
+                    .iter()
+                    .filter_map(|(id, cells)| red_flags::pain_facts_from_cells(id, cells)),
+            );
+        }
     }
     // Pain logs this push wrote (created, updated or merged), for red flags.
     let pain = request.changes.get("pain_logs");
@@ -258,7 +268,12 @@ pub async fn push(
         .filter_map(record::record_id)
         .filter(|id| outcomes.and_then(|r| r.get(*id)) != Some(&Outcome::Rejected))
         .collect();
-    outcome.advisories = red_flags::on_pain_logs(&write, &written_pain, thresholds, now_ms).await?;
+    let reread: Vec<&str> = written_pain
+        .into_iter()
+        .filter(|id| !fresh_pain.iter().any(|f| f.id == *id))
+        .collect();
+    outcome.advisories =
+        red_flags::on_pain_logs(&write, fresh_pain, &reread, thresholds, now_ms).await?;
     if let Some((key, request_digest)) = receipt {
         let response = serde_json::to_string(&outcome)
             .map_err(|err| ServiceError::Internal(format!("push answer: {err}")))?;
@@ -294,7 +309,8 @@ type Parsed = Result<Record, Vec<RecordError>>;
 
 const CARE_TEAM_ONLY: &str = "this table is written by your care team";
 
-/// Applies one table's records. Existing rows are looked up for the whole
+/// Applies one table's records, returning the rows it inserted. Existing
+/// rows are looked up for the whole
 /// table at once and new rows inserted in batches; rows that exist are
 /// updated one by one (after any pending inserts, so a record repeated in
 /// one push sees its first copy).
@@ -304,7 +320,8 @@ async fn apply_table(
     changes: &PushedTable,
     since: i64,
     outcome: &mut PushOutcome,
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<NewRow>> {
+    let mut inserted: Vec<NewRow> = Vec::new();
     let arrivals = changes
         .created
         .iter()
@@ -368,9 +385,8 @@ async fn apply_table(
                 outcome.reject(spec.name, id, vec![RecordError::record(CARE_TEAM_ONLY)]);
             }
             Some(state) => {
-                write
-                    .insert_new(spec, &std::mem::take(&mut pending))
-                    .await?;
+                write.insert_new(spec, &pending).await?;
+                inserted.append(&mut pending);
                 if state.deleted {
                     // A delete on the server wins: stamp the tombstone again
                     // so the device pulls it and drops its copy.
@@ -394,10 +410,11 @@ async fn apply_table(
         }
     }
     write.insert_new(spec, &pending).await?;
+    inserted.append(&mut pending);
     for id in changes.deleted.iter().filter_map(Value::as_str) {
         apply_delete(write, spec, id, outcome).await?;
     }
-    Ok(())
+    Ok(inserted)
 }
 
 async fn apply_delete(
