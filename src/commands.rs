@@ -37,6 +37,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(Admin),
+    /// Seed a demo clinic (staff, patients with two weeks of diaries, one
+    /// red flag) into the configured database and print its logins.
+    Demo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,7 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     let migrate = matches!(
         command,
-        Command::Serve | Command::Migrate | Command::Admin(_)
+        Command::Serve | Command::Migrate | Command::Admin(_) | Command::Demo
     );
     let core = Core::open(config, Arc::new(SystemClock), migrate).await?;
     match command {
@@ -126,6 +129,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({ "org_id": org_id, "admin_id": admin.id })
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            let demo = dorsal_service::demo::seed(&core).await?;
+            println!(
+                "Demo clinic {} seeded. Every account's password: {}\n",
+                demo.org_id, demo.password
+            );
+            for login in &demo.logins {
+                println!(
+                    "  {:<10} {:<40} {}",
+                    login.role, login.email, login.display_name
+                );
+            }
+            println!(
+                "\nRun `dorsal serve` on the same database and open /clinic; sign in as the \
+                 clinician to see the red flag."
             );
             Ok(())
         }

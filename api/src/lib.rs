@@ -1,9 +1,11 @@
 //! The HTTP API of dorsal: the axum router, its extractors and handlers.
 //! `App::bind` is split from `App::serve` so tests can bind port 0.
 
+mod clinic;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 mod openapi;
 pub mod routes;
 pub mod state;
@@ -33,6 +35,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete router with every route, `/openapi.json` and the layers.
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     let config = state.config.clone();
     let (api, openapi) = openapi::api_router().split_for_parts();
     let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
@@ -43,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     )
+    .merge(clinic::router())
+    .route("/metrics", axum::routing::get(metrics::render))
+    .route("/docs", axum::routing::get(docs))
+    .layer(middleware::from_fn(metrics::track))
     .fallback(|| async { ApiError::RouteNotFound })
     .method_not_allowed_fallback(|| async { ApiError::Status(StatusCode::METHOD_NOT_ALLOWED) })
     .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
@@ -87,16 +94,43 @@ pub fn router(state: AppState) -> Router {
     .with_state(state)
 }
 
+/// `GET /docs`: the OpenAPI document in a reader (Scalar, from its CDN;
+/// the document itself is `/openapi.json`).
+async fn docs() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        DOCS_PAGE,
+    )
+}
+
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>dorsal API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+</head>
+<body>
+<noscript>The reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<script id="api-reference" data-url="/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.25.0"></script>
+</body>
+</html>
+"#;
+
 /// Errors made outside our handlers (405 from routing, 408 from the
 /// timeout) come without a body; give them the same problem+json as ours.
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response<Body> {
+    let clinic_page = clinic::owns(request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !status.is_client_error() && !status.is_server_error() || is_problem {
+    let content_type = response.headers().get(header::CONTENT_TYPE);
+    let is_problem =
+        content_type.is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    // The clinic's own error pages are HTML for people, not bare errors.
+    let is_clinic_html =
+        clinic_page && content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !status.is_client_error() && !status.is_server_error() || is_problem || is_clinic_html {
         return response;
     }
     let (parts, _) = response.into_parts();

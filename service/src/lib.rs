@@ -9,6 +9,7 @@ pub mod care_team;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod notify;
 pub mod outbox;

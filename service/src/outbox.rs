@@ -147,3 +147,23 @@ pub async fn finish(
     }
     Ok(true)
 }
+
+/// Messages waiting (pending, due or not) in each outbox: `("webhook", n)`
+/// and `("push", n)`.
+pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static str, i64)>> {
+    let mut out = Vec::with_capacity(2);
+    for (outbox, table) in [("webhook", "deliveries"), ("push", "push_deliveries")] {
+        let select = Query::select()
+            .expr_as(
+                Expr::col(sea_orm::sea_query::Asterisk).count(),
+                Alias::new("n"),
+            )
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("status")).eq("pending"))
+            .take();
+        if let Some(row) = db.query_one(&select).await? {
+            out.push((outbox, row.try_get::<i64>("", "n")?));
+        }
+    }
+    Ok(out)
+}

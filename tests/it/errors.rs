@@ -139,7 +139,12 @@ async fn unknown_routes_methods_paths_and_queries_answer_problem_json() {
         "invalid_query"
     );
 
-    let response = app.client.delete(app.url("/v1/me")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.url("/v1/me/export"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET,HEAD");
     assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");

@@ -5,12 +5,16 @@
 mod access;
 mod auth;
 mod care_team;
+mod clinic;
 mod errors;
+mod logs;
+mod operations;
 mod privacy;
 mod programs;
 mod prompts;
 mod push;
 mod red_flags;
+mod security;
 mod reminders;
 mod startup;
 mod sync;

@@ -117,6 +117,12 @@ async fn pull_changes(
         limit: query.limit.unwrap_or(DEFAULT_PULL_LIMIT),
     };
     let page = pull::pull(&state.db, &access, request).await?;
+    let rows: usize = page
+        .changes
+        .values()
+        .map(|c| c.created.len() + c.updated.len() + c.deleted.len())
+        .sum();
+    metrics::counter!("dorsal_sync_rows_total", "direction" => "pull").increment(rows as u64);
     let changes = page
         .changes
         .into_iter()
@@ -218,6 +224,8 @@ async fn push_changes(
         &state.config.red_flags,
     )
     .await?;
+    let rows: usize = outcome.results.values().map(|t| t.len()).sum();
+    metrics::counter!("dorsal_sync_rows_total", "direction" => "push").increment(rows as u64);
     Ok(Json(outcome))
 }
 

@@ -40,6 +40,8 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
             Attempt::NoEndpoint => "no channel",
         };
         tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
+        metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)
+            .increment(1);
         push::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
     }
     Ok(claimed.len())

@@ -51,6 +51,14 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
             Attempt::NoEndpoint => "no endpoint",
         };
         tracing::info!(delivery_id = %delivery.id, alert_id = %delivery.alert_id, attempt = delivery.attempt, outcome, "webhook attempt");
+        metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "webhook", "outcome" => outcome)
+            .increment(1);
+        if matches!(attempt, Attempt::Delivered { .. }) {
+            // The message was written with its alert: this is the alert's
+            // time from being raised to reaching the clinic's endpoint.
+            let seconds = (now_ms - delivery.created_at).max(0) as f64 / 1000.0;
+            metrics::histogram!("dorsal_alert_delivery_seconds").record(seconds);
+        }
         webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
     }
     Ok(claimed.len())

@@ -34,6 +34,14 @@ pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<FireReport, JobError> {
             break;
         }
     }
+    for (fate, n) in [
+        ("sent", total.sent),
+        ("missed", total.missed),
+        ("skipped_quiet", total.quiet),
+        ("skipped_logged", total.logged),
+    ] {
+        metrics::counter!("dorsal_reminders_total", "fate" => fate).increment(n as u64);
+    }
     if total.due > 0 {
         tracing::info!(
             due = total.due,

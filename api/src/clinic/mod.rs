@@ -1,0 +1,470 @@
+//! `/clinic`: server-rendered HTML for staff — sign-in, the alert inbox,
+//! the patient list and a patient's pain/sleep chart with their plan. It
+//! stands on the same service calls as the API (access checks and audit
+//! included) and is not part of the OpenAPI document.
+
+mod chart;
+mod pages;
+mod session;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use dorsal_domain::red_flags::Severity;
+use dorsal_domain::role::Capability;
+use dorsal_service::access::{Actor, patient_access};
+use dorsal_service::alerts::{self, AlertFilter, AlertView};
+use dorsal_service::page::{MAX_LIMIT, PageRequest};
+use dorsal_service::reports::{self, Range};
+use dorsal_service::{ServiceError, care_team, programs, users};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use self::pages::{Chrome, Inbox, InboxAlert, PageError, PatientPage, respond, see_other};
+use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
+use crate::extract::ClientAddr;
+use crate::state::AppState;
+
+/// Resolved alerts shown (collapsed) below the inbox.
+const RESOLVED_SHOWN: u64 = 20;
+/// Nights and days the patient page covers.
+const REPORT_DAYS: i64 = 30;
+
+/// Whether `path` is one of the clinic's pages (their HTML error pages are
+/// meant for people and are left as they are).
+pub fn owns(path: &str) -> bool {
+    path == "/clinic" || path.starts_with("/clinic/")
+}
+
+/// The clinic routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clinic", get(home))
+        .route("/clinic/login", post(login))
+        .route("/clinic/logout", post(logout))
+        .route("/clinic/alerts", get(inbox))
+        .route("/clinic/alerts/{id}/acknowledge", post(acknowledge))
+        .route("/clinic/alerts/{id}/resolve", post(resolve))
+        .route("/clinic/patients", get(patients))
+        .route("/clinic/patients/{id}", get(patient))
+        .layer(middleware::from_fn(session::layer))
+}
+
+type Page = Result<Response<Body>, PageError>;
+
+/// A link from another site arrives without the SameSite=Strict cookie; a
+/// page that reloads itself gets it sent.
+fn arrived_from_another_site(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::GET
+        && session::cookie(headers, COOKIE).is_none()
+        && headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site")
+}
+
+/// The header of every page, for the signed-in member of staff.
+async fn chrome_of(state: &AppState, session: &Session) -> Result<(String, String), PageError> {
+    let account = users::me(&state.db, session.actor).await?;
+    Ok((account.display_name, account.role))
+}
+
+/// Renders `body` inside the signed-in page frame.
+async fn framed(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    body: impl FnOnce(&Chrome<'_>) -> maud::Markup,
+) -> Page {
+    let (name, role) = chrome_of(state, session).await?;
+    let chrome = Chrome {
+        name: &name,
+        role: &role,
+        csrf: &session.csrf,
+    };
+    Ok(respond(status, body(&chrome)))
+}
+
+/// The sign-in form (with `message`), setting the form's CSRF cookie and
+/// dropping a session cookie that no longer works.
+fn sign_in_form(headers: &HeaderMap, status: StatusCode, message: Option<&str>) -> Page {
+    let (csrf, login_cookie) = session::login_csrf(headers)?;
+    let mut response = respond(status, pages::sign_in(&csrf, message));
+    let set = response.headers_mut();
+    set.append(header::SET_COOKIE, login_cookie);
+    if session::cookie(headers, COOKIE).is_some() {
+        set.append(header::SET_COOKIE, session::clear_cookie(COOKIE));
+    }
+    Ok(response)
+}
+
+async fn home(method: Method, headers: HeaderMap, session: Option<Session>) -> Page {
+    if session.is_some() {
+        return Ok(see_other("/clinic/alerts"));
+    }
+    if arrived_from_another_site(&method, &headers) {
+        return Ok(respond(StatusCode::OK, pages::bounce()));
+    }
+    sign_in_form(&headers, StatusCode::OK, None)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Page {
+    let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("the sign-in form could not be read"));
+    };
+    if expected.is_empty()
+        || !session::same_origin(&headers)
+        || !session::same_token(&form.csrf, expected)
+    {
+        return sign_in_form(
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form had expired. Please sign in again."),
+        );
+    }
+    let pair = match state
+        .auth
+        .login(&state.db, &form.email, &form.password, address)
+        .await
+    {
+        Ok(pair) => pair,
+        Err(ServiceError::Unauthenticated(_)) => {
+            return sign_in_form(
+                &headers,
+                StatusCode::OK,
+                Some("Email or password is wrong."),
+            );
+        }
+        Err(ServiceError::RateLimited { retry_after_secs }) => {
+            let message = format!("Too many attempts. Try again in {retry_after_secs} s.");
+            let mut response =
+                sign_in_form(&headers, StatusCode::TOO_MANY_REQUESTS, Some(&message))?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return Ok(response);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let actor = state
+        .auth
+        .authenticate(&pair.access_token)
+        .map_err(ServiceError::Unauthenticated)?;
+    if actor.staff_org(Capability::ReadPatients).is_err() {
+        // Not staff: end the login at once; it has no use here.
+        state.auth.logout(&state.db, &pair.refresh_token).await?;
+        return Ok(respond(StatusCode::FORBIDDEN, pages::staff_only()));
+    }
+    tracing::info!(user_id = %actor.user_id, "clinic sign-in");
+    let tokens = Tokens::new(pair)?;
+    let mut response = see_other("/clinic/alerts");
+    let set = response.headers_mut();
+    set.append(header::SET_COOKIE, tokens.set_cookie());
+    set.append(header::SET_COOKIE, session::clear_cookie(LOGIN_COOKIE));
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct ActionForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+/// The form of a POST made within a session, once its origin and CSRF
+/// token are checked.
+fn checked(
+    headers: &HeaderMap,
+    expected: &str,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Result<ActionForm, PageError> {
+    if !session::same_origin(headers) {
+        return Err(PageError::Csrf);
+    }
+    let Ok(Form(form)) = form else {
+        return Err(PageError::Csrf);
+    };
+    session::check_post(headers, expected, form.csrf.as_deref())?;
+    Ok(form)
+}
+
+/// Signing out ends the login behind the session (its refresh tokens);
+/// it needs a working CSRF token but not a live access token.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let Some(tokens) = Tokens::from_headers(&headers) else {
+        return Ok(see_other("/clinic"));
+    };
+    checked(&headers, &tokens.csrf, form)?;
+    state.auth.logout(&state.db, &tokens.refresh).await?;
+    Ok(PageError::SignedOut.into_response())
+}
+
+fn severity_rank(severity: &str) -> u8 {
+    match Severity::parse(severity) {
+        Some(Severity::Emergency) => 0,
+        Some(Severity::Urgent) => 1,
+        Some(Severity::Routine) | None => 2,
+    }
+}
+
+async fn list_alerts(
+    state: &AppState,
+    actor: Actor,
+    status: &str,
+    limit: u64,
+) -> Result<Vec<AlertView>, ServiceError> {
+    let filter = AlertFilter {
+        status: Some(status.to_owned()),
+        severity: None,
+    };
+    let page = PageRequest::new(Some(limit), None);
+    Ok(
+        alerts::list(&state.db, actor, filter, page, state.clock.now_ms())
+            .await?
+            .items,
+    )
+}
+
+/// Display names of `patients`, each read through the access check (and
+/// audited as a read, as `GET /v1/patients/{id}` is).
+async fn patient_names(
+    state: &AppState,
+    actor: Actor,
+    patients: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>, ServiceError> {
+    let mut names = HashMap::new();
+    let now = state.clock.now_ms();
+    for id in patients {
+        if names.contains_key(&id) {
+            continue;
+        }
+        let access = patient_access(
+            &state.db,
+            actor,
+            id,
+            Capability::ReadPatients,
+            "patients.read",
+            now,
+        )
+        .await?;
+        let summary = care_team::get_patient(&state.db, &access).await?;
+        names.insert(id, summary.display_name);
+    }
+    Ok(names)
+}
+
+async fn inbox(State(state): State<AppState>, session: Session) -> Page {
+    let actor = session.actor;
+    let open = match list_alerts(&state, actor, "open", MAX_LIMIT).await {
+        Err(ServiceError::Forbidden) => {
+            return framed(
+                &state,
+                &session,
+                StatusCode::FORBIDDEN,
+                pages::inbox_refused,
+            )
+            .await;
+        }
+        other => other?,
+    };
+    let acknowledged = list_alerts(&state, actor, "acknowledged", MAX_LIMIT).await?;
+    let resolved = list_alerts(&state, actor, "resolved", RESOLVED_SHOWN).await?;
+    // The list leaves out the evidence; the detail has it (and is audited).
+    let now = state.clock.now_ms();
+    let mut with_evidence = Vec::with_capacity(open.len() + acknowledged.len());
+    for listed in open.into_iter().chain(acknowledged) {
+        with_evidence.push(alerts::get(&state.db, actor, listed.alert.id, now).await?);
+    }
+    let names = patient_names(
+        &state,
+        actor,
+        with_evidence
+            .iter()
+            .chain(&resolved)
+            .map(|v| v.alert.patient_id),
+    )
+    .await?;
+    let named = |view: AlertView| InboxAlert {
+        patient_name: names
+            .get(&view.alert.patient_id)
+            .cloned()
+            .unwrap_or_default(),
+        view,
+    };
+    let (mut open, mut acknowledged): (Vec<_>, Vec<_>) = with_evidence
+        .into_iter()
+        .map(named)
+        .partition(|item| item.view.alert.status == "open");
+    for list in [&mut open, &mut acknowledged] {
+        list.sort_by_key(|item| {
+            (
+                severity_rank(&item.view.alert.severity),
+                item.view.alert.created_at,
+            )
+        });
+    }
+    let inbox = Inbox {
+        open,
+        acknowledged,
+        resolved: resolved.into_iter().map(named).collect(),
+        now,
+    };
+    framed(&state, &session, StatusCode::OK, |chrome| {
+        pages::inbox(chrome, &inbox)
+    })
+    .await
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    checked(&headers, &session.csrf, form)?;
+    let id = pages::parse_id(&id)?;
+    alerts::acknowledge(
+        &state.db,
+        &state.nudges,
+        session.actor,
+        id,
+        state.clock.now_ms(),
+    )
+    .await?;
+    tracing::info!(alert_id = %id, "alert acknowledged from the clinic page");
+    Ok(see_other(&format!("/clinic/alerts#alert-{id}")))
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let form = checked(&headers, &session.csrf, form)?;
+    let id = pages::parse_id(&id)?;
+    alerts::resolve(
+        &state.db,
+        &state.nudges,
+        session.actor,
+        id,
+        &form.note,
+        state.clock.now_ms(),
+    )
+    .await?;
+    tracing::info!(alert_id = %id, "alert resolved from the clinic page");
+    Ok(see_other("/clinic/alerts"))
+}
+
+#[derive(Debug, Deserialize)]
+struct PatientsQuery {
+    cursor: Option<Uuid>,
+}
+
+async fn patients(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<PatientsQuery>, QueryRejection>,
+) -> Page {
+    let Ok(Query(query)) = query else {
+        return Err(PageError::BadRequest("the page address is not valid"));
+    };
+    let page = care_team::list_patients(
+        &state.db,
+        session.actor,
+        PageRequest::new(Some(MAX_LIMIT), query.cursor),
+        state.clock.now_ms(),
+    )
+    .await?;
+    framed(&state, &session, StatusCode::OK, |chrome| {
+        pages::patients(chrome, &page)
+    })
+    .await
+}
+
+/// The last [`REPORT_DAYS`] dates up to today (UTC; the reports put each
+/// entry on the patient's own local date).
+fn last_days(state: &AppState) -> Result<Range, ServiceError> {
+    let today = state
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let from = today
+        .checked_sub(jiff::Span::new().days(REPORT_DAYS - 1))
+        .map_err(|err| ServiceError::Internal(format!("report range: {err}")))?;
+    Range::parse(&from.to_string(), &today.to_string())
+}
+
+async fn patient(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Page {
+    let id = pages::parse_id(&id)?;
+    let actor = session.actor;
+    let now = state.clock.now_ms();
+    // Each read is granted and audited as its API counterpart would be.
+    let grant =
+        |action| patient_access(&state.db, actor, id, Capability::ReadPatients, action, now);
+    let summary = care_team::get_patient(&state.db, &grant("patients.read").await?).await?;
+    let range = last_days(&state)?;
+    let nights =
+        reports::trends_report(&state.db, &grant("patients.trends").await?, &range).await?;
+    let days =
+        reports::adherence_report(&state.db, &grant("patients.adherence").await?, &range).await?;
+    let plan = programs::list_plans(&state.db, &grant("plans.list").await?)
+        .await?
+        .into_iter()
+        .find(|plan| plan.status == "active");
+    let page = PatientPage {
+        patient: summary,
+        nights,
+        days,
+        plan,
+    };
+    framed(&state, &session, StatusCode::OK, |chrome| {
+        pages::patient(chrome, &page)
+    })
+    .await
+}
+
+/// Answers for requests the session extractor turned away: a link from
+/// another site gets the self-reloading page, anything else the sign-in
+/// form (clearing a session cookie that no longer works).
+pub(crate) fn signed_out(method: &Method, headers: &HeaderMap) -> Response<Body> {
+    if arrived_from_another_site(method, headers) {
+        return respond(StatusCode::OK, pages::bounce());
+    }
+    let mut response = see_other("/clinic");
+    if session::cookie(headers, COOKIE).is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, session::clear_cookie(COOKIE));
+    }
+    response
+}

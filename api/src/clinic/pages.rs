@@ -1,0 +1,622 @@
+//! The clinic's HTML, rendered with maud (which escapes every interpolated
+//! value), and the error pages a person sees instead of problem+json.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use dorsal_domain::programs::{DayAdherence, NightTrend};
+use dorsal_service::ServiceError;
+use dorsal_service::alerts::AlertView;
+use dorsal_service::care_team::PatientSummary;
+use dorsal_service::page::Page;
+use dorsal_service::programs::Plan;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use uuid::Uuid;
+
+use super::chart;
+use super::session::{COOKIE, clear_cookie};
+
+const STYLE: &str = "
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933;background:#f5f7fa}
+header{display:flex;align-items:center;gap:1.5rem;padding:.6rem 1.5rem;background:#243b53;color:#fff}
+header a{color:#fff;text-decoration:none;font-weight:600}
+nav a+a{margin-left:1rem}
+header .brand{font-size:1.1rem;margin-right:1rem}
+header .who{margin-left:auto;font-size:.9rem;opacity:.9}
+header form{margin:0}
+header button{background:transparent;color:#fff;border:1px solid #9fb3c8;padding:.2rem .7rem}
+main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}
+h2{font-size:1.15rem;margin:1.8rem 0 .6rem}
+.card{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:.9rem 1.1rem;margin:.6rem 0}
+.alert{border-left:6px solid #829ab1}
+.alert.emergency{border-left-color:#c62828}
+.alert.urgent{border-left-color:#ef6c00}
+.alert.routine{border-left-color:#486581}
+.alert h3{margin:0 0 .3rem;font-size:1.05rem}
+.badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.78rem;font-weight:700;text-transform:uppercase;color:#fff;background:#486581;vertical-align:middle}
+.badge.emergency{background:#c62828}.badge.urgent{background:#ef6c00}
+.meta{color:#52606d;font-size:.9rem}
+.action{margin:.4rem 0}
+ul.evidence{margin:.3rem 0;padding-left:1.2rem}
+.buttons{display:flex;flex-wrap:wrap;gap:.8rem;align-items:flex-end;margin-top:.6rem}
+.buttons form{display:flex;gap:.5rem;align-items:flex-end;margin:0}
+button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid #486581;background:#fff;color:#243b53;cursor:pointer}
+button.primary{background:#243b53;color:#fff}
+textarea{font:inherit;width:22rem;max-width:100%;height:2.3rem}
+label{display:block;font-size:.9rem;margin:.6rem 0 .2rem}
+input[type=email],input[type=password]{font:inherit;width:100%;padding:.4rem;border:1px solid #9fb3c8;border-radius:4px}
+.signin{max-width:24rem;margin:4rem auto}
+.message{padding:.6rem .9rem;border-radius:4px;background:#fff3e0;border:1px solid #ffb74d;margin:.8rem 0}
+.empty{color:#52606d;font-style:italic}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d9e2ec}
+th{font-size:.85rem;color:#52606d}
+details summary{cursor:pointer;font-weight:600;margin:1.8rem 0 .6rem}
+svg text{font:11px system-ui,sans-serif;fill:#334e68}
+.stats{display:flex;flex-wrap:wrap;gap:1rem}
+.stats .card{flex:1 1 12rem;margin:0}
+.stats strong{display:block;font-size:1.3rem}
+";
+
+/// What the header shows for a signed-in member of staff.
+#[derive(Debug)]
+pub struct Chrome<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// Role name.
+    pub role: &'a str,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: &'a str,
+}
+
+fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                // No icon to fetch (and no 404 for it in the console).
+                link rel="icon" href="data:,";
+                title { (title) " · dorsal clinic" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    span .brand { "dorsal clinic" }
+                    @if let Some(chrome) = chrome {
+                        nav {
+                            a href="/clinic/alerts" { "Alerts" }
+                            a href="/clinic/patients" { "Patients" }
+                        }
+                        span .who { "Signed in as " (chrome.name) " (" (chrome.role) ")" }
+                        form method="post" action="/clinic/logout" {
+                            (csrf_field(chrome.csrf))
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// An HTML response.
+pub fn respond(status: StatusCode, markup: Markup) -> Response<Body> {
+    let mut response = (status, markup.into_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// A 303 to `location` (after a form POST, or to the sign-in form).
+pub fn see_other(location: &str) -> Response<Body> {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The sign-in form, with `message` after a failed attempt.
+pub fn sign_in(csrf: &str, message: Option<&str>) -> Markup {
+    document(
+        "Sign in",
+        None,
+        html! {
+            div .signin .card {
+                h1 { "Sign in" }
+                p .meta { "For clinic staff: therapists, clinicians and admins." }
+                @if let Some(message) = message {
+                    p .message role="alert" { (message) }
+                }
+                form method="post" action="/clinic/login" {
+                    (csrf_field(csrf))
+                    label for="email" { "Email" }
+                    input #email type="email" name="email" autocomplete="username" required autofocus;
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    div .buttons { button .primary type="submit" { "Sign in" } }
+                }
+            }
+        },
+    )
+}
+
+/// What a patient sees after signing in with their own account.
+pub fn staff_only() -> Markup {
+    document(
+        "For clinic staff",
+        None,
+        html! {
+            div .signin .card {
+                h1 { "This page is for clinic staff" }
+                p { "Patients keep their diary in the dorsal app; there is nothing for you here." }
+                p { a href="/clinic" { "Back to sign in" } }
+            }
+        },
+    )
+}
+
+/// A page that reloads itself: a link from another site arrives without
+/// the (SameSite=Strict) session cookie, and the reload, started by our
+/// own page, carries it.
+pub fn bounce() -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="refresh" content="0";
+                link rel="icon" href="data:,";
+                title { "dorsal clinic" }
+            }
+            body { p { "Opening the clinic page… " a href="" { "Continue" } } }
+        }
+    }
+}
+
+fn severity_class(severity: &str) -> &'static str {
+    match severity {
+        "emergency" => "emergency",
+        "urgent" => "urgent",
+        _ => "routine",
+    }
+}
+
+/// `cauda_equina` → `Cauda equina`.
+fn humanize(code: &str) -> String {
+    let spaced = code.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// An instant as `2026-11-23 21:00 UTC`.
+pub fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn age(now: i64, ms: i64) -> String {
+    let minutes = (now - ms).max(0) / 60_000;
+    match minutes {
+        0 => "just now".to_owned(),
+        1..60 => format!("{minutes} min ago"),
+        60..2880 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Bool(true) => "yes".to_owned(),
+        serde_json::Value::Bool(false) => "no".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One alert of the inbox with its patient's name.
+#[derive(Debug)]
+pub struct InboxAlert {
+    /// The alert, with evidence for open and acknowledged ones.
+    pub view: AlertView,
+    /// The patient's display name.
+    pub patient_name: String,
+}
+
+/// The inbox, sorted.
+#[derive(Debug)]
+pub struct Inbox {
+    /// Open alerts, most severe and then oldest first.
+    pub open: Vec<InboxAlert>,
+    /// Acknowledged, not yet resolved.
+    pub acknowledged: Vec<InboxAlert>,
+    /// The most recently resolved.
+    pub resolved: Vec<InboxAlert>,
+    /// Now, for ages.
+    pub now: i64,
+}
+
+fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
+    let alert = &item.view.alert;
+    let class = severity_class(&alert.severity);
+    let id = alert.id;
+    html! {
+        article .card .alert .(class) id={ "alert-" (id) } data-alert-id=(id) data-status=(alert.status) {
+            h3 {
+                span .badge .(class) { (alert.severity) }
+                " " (humanize(&alert.rule))
+                span .meta { " · " (alert.rule) "@" (alert.rule_version) }
+            }
+            div .meta {
+                "Patient: " a href={ "/clinic/patients/" (alert.patient_id) } { (item.patient_name) }
+                " · raised " (when(alert.created_at)) " (" (age(now, alert.created_at)) ")"
+                @if alert.level > 0 { " · escalated " (alert.level) "×" }
+                @if let Some(at) = alert.acknowledged_at { " · acknowledged " (when(at)) }
+                @if let Some(at) = alert.resolved_at { " · resolved " (when(at)) }
+            }
+            @if !item.view.clinician_action.is_empty() && alert.status != "resolved" {
+                p .action { strong { "Action: " } (item.view.clinician_action) }
+            }
+            @if !item.view.evidence.is_empty() {
+                div .meta { "Evidence:" }
+                ul .evidence {
+                    @for evidence in &item.view.evidence {
+                        li {
+                            "Pain log recorded " (when(evidence.recorded_at)) ": "
+                            @if let Some(fields) = evidence.matched.as_object() {
+                                @for (i, (field, value)) in fields.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (humanize(field)) " " strong { (value_text(value)) }
+                                }
+                            } @else {
+                                (value_text(&evidence.matched))
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(note) = &alert.resolution_note {
+                p { "Note: " (note) }
+            }
+            @if alert.status != "resolved" {
+                div .buttons {
+                    @if alert.status == "open" {
+                        form method="post" action={ "/clinic/alerts/" (id) "/acknowledge" } {
+                            (csrf_field(csrf))
+                            button .primary type="submit" { "Acknowledge" }
+                        }
+                    }
+                    form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
+                        (csrf_field(csrf))
+                        textarea name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" aria-label="Resolution note" {}
+                        button type="submit" { "Resolve" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The alert inbox.
+pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
+    let csrf = chrome.csrf;
+    document(
+        "Alerts",
+        Some(chrome),
+        html! {
+            h1 { "Alert inbox" }
+            section #open {
+                h2 { "Open (" (inbox.open.len()) ")" }
+                @if inbox.open.is_empty() { p .empty { "No open alerts." } }
+                @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+            }
+            section #acknowledged {
+                h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
+                @if inbox.acknowledged.is_empty() { p .empty { "None." } }
+                @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+            }
+            details #resolved {
+                summary { "Recently resolved (" (inbox.resolved.len()) ")" }
+                @if inbox.resolved.is_empty() { p .empty { "None." } }
+                @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+            }
+        },
+    )
+}
+
+/// What a therapist sees at the inbox.
+pub fn inbox_refused(chrome: &Chrome<'_>) -> Markup {
+    document(
+        "Alerts",
+        Some(chrome),
+        html! {
+            h1 { "Alert inbox" }
+            p .message role="alert" {
+                "Alerts are handled by the clinic's clinicians and admins; your role cannot see or act on them. "
+                a href="/clinic/patients" { "See your patients" }
+            }
+        },
+    )
+}
+
+/// The org's patients.
+pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
+    document(
+        "Patients",
+        Some(chrome),
+        html! {
+            h1 { "Patients" }
+            @if page.items.is_empty() {
+                p .empty { "No patient has joined the clinic's care team yet." }
+            } @else {
+                table {
+                    thead { tr { th { "Name" } th { "Email" } th { "Joined" } } }
+                    tbody {
+                        @for patient in &page.items {
+                            tr {
+                                td { a href={ "/clinic/patients/" (patient.id) } { (patient.display_name) } }
+                                td { (patient.email) }
+                                td { (when(patient.joined_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(next) = page.next {
+                p { a href={ "/clinic/patients?cursor=" (next) } { "More patients →" } }
+            }
+        },
+    )
+}
+
+/// Everything the patient page shows.
+#[derive(Debug)]
+pub struct PatientPage {
+    /// Who.
+    pub patient: PatientSummary,
+    /// The last 30 nights.
+    pub nights: Vec<NightTrend>,
+    /// The last 30 days.
+    pub days: Vec<DayAdherence>,
+    /// The active plan, if any.
+    pub plan: Option<Plan>,
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+fn one_decimal(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// One patient: chart, plan and adherence.
+pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
+    let prescribed: u32 = page.days.iter().map(|d| d.prescribed).sum();
+    let done: u32 = page.days.iter().map(|d| d.done.min(d.prescribed)).sum();
+    let percent = (prescribed > 0).then(|| f64::from(done) * 100.0 / f64::from(prescribed));
+    let pain_before = mean(page.days.iter().filter_map(|d| d.pain_before));
+    let pain_after = mean(page.days.iter().filter_map(|d| d.pain_after));
+    let worst = page.nights.iter().filter_map(|n| n.pain_max).max();
+    let sleep = mean(page.nights.iter().filter_map(|n| n.sleep_quality));
+    let woken = page
+        .nights
+        .iter()
+        .filter(|n| n.woke_from_pain == Some(true))
+        .count();
+    let first = page.nights.first().map(|n| n.night_of.to_string());
+    let last = page.nights.last().map(|n| n.night_of.to_string());
+    document(
+        &page.patient.display_name,
+        Some(chrome),
+        html! {
+            h1 { (page.patient.display_name) }
+            p .meta { (page.patient.email) " · on the care team since " (when(page.patient.joined_at)) }
+            h2 { "Pain and sleep, last 30 nights" }
+            div .card {
+                (chart::pain_and_sleep(&page.nights))
+                p .meta {
+                    "Nights " (first.unwrap_or_default()) " to " (last.unwrap_or_default())
+                    " (dates as the patient lives them). Worst night pain: "
+                    (worst.map_or_else(|| "–".to_owned(), |w| w.to_string()))
+                    "/10 · mean sleep quality " (one_decimal(sleep)) "/5 · woken by pain on "
+                    (woken) " nights."
+                }
+            }
+            h2 { "Home exercise programme" }
+            @match &page.plan {
+                None => p .empty { "No active plan." },
+                Some(plan) => div .card {
+                    h3 { (plan.body.title) }
+                    p .meta {
+                        "Version " (plan.version) " by " (plan.body.therapist_name)
+                        " · from " (plan.body.starts_on)
+                        @if let Some(ends) = &plan.body.ends_on { " to " (ends) }
+                        @if let Some(time) = &plan.body.reminder_time { " · reminder at " (time) }
+                    }
+                    @if let Some(notes) = &plan.body.notes { p { (notes) } }
+                    table {
+                        thead { tr { th { "Exercise" } th { "Sets × reps" } th { "Hold" } th { "Times a day" } } }
+                        tbody {
+                            @for item in &plan.body.items {
+                                tr {
+                                    td { (item.name) }
+                                    td { (item.sets) " × " (item.reps) }
+                                    td { (item.hold_seconds) " s" }
+                                    td { (item.times_per_day) }
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+            h2 { "Adherence, last 30 days" }
+            div .stats {
+                div .card {
+                    span .meta { "Sessions done / prescribed" }
+                    strong #adherence { (done) " / " (prescribed) }
+                    @if let Some(percent) = percent { span .meta { (format!("{percent:.0}")) "%" } }
+                }
+                div .card {
+                    span .meta { "Mean pain before sessions" }
+                    strong { (one_decimal(pain_before)) }
+                }
+                div .card {
+                    span .meta { "Mean pain after sessions" }
+                    strong { (one_decimal(pain_after)) }
+                }
+            }
+        },
+    )
+}
+
+/// Why a clinic request did not get its page.
+#[derive(Debug)]
+pub enum PageError {
+    /// No session, or it ended: back to the sign-in form.
+    SignedOut,
+    /// A form POST without our CSRF token, or from another site.
+    Csrf,
+    /// No such thing, or not one the caller's org may see.
+    NotFound,
+    /// A request we cannot read.
+    BadRequest(&'static str),
+    /// Raised by the application layer.
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for PageError {
+    fn from(err: ServiceError) -> Self {
+        PageError::Service(err)
+    }
+}
+
+fn error_page(status: StatusCode, title: &str, detail: &str) -> Response<Body> {
+    respond(
+        status,
+        document(
+            title,
+            None,
+            html! {
+                div .card {
+                    h1 { (title) }
+                    p { (detail) }
+                    p { a href="/clinic/alerts" { "Alert inbox" } " · " a href="/clinic/patients" { "Patients" } }
+                }
+            },
+        ),
+    )
+}
+
+fn service_error(err: ServiceError) -> Response<Body> {
+    let status = |code| error_page(code, "Something went wrong", "Please try again.");
+    match err {
+        ServiceError::NotFound(_) => PageError::NotFound.into_response(),
+        ServiceError::Forbidden => error_page(
+            StatusCode::FORBIDDEN,
+            "Not for your role",
+            "Your role does not allow this.",
+        ),
+        ServiceError::Unauthenticated(_) => PageError::SignedOut.into_response(),
+        ServiceError::Invalid(violations) => {
+            let detail = violations
+                .iter()
+                .map(|v| format!("{}: {}", v.pointer.trim_start_matches('/'), v.detail))
+                .collect::<Vec<_>>()
+                .join("; ");
+            error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check the form",
+                &detail,
+            )
+        }
+        ServiceError::Conflict { detail, .. } => {
+            error_page(StatusCode::CONFLICT, "Already done", detail)
+        }
+        ServiceError::Gone { detail, .. } => error_page(StatusCode::GONE, "Gone", detail),
+        ServiceError::Malformed { detail, .. } => {
+            error_page(StatusCode::BAD_REQUEST, "Bad request", &detail)
+        }
+        ServiceError::TooLarge(detail) => {
+            error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail)
+        }
+        ServiceError::UpgradeRequired { .. } => status(StatusCode::BAD_REQUEST),
+        ServiceError::RateLimited { retry_after_secs } => {
+            let mut response = error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &format!("Try again in {retry_after_secs} s."),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
+        ServiceError::Unavailable(err) => {
+            tracing::warn!(error = %err, "database unavailable");
+            let mut response = error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Briefly unavailable",
+                "The service is briefly unavailable; reload the page in a moment.",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        ServiceError::Internal(cause) => {
+            tracing::error!(%cause, "internal error");
+            status(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response<Body> {
+        match self {
+            PageError::SignedOut => {
+                let mut response = see_other("/clinic");
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, clear_cookie(COOKIE));
+                response
+            }
+            PageError::Csrf => error_page(
+                StatusCode::FORBIDDEN,
+                "Form not accepted",
+                "This form could not be verified as coming from this page. Reload the page and try again.",
+            ),
+            PageError::NotFound => error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such alert or patient among your clinic's.",
+            ),
+            PageError::BadRequest(detail) => {
+                error_page(StatusCode::BAD_REQUEST, "Bad request", detail)
+            }
+            PageError::Service(err) => service_error(err),
+        }
+    }
+}
+
+/// The id in a page address; anything that is not a UUID names nothing.
+pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
+    raw.parse().map_err(|_| PageError::NotFound)
+}

@@ -1,0 +1,263 @@
+//! The clinic page's session: an HttpOnly cookie holding the API's own
+//! token pair (renewed with the refresh token when the access token has
+//! expired) and a random CSRF token, plus the checks every form POST passes.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Response, header};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
+use dorsal_service::access::Actor;
+use dorsal_service::auth::TokenPair;
+use dorsal_service::{ServiceError, ServiceResult};
+
+use super::pages::PageError;
+use crate::state::AppState;
+
+/// The session cookie.
+pub const COOKIE: &str = "dorsal_clinic";
+/// The cookie that carries the sign-in form's CSRF token before there is a
+/// session; a separate name, so showing the form never clobbers a session.
+pub const LOGIN_COOKIE: &str = "dorsal_clinic_login";
+/// A session ends this long after its tokens were last renewed, i.e. after
+/// about this long unused (in use they are renewed every 15 minutes).
+const SESSION_MAX_AGE_SECONDS: u64 = 12 * 3600;
+const LOGIN_MAX_AGE_SECONDS: u64 = 3600;
+
+/// The contents of the session cookie: `<csrf>.<refresh>.<access>`. The
+/// first two are base64url (no dots); the access token is a JWT.
+#[derive(Debug)]
+pub struct Tokens {
+    /// The session's CSRF token; it stays the same across renewals.
+    pub csrf: String,
+    /// The refresh token of the API login behind this session.
+    pub refresh: String,
+    access: String,
+}
+
+impl Tokens {
+    /// A new session for a fresh login, with a new CSRF token.
+    pub fn new(pair: TokenPair) -> ServiceResult<Tokens> {
+        Ok(Tokens {
+            csrf: dorsal_service::secret::random_token()?,
+            refresh: pair.refresh_token,
+            access: pair.access_token,
+        })
+    }
+
+    /// Reads the session cookie of a request, if it has a well-formed one.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Tokens> {
+        let value = cookie(headers, COOKIE)?;
+        let (csrf, rest) = value.split_once('.')?;
+        let (refresh, access) = rest.split_once('.')?;
+        if csrf.is_empty() || refresh.is_empty() || access.is_empty() {
+            return None;
+        }
+        Some(Tokens {
+            csrf: csrf.to_owned(),
+            refresh: refresh.to_owned(),
+            access: access.to_owned(),
+        })
+    }
+
+    /// The `Set-Cookie` value that stores this session.
+    pub fn set_cookie(&self) -> HeaderValue {
+        let value = format!("{}.{}.{}", self.csrf, self.refresh, self.access);
+        set_cookie(COOKIE, &value, SESSION_MAX_AGE_SECONDS)
+    }
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value for one of the clinic's cookies: only for
+/// `/clinic`, never readable by scripts, never sent over plain HTTP to a
+/// remote host, never sent with a request another site started.
+pub fn set_cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
+    let cookie = format!(
+        "{name}={value}; Path=/clinic; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+    );
+    // Every part is base64url, a JWT or fixed text, all valid header bytes.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Set-Cookie` value that deletes cookie `name`.
+pub fn clear_cookie(name: &str) -> HeaderValue {
+    set_cookie(name, "", 0)
+}
+
+/// The sign-in form's CSRF token: the one in the login cookie, or a new one
+/// (then the caller sets the cookie).
+pub fn login_csrf(headers: &HeaderMap) -> ServiceResult<(String, HeaderValue)> {
+    let token = match cookie(headers, LOGIN_COOKIE) {
+        Some(token) if token.len() == 43 => token.to_owned(),
+        _ => dorsal_service::secret::random_token()?,
+    };
+    let set = set_cookie(LOGIN_COOKIE, &token, LOGIN_MAX_AGE_SECONDS);
+    Ok((token, set))
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Whether a POST comes from one of our own pages: the browser's
+/// `Sec-Fetch-Site`, when sent, must be `same-origin`, and `Origin`, when
+/// sent, must name the host the request was sent to. The CSRF token is
+/// checked as well; these refuse a forged request before it is parsed.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site")
+        && site.as_bytes() != b"same-origin"
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = origin.to_str().ok();
+    match (origin, host) {
+        (Some(origin), Some(host)) => origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
+}
+
+/// Checks a form POST made within a session: our origin, and the session's
+/// CSRF token in the form's `csrf` field.
+pub fn check_post(
+    headers: &HeaderMap,
+    expected: &str,
+    sent: Option<&str>,
+) -> Result<(), PageError> {
+    if same_origin(headers) && sent.is_some_and(|sent| same_token(sent, expected)) {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}
+
+/// A renewed session cookie, handed from the extractor to [`layer`] so it
+/// reaches the browser with whatever response the request ends in (a
+/// spent refresh token left in the browser would end the session).
+#[derive(Debug, Clone, Default)]
+struct Renewed(Arc<OnceLock<HeaderValue>>);
+
+/// Sets the renewed session cookie, and on every clinic response the
+/// headers that keep pages out of caches and frames and scripts out of
+/// pages.
+pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
+    let renewed = Renewed::default();
+    request.extensions_mut().insert(renewed.clone());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Some(cookie) = renewed.0.get() {
+        headers.append(header::SET_COOKIE, cookie.clone());
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Page addresses carry patient ids; don't hand them to other sites.
+    // (`no-referrer` would also turn our own forms' `Origin` into `null`.)
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// A signed-in member of staff.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who is signed in.
+    pub actor: Actor,
+    /// The CSRF token every form of this session carries.
+    pub csrf: String,
+}
+
+impl OptionalFromRequestParts<AppState> for Session {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let Some(tokens) = Tokens::from_headers(&parts.headers) else {
+            return Ok(None);
+        };
+        let actor = match state.auth.authenticate(&tokens.access) {
+            Ok(actor) => actor,
+            // Expired (or signed with a retired key): the refresh token is
+            // the credential that renews it, as it would for an app.
+            Err(_) => match state.auth.refresh(&state.db, &tokens.refresh).await {
+                Ok(pair) => {
+                    let actor = state
+                        .auth
+                        .authenticate(&pair.access_token)
+                        .map_err(ServiceError::Unauthenticated)?;
+                    let renewed = Tokens {
+                        csrf: tokens.csrf.clone(),
+                        refresh: pair.refresh_token,
+                        access: pair.access_token,
+                    };
+                    if let Some(slot) = parts.extensions.get::<Renewed>() {
+                        slot.0.set(renewed.set_cookie()).ok();
+                    }
+                    actor
+                }
+                Err(ServiceError::Unauthenticated(_)) => return Ok(None),
+                Err(other) => return Err(other.into()),
+            },
+        };
+        tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
+        Ok(Some(Session {
+            actor,
+            csrf: tokens.csrf,
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response<Body>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match <Session as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+        {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(super::signed_out(&parts.method, &parts.headers)),
+            Err(err) => Err(err.into_response()),
+        }
+    }
+}

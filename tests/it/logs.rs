@@ -1,0 +1,124 @@
+//! No patient data in logs: a whole clinical flow (diary push with notes,
+//! a red flag, its webhook, a reminder, a prompt scan, an export) runs
+//! with a log subscriber capturing everything at debug level, and the
+//! capture must not hold any of the words the patient wrote.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use dorsal_tests::Clinic;
+use dorsal_worker::JobCtx;
+use dorsal_worker::delivery::HttpSender;
+use dorsal_worker::jobs::{deliver_webhooks, fire_reminders, send_prompts};
+use serde_json::json;
+
+use crate::reminders::{new_plan, next_fire, profile, push};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+const SECRET_WORDS: &[&str] = &[
+    "numb-when-cycling-zebra",
+    "slept-on-sofa-quokka",
+    "stretched-in-kitchen-ocelot",
+];
+
+// One thread, so the subscriber set for this test sees every task of the
+// app it starts.
+#[tokio::test(flavor = "current_thread")]
+async fn a_whole_clinical_flow_logs_no_patient_words() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let Clinic {
+        app,
+        org,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let hook = axum::Router::new().route("/hook", axum::routing::post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    app.post(
+        "/v1/webhooks",
+        Some(&org.admin.token),
+        json!({"url": url}),
+        201,
+    )
+    .await;
+
+    profile(
+        &app,
+        &patient,
+        json!({"timezone": "Europe/Berlin", "reminders_enabled": true}),
+    )
+    .await;
+    push(
+        &app,
+        &patient,
+        "pain_logs",
+        vec![json!({"id": "l1", "recorded_at": 1_795_000_000_000_i64,
+        "intensity": 9, "saddle_numbness": true, "note": SECRET_WORDS[0]})],
+    )
+    .await;
+    push(
+        &app,
+        &patient,
+        "sleep_logs",
+        vec![json!({"id": "s1", "night_of": "2026-11-17",
+        "woke_from_pain": true, "note": SECRET_WORDS[1]})],
+    )
+    .await;
+    push(
+        &app,
+        &patient,
+        "exercise_sessions",
+        vec![json!({"id": "e1",
+        "performed_at": 1_795_000_000_000_i64, "note": SECRET_WORDS[2]})],
+    )
+    .await;
+    new_plan(&app, &therapist, &patient, Some("21:00")).await;
+    let ctx = JobCtx::from(&app.core);
+    let sender = HttpSender::new(true).unwrap();
+    let now = jiff::Timestamp::now();
+    assert!(deliver_webhooks::run(&ctx, &sender, now).await.unwrap() >= 1);
+    let (_, at) = next_fire(&app, patient.id).await;
+    fire_reminders::run(&ctx, at).await.unwrap();
+    send_prompts::run(&ctx, now).await.unwrap();
+    app.get("/v1/me/export", Some(&patient.token), 200).await;
+    app.get("/v1/alerts", Some(&org.admin.token), 200).await;
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("alert raised"), "the capture works: {logs}");
+    for word in SECRET_WORDS {
+        assert!(!logs.contains(word), "{word} leaked into the logs");
+    }
+    assert!(
+        !logs.contains(&patient.email),
+        "an email leaked into the logs"
+    );
+}
