@@ -47,6 +47,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::sync::router())
         .merge(routes::exercises::router())
         .merge(routes::plans::router())
+        .merge(routes::fhir::router())
         .merge(routes::alerts::router())
         .merge(routes::webhooks::router())
         .merge(routes::devices::router())

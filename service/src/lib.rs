@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fhir;
 pub mod notify;
 pub mod outbox;
 pub mod page;

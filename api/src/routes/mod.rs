@@ -7,6 +7,7 @@ pub mod care_team;
 pub mod devices;
 pub mod digest;
 pub mod exercises;
+pub mod fhir;
 pub mod health;
 pub mod invites;
 pub mod me;
