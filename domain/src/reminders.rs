@@ -2,9 +2,10 @@
 //!
 //! An occurrence is identified by its local date; its instant is derived
 //! from the date, never the other way round. A local time that does not
-//! exist on a date (a DST gap) fires at the first instant after the gap; a
-//! time that happens twice (a fold) fires once, at the first instance
-//! (jiff's `Compatible` disambiguation, as RFC 5545 §3.3.5 reads).
+//! exist on a date (a DST gap) fires at the first instant after the gap —
+//! the transition itself, so 02:30 on a night that jumps from 02:00 to
+//! 03:00 fires at 03:00; a time that happens twice (a fold) fires once, at
+//! its first instance.
 
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -22,9 +23,20 @@ pub fn parse_time(s: &str) -> Option<Time> {
     Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
 }
 
-/// The instant `at` on local `date` in `tz`.
+/// The instant `at` on local `date` in `tz`: in a gap, the first instant
+/// after it (the transition); in a fold, the first instance.
 pub fn fire_on(tz: &TimeZone, date: Date, at: Time) -> Result<Timestamp, jiff::Error> {
-    tz.to_ambiguous_timestamp(date.to_datetime(at)).compatible()
+    let ambiguous = tz.to_ambiguous_timestamp(date.to_datetime(at));
+    let shifted = ambiguous.compatible()?;
+    if !matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. }) {
+        return Ok(shifted);
+    }
+    // `compatible` moves a time in a gap forward by the gap's length; the
+    // gap itself ends at the last transition before that instant.
+    Ok(tz
+        .preceding(shifted.checked_add(jiff::SignedDuration::from_nanos(1))?)
+        .next()
+        .map_or(shifted, |transition| transition.timestamp()))
 }
 
 /// The next occurrence strictly after `after`, on `not_before` or later:
@@ -155,7 +167,7 @@ mod tests {
                 "02:30",
                 "2026-03-08T05:00:00Z",
                 date(2026, 3, 8),
-                "2026-03-08T07:30:00Z", // gap: 03:30 EDT
+                "2026-03-08T07:00:00Z", // gap: 03:00 EDT, when it ends
             ),
             (
                 "America/New_York",
@@ -169,14 +181,14 @@ mod tests {
                 "22:30",
                 "2026-09-05T12:00:00Z",
                 date(2026, 9, 5),
-                "2026-09-06T04:30:00Z", // gap: 23:30 -05
+                "2026-09-06T04:00:00Z", // gap: 23:00 -05, when it ends
             ),
             (
                 "America/Santiago",
                 "00:15",
                 "2026-09-05T12:00:00Z",
                 date(2026, 9, 6),
-                "2026-09-06T04:15:00Z", // gap: 01:15 -03
+                "2026-09-06T04:00:00Z", // gap: 01:00 -03, when it ends
             ),
             (
                 "Europe/Berlin",
@@ -309,14 +321,18 @@ mod tests {
                     prop_assert_eq!(local.time(), at);
                     prop_assert_eq!(instant, wanted.earlier().unwrap());
                 } else {
-                    // A gap: later than asked, by the gap's length (which
-                    // can cross midnight: America/Nuuk skips 23:00-24:00).
+                    // A gap: the first instant after it, which is a
+                    // transition whose local clock reads later than asked
+                    // (possibly the next day: America/Nuuk skips
+                    // 23:00-24:00), and no later than the gap's length.
                     let jiff::tz::AmbiguousOffset::Gap { before, after } = wanted.offset() else {
                         unreachable!()
                     };
-                    let shift = after.duration_since(before);
-                    let expected = d.to_datetime(at).checked_add(shift).unwrap();
-                    prop_assert_eq!(local.datetime(), expected);
+                    let transition = tz.preceding(instant.checked_add(SignedDuration::from_nanos(1)).unwrap()).next().unwrap();
+                    prop_assert_eq!(transition.timestamp(), instant);
+                    prop_assert!(local.datetime() > d.to_datetime(at));
+                    let latest = d.to_datetime(at).checked_add(after.duration_since(before)).unwrap();
+                    prop_assert!(local.datetime() <= latest);
                 }
                 last = Some((d, instant));
                 now = instant; // the worker fired it
