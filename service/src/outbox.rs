@@ -167,3 +167,25 @@ pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static s
     }
     Ok(out)
 }
+
+/// Extends this worker's claim on message `id` to `until` just before a
+/// send, so a batch sent one by one never outlives its lease. `false`: the
+/// claim was lost (its lease ran out and another worker took the message),
+/// and this worker must not send it.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    id: Uuid,
+    worker: Uuid,
+    attempt_no: i64,
+    until: i64,
+) -> ServiceResult<bool> {
+    let update = Query::update()
+        .table(Alias::new(table))
+        .value(Alias::new("lease_until"), until)
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(Expr::col(Alias::new("claimed_by")).eq(worker))
+        .and_where(Expr::col(Alias::new("attempt")).eq(attempt_no))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected() > 0)
+}

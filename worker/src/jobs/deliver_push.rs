@@ -2,7 +2,7 @@
 //! provider, finish with fencing. A token the provider says is gone
 //! deactivates the device.
 
-use dorsal_service::outbox::Attempt;
+use dorsal_service::outbox::{self, Attempt};
 use dorsal_service::push;
 use jiff::Timestamp;
 
@@ -14,10 +14,31 @@ use crate::push::{Providers, PushMessage};
 /// One round: claims up to [`BATCH`] due pushes and sends them. Returns
 /// how many were claimed.
 pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<usize, JobError> {
-    let now_ms = now.as_millisecond();
-    let claimed = push::claim(&ctx.db, ctx.worker_id, now_ms, LEASE_MS, BATCH).await?;
+    let (round, started) = (now, std::time::Instant::now());
+    let claimed = push::claim(
+        &ctx.db,
+        ctx.worker_id,
+        now.as_millisecond(),
+        LEASE_MS,
+        BATCH,
+    )
+    .await?;
     for item in &claimed {
         let delivery = &item.delivery;
+        let now = super::since(round, started);
+        let renewed = outbox::renew(
+            &ctx.db,
+            "push_deliveries",
+            delivery.id,
+            ctx.worker_id,
+            delivery.attempt,
+            now.as_millisecond() + LEASE_MS,
+        )
+        .await?;
+        if !renewed {
+            tracing::warn!(delivery_id = %delivery.id, "lease lost before sending; skipped");
+            continue;
+        }
         let provider = item
             .device
             .as_ref()
@@ -42,7 +63,8 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
         tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
         metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)
             .increment(1);
-        push::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
+        let done = super::since(round, started).as_millisecond();
+        push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
     }
     Ok(claimed.len())
 }

@@ -2,6 +2,7 @@
 //! fencing. At least once: a worker that dies mid-send leaves its claim to
 //! expire, and the message goes again with the same `webhook-id`.
 
+use dorsal_service::outbox;
 use dorsal_service::webhooks::{self, Attempt};
 use jiff::Timestamp;
 
@@ -26,10 +27,33 @@ pub fn jitter() -> f64 {
 /// One round: claims up to [`BATCH`] due messages and sends them. Returns
 /// how many were claimed.
 pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<usize, JobError> {
-    let now_ms = now.as_millisecond();
-    let claimed = webhooks::claim(&ctx.db, ctx.worker_id, now_ms, LEASE_MS, BATCH).await?;
+    let (round, started) = (now, std::time::Instant::now());
+    let claimed = webhooks::claim(
+        &ctx.db,
+        ctx.worker_id,
+        now.as_millisecond(),
+        LEASE_MS,
+        BATCH,
+    )
+    .await?;
     for item in &claimed {
         let delivery = &item.delivery;
+        // Each send renews the claim first: a batch of slow receivers never
+        // outlives its lease, and a claim lost meanwhile is not sent twice.
+        let now = super::since(round, started);
+        let renewed = outbox::renew(
+            &ctx.db,
+            "deliveries",
+            delivery.id,
+            ctx.worker_id,
+            delivery.attempt,
+            now.as_millisecond() + LEASE_MS,
+        )
+        .await?;
+        if !renewed {
+            tracing::warn!(delivery_id = %delivery.id, "lease lost before sending; skipped");
+            continue;
+        }
         let attempt = match &item.endpoint {
             None => Attempt::NoEndpoint,
             Some(endpoint) => {
@@ -56,10 +80,11 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
         if matches!(attempt, Attempt::Delivered { .. }) {
             // The message was written with its alert: this is the alert's
             // time from being raised to reaching the clinic's endpoint.
-            let seconds = (now_ms - delivery.created_at).max(0) as f64 / 1000.0;
+            let seconds = (now.as_millisecond() - delivery.created_at).max(0) as f64 / 1000.0;
             metrics::histogram!("dorsal_alert_delivery_seconds").record(seconds);
         }
-        webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, now_ms, jitter()).await?;
+        let done = super::since(round, started).as_millisecond();
+        webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
     }
     Ok(claimed.len())
 }

@@ -7,7 +7,9 @@ pub mod evaluate_time_rules;
 pub mod fire_reminders;
 pub mod send_prompts;
 
-use jiff::Timestamp;
+use std::time::Instant;
+
+use jiff::{SignedDuration, Timestamp};
 
 use crate::JobCtx;
 
@@ -30,4 +32,14 @@ pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
         send_prompts::run(ctx, now).await.map(drop),
     ];
     outcomes.into_iter().collect()
+}
+
+/// `now` moved on by the time elapsed since `started`: a round's clock for
+/// each send in it, so each attempt is timed and signed when it happens,
+/// while a test's injected `now` still governs.
+pub fn since(now: Timestamp, started: Instant) -> Timestamp {
+    SignedDuration::try_from(started.elapsed())
+        .ok()
+        .and_then(|elapsed| now.checked_add(elapsed).ok())
+        .unwrap_or(now)
 }
