@@ -13,8 +13,8 @@
 use dorsal_domain::Role;
 use dorsal_domain::sync::schema::TABLES;
 use dorsal_entity::{
-    alert, alert_evidence, audit_log, care_team, care_team_member, delivery, device, org,
-    push_delivery, refresh_token, reminder_schedule, user,
+    alert, alert_evidence, audit_log, care_team, care_team_member, delivery, device, org, plan,
+    plan_version, push_delivery, refresh_token, reminder_schedule, user,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -29,6 +29,7 @@ use crate::db::begin_write;
 use crate::error::{AuthFailure, ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::rows::{fetch_rows, select_rows};
+use crate::sync::write::take_change_numbers;
 
 fn instant(ms: i64) -> Value {
     jiff::Timestamp::from_millisecond(ms)
@@ -188,6 +189,10 @@ pub async fn erase(
         ));
     }
     let txn = begin_write(db).await?;
+    // The patient's change counter first: a push in flight holds it, so
+    // erasure waits for that push to commit and then deletes what it
+    // wrote; a push that starts later finds no account under the lock.
+    take_change_numbers(&txn, &[patient_id]).await?;
     for table in TABLES
         .iter()
         .map(|t| t.name)
@@ -199,6 +204,15 @@ pub async fn erase(
             .to_owned();
         txn.execute(&delete).await?;
     }
+    // The plans therapists gave: their versions hold the program and notes.
+    plan_version::Entity::delete_many()
+        .filter(plan_version::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    plan::Entity::delete_many()
+        .filter(plan::Column::PatientId.eq(patient_id))
+        .exec(&txn)
+        .await?;
     push_delivery::Entity::delete_many()
         .filter(push_delivery::Column::PatientId.eq(patient_id))
         .exec(&txn)

@@ -140,6 +140,8 @@ async fn a_patient_exports_everything_and_then_erases_it() {
         "care_teams",
         "alert_evidence",
         "deliveries",
+        "plans",
+        "plan_versions",
     ] {
         assert_eq!(rows_of(&app, table, patient.id).await, 0, "{table}");
     }

@@ -15,7 +15,7 @@ use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, SimpleExpr,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait};
 use uuid::Uuid;
 
 use super::nudge::Nudges;
@@ -219,6 +219,16 @@ impl PatientWrite {
             .await?
             .get(&patient_id)
             .ok_or_else(|| ServiceError::Internal("change counter returned no row".into()))?;
+        // Under the counter's lock: an account erased meanwhile (erasure
+        // takes the same lock first) gets nothing written back.
+        let exists = dorsal_entity::user::Entity::find_by_id(patient_id)
+            .one(&txn)
+            .await?
+            .is_some();
+        if !exists {
+            txn.rollback().await?;
+            return Err(ServiceError::NotFound("patient"));
+        }
         Ok(PatientWrite {
             txn,
             patient_id,
