@@ -398,7 +398,9 @@ async fn record_alert(
             if crate::webhooks::enqueue(db, &raised, "alert.raised", now).await? > 0 {
                 outbox = true;
             }
-            tracing::info!(alert_id = %id, patient_id = %patient_id, rule = code, "alert raised");
+            // The alert id leads to the patient only through the database,
+            // behind access checks; logs never pair a patient with a rule.
+            tracing::info!(alert_id = %id, rule = code, "alert raised");
             id
         }
     };

@@ -432,7 +432,11 @@ pub async fn fire_due(
             Fate::Sent
         };
         fates.push((expires, fate));
-        let next = next_fire(&d.tz, d.at, now.max(d.due_at), d.date.tomorrow().ok()).ok();
+        // The next date still within grace counts: after a long outage the
+        // stale date is recorded missed, and this evening's, if only a
+        // little late, goes out in the next round.
+        let after = now.checked_sub(grace).unwrap_or(now).max(d.due_at);
+        let next = next_fire(&d.tz, d.at, after, d.date.tomorrow().ok()).ok();
         moves.push((d.id, next, Some(d.date)));
     }
 

@@ -326,9 +326,13 @@ async fn after_downtime_a_reminder_goes_late_within_grace_and_is_recorded_missed
     let restart = t.checked_add(SignedDuration::from_mins(70)).unwrap();
     let first = fire(&JobCtx::from(&app.core), restart).await;
     assert_eq!((first.sent, first.missed), (1, 2), "{first:?}");
-    // A second worker restarting at the same moment sends nothing more.
+    // The schedule three days stale still has this evening's reminder,
+    // 70 minutes late and within grace: the next round sends it.
     let second = fire(&JobCtx::from(&app.core), restart).await;
-    assert_eq!(second, FireReport::default());
+    assert_eq!((second.sent, second.missed), (1, 0), "{second:?}");
+    // Another worker restarting at the same moment sends nothing more.
+    let third = fire(&JobCtx::from(&app.core), restart).await;
+    assert_eq!(third, FireReport::default());
 
     let status = |patient: Uuid| {
         let db = app.core.db.clone();
@@ -337,9 +341,11 @@ async fn after_downtime_a_reminder_goes_late_within_grace_and_is_recorded_missed
             let backend = db.get_database_backend();
             let sql = match backend {
                 sea_orm::DbBackend::Postgres => {
-                    "SELECT status, local_date FROM reminder_occurrences WHERE patient_id = $1"
+                    "SELECT status, local_date FROM reminder_occurrences WHERE patient_id = $1 ORDER BY local_date"
                 }
-                _ => "SELECT status, local_date FROM reminder_occurrences WHERE patient_id = ?",
+                _ => {
+                    "SELECT status, local_date FROM reminder_occurrences WHERE patient_id = ? ORDER BY local_date"
+                }
             };
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(
@@ -368,22 +374,25 @@ async fn after_downtime_a_reminder_goes_late_within_grace_and_is_recorded_missed
         [("missed".to_owned(), "2026-11-18".to_owned())]
     );
     // Three days down: the stale date is recorded once, the days between
-    // are not backfilled, and the next is the coming evening.
+    // are not backfilled, and this evening's went out late.
     assert_eq!(
         status(days_ago).await,
-        [("missed".to_owned(), "2026-11-15".to_owned())]
+        [
+            ("missed".to_owned(), "2026-11-15".to_owned()),
+            ("sent".to_owned(), "2026-11-18".to_owned())
+        ]
     );
     for patient in [on_time, earlier, days_ago] {
         let (date, at) = next_fire(&app, patient).await;
         assert!(at > restart);
         assert_eq!(date, "2026-11-19".parse::<Date>().unwrap());
     }
-    assert_eq!(app.count("notifications").await, 1);
+    assert_eq!(app.count("notifications").await, 2);
 
     // The next evening, within grace, all three go out once.
     let next = t.checked_add(SignedDuration::from_hours(24)).unwrap();
     let late = next.checked_add(SignedDuration::from_mins(5)).unwrap();
     let report = fire(&JobCtx::from(&app.core), late).await;
     assert_eq!(report.sent, 3, "{report:?}");
-    assert_eq!(app.count("notifications").await, 4);
+    assert_eq!(app.count("notifications").await, 5);
 }

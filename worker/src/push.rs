@@ -297,7 +297,9 @@ impl FcmProvider {
             .and_then(|v| v.trim().parse::<i64>().ok());
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         let code = fcm_error_code(&answer);
-        if code.as_deref() == Some("UNREGISTERED") {
+        // The token is gone, or belongs to another sender: no retry will
+        // ever reach this device.
+        if matches!(code.as_deref(), Some("UNREGISTERED" | "SENDER_ID_MISMATCH")) {
             return Attempt::Gone;
         }
         Attempt::Failed {
