@@ -10,6 +10,7 @@ mod m20261123_000004_alerts;
 mod m20261123_000005_webhooks;
 mod m20261123_000006_job_slots;
 mod m20261123_000007_reminders;
+mod m20261123_000008_push_expiry;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_webhooks::Migration),
             Box::new(m20261123_000006_job_slots::Migration),
             Box::new(m20261123_000007_reminders::Migration),
+            Box::new(m20261123_000008_push_expiry::Migration),
         ]
     }
 }

@@ -32,6 +32,10 @@ pub struct Notice {
     pub body: String,
     /// `info`, `routine`, `urgent` or `emergency`.
     pub severity: &'static str,
+    /// After this instant (ms) its pushes are not sent any more: a reminder
+    /// retried into the night is worse than none. The notification itself
+    /// stays to be pulled.
+    pub push_until: i64,
 }
 
 /// Writes `notices` under the change numbers in `seqs` (one per patient,
@@ -111,6 +115,7 @@ async fn queue_pushes(
                 "attempt",
                 "next_attempt_at",
                 "created_at",
+                "expires_at",
             ]
             .map(Alias::new),
         );
@@ -125,12 +130,13 @@ async fn queue_pushes(
                     0i64.into(),
                     now.into(),
                     now.into(),
+                    notice.push_until.into(),
                 ])
                 .map_err(|err| ServiceError::Internal(format!("push statement: {err}")))?;
         }
         // The same notification written again is pushed once per device.
         insert.on_conflict(
-            OnConflict::columns([Alias::new("notification_id"), Alias::new("device_id")])
+            OnConflict::columns(["patient_id", "notification_id", "device_id"].map(Alias::new))
                 .do_nothing()
                 .to_owned(),
         );

@@ -38,6 +38,8 @@ pub enum Attempt {
     /// There is nowhere to send it (endpoint deleted, channel not
     /// configured): nothing is sent.
     NoEndpoint,
+    /// Too late to be worth sending (a reminder retried into the night).
+    Expired,
 }
 
 /// The statement claiming up to `limit` due messages of outbox `table`
@@ -116,11 +118,12 @@ pub async fn finish(
                 .value(Alias::new("delivered_at"), now)
                 .value(Alias::new("last_status"), i64::from(*status));
         }
-        Attempt::Gone | Attempt::NoEndpoint => {
+        Attempt::Gone | Attempt::NoEndpoint | Attempt::Expired => {
             update.value(Alias::new("status"), "dead").value(
                 Alias::new("last_error"),
                 match attempt {
                     Attempt::Gone => "gone: the receiver no longer accepts messages",
+                    Attempt::Expired => "expired before it could be sent",
                     _ => "nowhere to send: endpoint deleted or channel not configured",
                 },
             );

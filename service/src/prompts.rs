@@ -318,7 +318,10 @@ async fn last_prompts(
     Ok(out)
 }
 
-fn notice(patient_id: Uuid, due: &Due, today: Date) -> Notice {
+/// How long a prompt's pushes may still go out: it was sent in daytime.
+const PUSH_FOR_MS: i64 = 4 * 3_600_000;
+
+fn notice(patient_id: Uuid, due: &Due, today: Date, now_ms: i64) -> Notice {
     let mut id = format!("{}.{today}", due.kind);
     if !due.subject.is_empty() {
         id.push('.');
@@ -335,6 +338,7 @@ fn notice(patient_id: Uuid, due: &Due, today: Date) -> Notice {
         } else {
             "info"
         },
+        push_until: now_ms + PUSH_FOR_MS,
     }
 }
 
@@ -374,7 +378,7 @@ async fn send(
     );
     let notices: Vec<Notice> = due
         .iter()
-        .map(|(p, d, today)| notice(*p, d, *today))
+        .map(|(p, d, today)| notice(*p, d, *today, now_ms))
         .collect();
     for ((patient, d, today), n) in due.iter().zip(&notices) {
         insert

@@ -343,18 +343,25 @@ async fn advance(txn: &DatabaseTransaction, moves: &[Move]) -> ServiceResult<()>
     Ok(())
 }
 
-/// The notification a stretch reminder writes. Its id is the local date,
-/// so the same date can only ever be one row.
-fn reminder_notice(due: &Due) -> Notice {
+/// The id of a stretch reminder's notification: the local date, so the
+/// same date can only ever be one row.
+fn reminder_id(due: &Due) -> String {
+    format!("stretch.{}", due.date)
+}
+
+/// The notification a stretch reminder writes; its pushes stop when the
+/// occurrence expires.
+fn reminder_notice(due: &Due, expires: Timestamp) -> Notice {
     Notice {
         patient_id: due.patient_id,
-        id: format!("stretch.{}", due.date),
+        id: reminder_id(due),
         kind: "stretch_reminder",
         title: "Time for your evening stretches".to_owned(),
         body: "Your home program takes a few minutes. Stretching before bed can ease \
                night-time back pain."
             .to_owned(),
         severity: "info",
+        push_until: expires.as_millisecond(),
     }
 }
 
@@ -462,7 +469,7 @@ pub async fn fire_due(
                 .map(Alias::new),
             );
         for (d, (expires, fate)) in chunk.iter().zip(chunk_fates) {
-            let notification = (*fate == Fate::Sent).then(|| reminder_notice(d).id);
+            let notification = (*fate == Fate::Sent).then(|| reminder_id(d));
             insert
                 .values([
                     new_id().into(),
@@ -491,7 +498,7 @@ pub async fn fire_due(
     }
 
     let mut notices = Vec::new();
-    for (d, (_, fate)) in due.iter().zip(&fates) {
+    for (d, (expires, fate)) in due.iter().zip(&fates) {
         if !recorded.contains(&d.id) {
             report.already += 1;
             continue;
@@ -499,7 +506,7 @@ pub async fn fire_due(
         match fate {
             Fate::Sent => {
                 report.sent += 1;
-                notices.push(reminder_notice(d));
+                notices.push(reminder_notice(d, *expires));
             }
             Fate::Missed => report.missed += 1,
             Fate::Quiet => report.quiet += 1,

@@ -451,3 +451,63 @@ async fn devices_belong_to_the_patient_who_registered_them_last() {
     app.get("/v1/push-gateway", Some(&org.admin.token), 404)
         .await;
 }
+
+#[tokio::test]
+async fn a_reminder_push_not_sent_before_its_occurrence_expires_is_dropped() {
+    let Clinic {
+        app,
+        org,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (gateway_url, seen) = gateway(secret.clone()).await;
+    let set = app
+        .put(
+            "/v1/push-gateway",
+            &org.admin,
+            json!({"url": gateway_url}),
+            200,
+        )
+        .await;
+    *secret.lock().unwrap() = set["secret"].as_str().unwrap().to_owned();
+    app.post(
+        "/v1/devices",
+        Some(&patient.token),
+        json!({"provider": "gateway", "token": "t"}),
+        201,
+    )
+    .await;
+    profile(
+        &app,
+        &patient,
+        json!({"timezone": "UTC", "reminders_enabled": true}),
+    )
+    .await;
+    new_plan(&app, &therapist, &patient, Some("20:00")).await;
+    let (_, at) = next_fire(&app, patient.id).await;
+    let ctx = JobCtx::from(&app.core);
+    assert_eq!(fire(&ctx, at).await.pushes, 1);
+    let providers = Providers {
+        gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),
+        fcm: None,
+    };
+    // The gateway was unreachable until after grace (two hours): too late.
+    let late = at.checked_add(jiff::SignedDuration::from_hours(3)).unwrap();
+    assert_eq!(deliver_push::run(&ctx, &providers, late).await.unwrap(), 1);
+    assert!(seen.lock().unwrap().is_empty(), "nothing sent");
+    assert_eq!(
+        app.count("push_deliveries WHERE status = 'dead' AND last_error LIKE 'expired%'")
+            .await,
+        1
+    );
+    // Within its window it would have gone.
+    assert_eq!(
+        crate::reminders::notifications(&app, &patient, "stretch_reminder")
+            .await
+            .len(),
+        1,
+        "the notification itself stays to be pulled"
+    );
+}

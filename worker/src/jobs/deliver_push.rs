@@ -43,7 +43,11 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
             .device
             .as_ref()
             .and_then(|d| providers.for_device(d).map(|p| (d, p)));
+        let expired = delivery
+            .expires_at
+            .is_some_and(|until| now.as_millisecond() > until);
         let attempt = match provider {
+            _ if expired => Attempt::Expired,
             None => Attempt::NoEndpoint,
             Some((device, provider)) => {
                 let message = PushMessage {
@@ -59,6 +63,7 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
             Attempt::Gone => "token gone",
             Attempt::Failed { .. } => "failed",
             Attempt::NoEndpoint => "no channel",
+            Attempt::Expired => "expired",
         };
         tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
         metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)

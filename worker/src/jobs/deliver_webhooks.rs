@@ -73,6 +73,7 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
             Attempt::Gone => "gone",
             Attempt::Failed { .. } => "failed",
             Attempt::NoEndpoint => "no endpoint",
+            Attempt::Expired => "expired",
         };
         tracing::info!(delivery_id = %delivery.id, alert_id = %delivery.alert_id, attempt = delivery.attempt, outcome, "webhook attempt");
         metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "webhook", "outcome" => outcome)
