@@ -17,7 +17,8 @@ pub const DEFAULT_REMINDER_TIME: &str = "21:00";
 /// `HH:MM` as a local time of day.
 pub fn parse_time(s: &str) -> Option<Time> {
     let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
+    let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
         return None;
     }
     Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
@@ -152,7 +153,9 @@ mod tests {
     fn parses_hh_mm_only() {
         assert_eq!(parse_time("21:00"), Some(Time::constant(21, 0, 0, 0)));
         assert_eq!(parse_time("00:05"), Some(Time::constant(0, 5, 0, 0)));
-        for bad in ["24:00", "9:00", "21:60", "21-00", "", "21:00:00", "ab:cd"] {
+        for bad in [
+            "24:00", "9:00", "21:60", "21-00", "", "21:00:00", "ab:cd", "+1:30", "07:-0",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }

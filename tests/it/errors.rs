@@ -1,6 +1,6 @@
 //! Bad input of every kind answers problem+json and writes nothing.
 
-use dorsal_tests::{PASSWORD, TestApp};
+use dorsal_tests::{Clinic, PASSWORD, TestApp};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
@@ -181,4 +181,90 @@ async fn a_lost_database_is_503_with_nothing_internal_in_the_body() {
     }
     assert_eq!(app.get("/readyz", None, 503).await["code"], "unavailable");
     app.get("/healthz", None, 200).await;
+}
+
+// Found by the push decoder's property tests (domain::sync::record_props):
+// "+1:30" and "07:-0" parsed as integers and passed for HH:MM.
+#[tokio::test]
+async fn signed_hours_and_minutes_are_not_local_times() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let profile = json!({"id": patient.id.to_string(), "timezone": "UTC",
+        "stretch_reminder_time": "+1:30", "quiet_start": "22:00", "quiet_end": "07:-0"});
+    let body = json!({"changes": {"profiles": {"created": [profile]}}, "lastPulledAt": null});
+    let answer = app
+        .post("/v1/sync/push", Some(&patient.token), body, 200)
+        .await;
+    assert_eq!(
+        answer["results"]["profiles"][patient.id.to_string()],
+        "rejected"
+    );
+    let pointers: Vec<&str> = answer["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/stretch_reminder_time", "/quiet_end"],
+        "{answer}"
+    );
+    assert_eq!(app.count("profiles").await, 0);
+
+    let plan = json!({"title": "Evening", "starts_on": "2026-01-01", "reminder_time": "-0:30",
+        "items": [{"exercise_slug": "knees-to-chest"}]});
+    let problem = app
+        .post(
+            &format!("/v1/patients/{}/plans", patient.id),
+            Some(&therapist.token),
+            plan,
+            422,
+        )
+        .await;
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/reminder_time",
+        "{problem}"
+    );
+    assert_eq!(app.count("exercise_plans").await, 0);
+}
+
+// Found by .ci/fuzz-api once the push body was documented: the body's
+// lastPulledAt took any i64 (the query's is checked) and refused 4.0, which
+// JSON Schema counts as an integer.
+#[tokio::test]
+async fn a_push_cursor_must_be_one_a_pull_could_return() {
+    let app = TestApp::spawn().await;
+    let patient = app.register_patient().await;
+    for cursor in [
+        json!(-1),
+        json!(9_007_199_254_740_992_i64),
+        json!(1.5),
+        json!("3"),
+    ] {
+        let body = format!(r#"{{"changes": {{}}, "lastPulledAt": {cursor}}}"#);
+        let response = app
+            .client
+            .post(app.url("/v1/sync/push"))
+            .bearer_auth(&patient.token)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{cursor}");
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "malformed_body", "{cursor}: {problem}");
+    }
+    let whole = json!({"changes": {"pain_logs": {"created": [{"id": "p1",
+        "recorded_at": 1_763_900_000_000_i64, "intensity": 3}]}}, "lastPulledAt": 4.0});
+    let answer = app
+        .post("/v1/sync/push", Some(&patient.token), whole, 200)
+        .await;
+    assert_eq!(answer["results"]["pain_logs"]["p1"], "applied");
 }

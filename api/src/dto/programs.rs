@@ -101,10 +101,13 @@ pub struct PlanIn {
     /// Title.
     pub title: String,
     /// First day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub starts_on: String,
     /// Last day.
+    #[schema(format = Date)]
     pub ends_on: Option<String>,
     /// Evening reminder, `HH:MM` in the patient's zone.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub reminder_time: Option<String>,
     /// Notes for the patient.
     pub notes: Option<String>,
@@ -230,8 +233,10 @@ impl From<Plan> for PlanOut {
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// First local date, `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub from: String,
     /// Last local date, `YYYY-MM-DD` (at most 366 days after `from`).
+    #[param(format = Date)]
     pub to: String,
 }
 

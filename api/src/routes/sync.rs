@@ -9,12 +9,17 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use dorsal_domain::role::Capability;
-use dorsal_domain::sync::{DEFAULT_PULL_LIMIT, MAX_CURSOR};
+use dorsal_domain::sync::record::{ID_MAX_LEN, TEXT_MAX_CHARS};
+use dorsal_domain::sync::{DEFAULT_PULL_LIMIT, Kind, MAX_CURSOR, TABLES, TableSpec};
 use dorsal_service::access::{Actor, PatientAccess, patient_access};
 use dorsal_service::sync::{pull, push};
 use serde::{Deserialize, Serialize};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -63,6 +68,7 @@ fn cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
 #[into_params(parameter_in = Query)]
 pub struct PullQuery {
     /// The `timestamp` of the device's last pull; `null` on its first.
+    #[param(pattern = r"^(null|undefined|[0-9]{1,16})?$")]
     pub last_pulled_at: Option<String>,
     /// The device's schema version.
     pub schema_version: Option<u32>,
@@ -150,6 +156,7 @@ async fn pull_changes(
 #[into_params(parameter_in = Query)]
 pub struct PushQuery {
     /// The device's cursor (the body's `lastPulledAt` wins).
+    #[param(pattern = r"^(null|undefined|[0-9]{1,16})?$")]
     pub last_pulled_at: Option<String>,
     /// The device's schema version.
     pub schema_version: Option<u32>,
@@ -175,11 +182,141 @@ pub struct PushOut {
 
 const IDEMPOTENCY_KEY_MAX: usize = 255;
 
+/// `POST /v1/sync/push` body, for the document only: the handler reads raw
+/// JSON and checks it record by record. Built from the synced tables, so
+/// the document (and a fuzzer reading it) knows every column's kind.
+#[derive(Debug)]
+pub struct PushIn;
+
+impl utoipa::ToSchema for PushIn {}
+
+impl utoipa::PartialSchema for PushIn {
+    fn schema() -> RefOr<Schema> {
+        let mut changes = ObjectBuilder::new()
+            .description(Some(
+                "Changes per synced table; another name fails the push.",
+            ))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for table in TABLES {
+            let record: RefOr<Schema> = table_record(table).into();
+            let list = |what: &str| {
+                ArrayBuilder::new()
+                    .items(record.clone())
+                    .description(Some(format!("Records the device {what}.")))
+            };
+            let table_changes = ObjectBuilder::new()
+                .property("created", list("created"))
+                .property("updated", list("updated"))
+                .property(
+                    "deleted",
+                    ArrayBuilder::new()
+                        .items(id_schema())
+                        .description(Some("Ids the device deleted.")),
+                );
+            changes = changes.property(table.name, table_changes);
+        }
+        ObjectBuilder::new()
+            .property("changes", changes)
+            .required("changes")
+            .property(
+                "lastPulledAt",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(0))
+                    .maximum(Some(MAX_CURSOR))
+                    .description(Some("The cursor of the device's last pull.")),
+            )
+            .into()
+    }
+}
+
+fn id_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^[A-Za-z0-9_.-]{{1,{ID_MAX_LEN}}}$")))
+}
+
+/// One pushed record of `table`: the columns a device may write; others
+/// are ignored.
+fn table_record(table: &TableSpec) -> ObjectBuilder {
+    let mut record = ObjectBuilder::new()
+        .property("id", id_schema())
+        .required("id")
+        .property("_status", ObjectBuilder::new().schema_type(Type::String))
+        .property(
+            "_changed",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("Comma-separated columns changed on the device.")),
+        );
+    for column in table
+        .columns
+        .iter()
+        .filter(|c| table.patient_writes_column(c.name))
+    {
+        let (kind, schema) = match column.kind {
+            Kind::Text => (
+                Type::String,
+                ObjectBuilder::new().max_length(Some(TEXT_MAX_CHARS)),
+            ),
+            Kind::Bool => (Type::Boolean, ObjectBuilder::new()),
+            Kind::Int { min, max } => (
+                Type::Integer,
+                ObjectBuilder::new().minimum(Some(min)).maximum(Some(max)),
+            ),
+            Kind::Float { min, max } => (
+                Type::Number,
+                ObjectBuilder::new().minimum(Some(min)).maximum(Some(max)),
+            ),
+            Kind::Instant => (
+                Type::Integer,
+                ObjectBuilder::new()
+                    .minimum(Some(0))
+                    .maximum(Some(MAX_CURSOR))
+                    .description(Some("Milliseconds since the Unix epoch.")),
+            ),
+            Kind::Date => (
+                Type::String,
+                ObjectBuilder::new().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+            ),
+            Kind::LocalTime => (
+                Type::String,
+                ObjectBuilder::new().pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$")),
+            ),
+            Kind::Enum(words) => {
+                let mut values: Vec<serde_json::Value> =
+                    words.iter().map(|w| (*w).into()).collect();
+                if !column.required {
+                    values.push(serde_json::Value::Null);
+                }
+                (Type::String, ObjectBuilder::new().enum_values(Some(values)))
+            }
+            Kind::TimeZone => (
+                Type::String,
+                ObjectBuilder::new()
+                    .description(Some("An IANA time zone, e.g. Europe/Berlin."))
+                    .examples(["Europe/Berlin", "America/New_York"]),
+            ),
+            Kind::Ref => (Type::String, id_schema()),
+        };
+        let schema = if column.required {
+            record = record.required(column.name);
+            schema.schema_type(kind)
+        } else {
+            schema.schema_type(SchemaType::from_iter([kind, Type::Null]))
+        };
+        record = record.property(column.name, schema);
+    }
+    record
+}
+
 /// The device's changes, applied in one transaction with a result per
 /// record. `Idempotency-Key` makes a retry return the stored answer.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])), params(PushQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "repeat with the same key to get the stored answer")),
-    request_body(content = Object, description = "`{changes, lastPulledAt}`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "repeat with the same key to get the stored answer",
+            min_length = 1, max_length = 255, pattern = r"^[!-~]([ -~]*[!-~])?$")),
+    request_body(content = PushIn, description = "`{changes, lastPulledAt}`"),
     responses((status = 200, body = PushOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 413, body = Problem, content_type = "application/problem+json"),

@@ -5,6 +5,8 @@
 pub mod merge;
 pub mod page;
 pub mod record;
+#[cfg(test)]
+mod record_props;
 pub mod schema;
 
 pub use record::{Cell, Record, RecordError};

@@ -101,7 +101,8 @@ pub fn record_id(raw: &Value) -> Option<&str> {
     raw.get("id").and_then(Value::as_str)
 }
 
-fn integer(value: &Value) -> Option<i64> {
+/// A whole number, also when a JavaScript client sends it as `3.0`.
+pub fn integer(value: &Value) -> Option<i64> {
     value.as_i64().or_else(|| {
         let f = value.as_f64()?;
         // Whole numbers sent as 3.0 are still whole numbers.
@@ -178,7 +179,8 @@ fn cell(column: &ColumnSpec, value: &Value) -> Result<Cell, RecordError> {
 /// `HH:MM` as (hour, minute).
 pub fn parse_local_time(s: &str) -> Option<(i8, i8)> {
     let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
+    // Digits only: `parse` alone would take "+1" and "-0".
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
@@ -353,6 +355,13 @@ mod tests {
             profile(json!({"id": "u", "timezone": "UTC", "quiet_end": "7:00"})),
             Err("/quiet_end".into())
         );
+        for signed in ["+1:30", "-0:00", "07:+5"] {
+            assert_eq!(
+                profile(json!({"id": "u", "timezone": "UTC", "quiet_end": signed})),
+                Err("/quiet_end".into()),
+                "{signed}"
+            );
+        }
         assert_eq!(
             profile(json!({"id": "u", "timezone": "UTC", "birth_date": "1950-02-30"})),
             Err("/birth_date".into())

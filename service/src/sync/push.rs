@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use dorsal_domain::red_flags::Thresholds;
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
 use dorsal_domain::sync::record::{self, Record, RecordError};
-use dorsal_domain::sync::{MAX_PUSH_RECORDS, TableSpec, schema};
+use dorsal_domain::sync::{MAX_CURSOR, MAX_PUSH_RECORDS, TableSpec, schema};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
@@ -43,8 +43,22 @@ pub struct PushRequest {
     /// Changes per table.
     pub changes: BTreeMap<String, PushedTable>,
     /// The cursor of the device's last pull.
-    #[serde(rename = "lastPulledAt", default)]
+    #[serde(rename = "lastPulledAt", default, deserialize_with = "cursor")]
     pub last_pulled_at: Option<i64>,
+}
+
+/// A cursor as a JavaScript client sends it: null, or a whole number
+/// (`4.0` too) that a pull could have returned.
+fn cursor<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    match Option::<Value>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(value) => record::integer(&value)
+            .filter(|n| (0..=MAX_CURSOR).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom("lastPulledAt must be a cursor from a pull, or null")
+            }),
+    }
 }
 
 /// What happened to one record.
