@@ -18,12 +18,25 @@ use dorsal_worker::{JobCtx, Worker};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::{JWT_SECRET, progress, quantile};
+
 /// Alerts measured per database.
 pub const ALERTS: usize = 100;
 
-type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
+/// What one database measured.
+#[derive(Debug)]
+pub struct Figures {
+    /// Median push → webhook.
+    pub p50: Duration,
+    /// 95th percentile.
+    pub p95: Duration,
+}
 
-async fn receiver() -> anyhow::Result<(String, Arrivals)> {
+/// When the first webhook request about each patient (by id) arrived.
+pub type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// A loopback webhook receiver: its URL and what it has received.
+pub async fn receiver() -> anyhow::Result<(String, Arrivals)> {
     let arrivals: Arrivals = Arc::default();
     let seen = arrivals.clone();
     let app = axum::Router::new().route(
@@ -71,10 +84,10 @@ async fn post(
 }
 
 /// p50 and p95 of push → webhook for [`ALERTS`] alerts on `database_url`.
-pub async fn measure(database_url: &str) -> anyhow::Result<(Duration, Duration)> {
-    dorsal_worker::delivery::install_crypto_provider();
+pub async fn measure(name: &str, database_url: &str) -> anyhow::Result<Figures> {
+    let bar = progress(ALERTS as u64, &format!("red flag -> webhook, {name}"))?;
     let mut config = Config::defaults_with_database(database_url)?;
-    config.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
+    config.jwt_secret = Some(JWT_SECRET.into());
     config.webhook_allow_private = true;
     // One client logs in a hundred patients from one address.
     config.auth.login_per_address_per_minute = 100_000;
@@ -181,6 +194,7 @@ pub async fn measure(database_url: &str) -> anyhow::Result<(Duration, Duration)>
                 .and_then(|a| a.get(&patient_id).copied());
             if let Some(at) = arrived {
                 latencies.push(at.duration_since(started));
+                bar.inc(1);
                 break;
             }
             if Instant::now() > deadline {
@@ -189,9 +203,12 @@ pub async fn measure(database_url: &str) -> anyhow::Result<(Duration, Duration)>
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
+    bar.finish_and_clear();
     shutdown.cancel();
     worker.await??;
     latencies.sort_unstable();
-    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    Ok((pick(0.5), pick(0.95)))
+    Ok(Figures {
+        p50: quantile(&latencies, 0.5),
+        p95: quantile(&latencies, 0.95),
+    })
 }

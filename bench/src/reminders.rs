@@ -22,6 +22,8 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
+use crate::{JWT_SECRET, note, progress, status_kib};
+
 /// Patients with a schedule.
 pub const PATIENTS: usize = 100_000;
 /// Of which due in each tick.
@@ -43,17 +45,8 @@ pub struct Figures {
 }
 
 /// This process's resident set size, KiB.
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
+fn rss_kib() -> u64 {
+    status_kib("self", "VmRSS")
 }
 
 async fn insert_rows(
@@ -220,9 +213,11 @@ async fn raw_tick(
 }
 
 /// Measures the tick on the database at `url` (migrated here).
-pub async fn measure(url: &str) -> anyhow::Result<Figures> {
+pub async fn measure(name: &str, url: &str) -> anyhow::Result<Figures> {
+    let bar = progress(ROUNDS as u64, &format!("reminder tick, {name}"))?;
+    bar.set_message("seeding");
     let mut config = Config::defaults_with_database(url)?;
-    config.jwt_secret = Some("bench-secret-bench-secret-bench-secret-00".into());
+    config.jwt_secret = Some(JWT_SECRET.into());
     let core = Core::open(config, Arc::new(SystemClock), true).await?;
     let db = &core.db;
     let due = Timestamp::from_second(1_795_024_800)?; // an evening, 18:00 UTC
@@ -249,6 +244,7 @@ pub async fn measure(url: &str) -> anyhow::Result<Figures> {
         .await?;
     }
     db.execute_unprepared("ANALYZE").await?;
+    bar.set_message("");
 
     let ctx = JobCtx::from(&core);
     let mut ticks = Vec::new();
@@ -267,16 +263,21 @@ pub async fn measure(url: &str) -> anyhow::Result<Figures> {
             );
         }
         let raw = raw_tick(db, at, round).await?;
-        eprintln!(
-            "  round {round}: tick {took:?} raw {raw:?} rss {} KiB",
-            rss_kib()
+        note(
+            &bar,
+            format_args!(
+                "  round {round}: tick {took:?} raw {raw:?} rss {} KiB",
+                rss_kib()
+            ),
         );
         if round == 0 {
             rss_first = rss_kib();
         }
         ticks.push(took);
         raws.push(raw);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let rss_last = rss_kib();
     core.db.clone().close().await.context("close")?;
     ticks.sort_unstable();
