@@ -426,7 +426,8 @@ fn write_document(out: &mut String, results: &Results, m: &Machine) -> std::fmt:
     writeln!(out, "| Rust | {}, release profile |", m.rustc)?;
     writeln!(
         out,
-        "| load average (1, 5, 15 min) | {} before the run, {} after it |",
+        "| load average (1, 5, 15 min) | {} before the run; {} at its end, the bench's own work \
+         included |",
         m.load_before, m.load_after
     )?;
     writeln!(out)?;
