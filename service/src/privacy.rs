@@ -13,8 +13,8 @@
 use dorsal_domain::Role;
 use dorsal_domain::sync::schema::TABLES;
 use dorsal_entity::{
-    alert, alert_evidence, audit_log, care_team, care_team_member, delivery, device, org, plan,
-    plan_version, push_delivery, refresh_token, reminder_schedule, user,
+    alert, alert_evidence, audit_log, care_team, care_team_member, device, org, refresh_token,
+    reminder_schedule, user,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -159,14 +159,22 @@ pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> Servi
 }
 
 /// Tables keyed by `patient_id` that erasure empties of the patient's rows
-/// (besides the synced tables): change counters, push answers kept for
-/// idempotency, reminders and prompts.
+/// (besides the synced tables).
 const PATIENT_TABLES: &[&str] = &[
+    // Change counters and push answers kept for idempotency.
     "sync_clocks",
     "sync_push_receipts",
     "reminder_occurrences",
     "reminder_schedules",
     "prompts",
+    // The plans therapists gave: their versions hold the program and notes.
+    "plan_versions",
+    "plans",
+    "push_deliveries",
+    "devices",
+    // Webhook messages carry the patient id; the clinic already has them
+    // or never will.
+    "deliveries",
 ];
 
 /// Erases the calling patient's account after checking their password.
@@ -204,29 +212,6 @@ pub async fn erase(
             .to_owned();
         txn.execute(&delete).await?;
     }
-    // The plans therapists gave: their versions hold the program and notes.
-    plan_version::Entity::delete_many()
-        .filter(plan_version::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    plan::Entity::delete_many()
-        .filter(plan::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    push_delivery::Entity::delete_many()
-        .filter(push_delivery::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    device::Entity::delete_many()
-        .filter(device::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    // Webhook messages carry the patient id; the clinic already has them
-    // or never will.
-    delivery::Entity::delete_many()
-        .filter(delivery::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
     // The clinic's record of its alerts stays, under an id that links to
     // no one.
     let pseudonym = new_id();

@@ -27,26 +27,15 @@ use crate::secret::new_id;
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
 use crate::sync::push::Advisory;
+use crate::sync::rows::{get, live_rows};
 
 const DAY_MS: i64 = 86_400_000;
-
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> ServiceResult<T> {
-    Ok(row.try_get("", column)?)
-}
-
-fn live(table: &str, patient_id: Uuid) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
-        .and_where(Expr::col(Alias::new("deleted")).eq(false))
-        .take()
-}
 
 async fn profile(
     db: &impl ConnectionTrait,
     patient_id: Uuid,
 ) -> ServiceResult<(ProfileFacts, TimeZone)> {
-    let mut select = live("profiles", patient_id);
+    let mut select = live_rows("profiles", [patient_id]);
     select.columns(
         [
             "timezone",
@@ -213,7 +202,7 @@ pub async fn on_pain_logs(
             thresholds.new_episode_days,
             2 * thresholds.radicular_urgent_days,
         ) + 1;
-        let mut select = live("pain_logs", patient_id);
+        let mut select = live_rows("pain_logs", [patient_id]);
         select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
             Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(lookback * DAY_MS)),
         );
@@ -229,7 +218,7 @@ pub async fn on_pain_logs(
         .iter()
         .any(|p| p.period.as_deref() == Some("night") && !p.eased_by_rest)
     {
-        let mut select = live("pain_logs", patient_id);
+        let mut select = live_rows("pain_logs", [patient_id]);
         select
             .column(Alias::new("recorded_at"))
             .and_where(Expr::col(Alias::new("period")).eq("night"))
@@ -488,7 +477,7 @@ pub async fn evaluate_time_rules(
     let mut recorded = 0;
     for patient_id in patients {
         let (_, tz) = profile(db, patient_id).await?;
-        let mut select = live("pain_logs", patient_id);
+        let mut select = live_rows("pain_logs", [patient_id]);
         select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
             Expr::col(Alias::new("recorded_at"))
                 .gte(now - (thresholds.new_episode_days + 15) * DAY_MS),

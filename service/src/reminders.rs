@@ -235,6 +235,19 @@ pub struct FireReport {
     pub pushes: usize,
 }
 
+impl std::ops::AddAssign for FireReport {
+    fn add_assign(&mut self, round: FireReport) {
+        self.due += round.due;
+        self.sent += round.sent;
+        self.missed += round.missed;
+        self.quiet += round.quiet;
+        self.logged += round.logged;
+        self.already += round.already;
+        self.deferred += round.deferred;
+        self.pushes += round.pushes;
+    }
+}
+
 struct Due {
     id: Uuid,
     patient_id: Uuid,

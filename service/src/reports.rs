@@ -10,11 +10,12 @@ use dorsal_entity::{plan, plan_version};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::access::PatientAccess;
 use crate::error::{ServiceError, ServiceResult};
 use crate::programs::PlanBody;
+use crate::sync::rows::get;
 
 /// The dates a report covers.
 #[derive(Debug, Clone)]
@@ -95,10 +96,6 @@ async fn patient_zone(
         None => None,
     };
     Ok(calendar::zone(name.as_deref()))
-}
-
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> ServiceResult<T> {
-    Ok(row.try_get("", column)?)
 }
 
 /// Sessions done against sessions prescribed, per local day.

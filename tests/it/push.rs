@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use dorsal_domain::webhooks::{secret_key, verify};
 use dorsal_service::config::PushConfig;
-use dorsal_tests::{Clinic, TestApp};
+use dorsal_tests::{Clinic, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
 use dorsal_worker::jobs::deliver_push;
@@ -153,6 +153,18 @@ async fn gateway(secret: Arc<Mutex<String>>) -> (String, Arc<Mutex<Vec<(bool, Va
     (url, seen)
 }
 
+/// The org's push gateway, set by its admin to a loopback receiver that
+/// checks signatures with the secret the API answered.
+async fn org_gateway(app: &TestApp, org: &Org) -> Arc<Mutex<Vec<(bool, Value)>>> {
+    let secret = Arc::new(Mutex::new(String::new()));
+    let (url, seen) = gateway(secret.clone()).await;
+    let set = app
+        .put("/v1/push-gateway", &org.admin, json!({"url": url}), 200)
+        .await;
+    *secret.lock().unwrap() = set["secret"].as_str().unwrap().to_owned();
+    seen
+}
+
 /// A service-account key file for a fresh RSA key; returns the file's
 /// folder (kept alive by the caller) and the public key.
 fn service_account(token_uri: &str) -> (tempfile::TempDir, String, String) {
@@ -190,17 +202,7 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
     let token_uri = format!("http://{}/token", listener.local_addr().unwrap());
     let (dir, credentials, public_pem) = service_account(&token_uri);
     let (fcm_base, fcm) = fake_fcm(listener, public_pem).await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (gateway_url, gateway_seen) = gateway(secret.clone()).await;
-    let set = app
-        .put(
-            "/v1/push-gateway",
-            &org.admin,
-            json!({"url": gateway_url}),
-            200,
-        )
-        .await;
-    *secret.lock().unwrap() = set["secret"].as_str().unwrap().to_owned();
+    let gateway_seen = org_gateway(&app, &org).await;
 
     for (provider, token, status) in [
         ("fcm", "good-token", 201),
@@ -461,17 +463,7 @@ async fn a_reminder_push_not_sent_before_its_occurrence_expires_is_dropped() {
         patient,
         ..
     } = Clinic::spawn().await;
-    let secret = Arc::new(Mutex::new(String::new()));
-    let (gateway_url, seen) = gateway(secret.clone()).await;
-    let set = app
-        .put(
-            "/v1/push-gateway",
-            &org.admin,
-            json!({"url": gateway_url}),
-            200,
-        )
-        .await;
-    *secret.lock().unwrap() = set["secret"].as_str().unwrap().to_owned();
+    let seen = org_gateway(&app, &org).await;
     app.post(
         "/v1/devices",
         Some(&patient.token),

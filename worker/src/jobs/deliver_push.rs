@@ -2,7 +2,7 @@
 //! provider, finish with fencing. A token the provider says is gone
 //! deactivates the device.
 
-use dorsal_service::outbox::{self, Attempt};
+use dorsal_service::outbox::Attempt;
 use dorsal_service::push;
 use jiff::Timestamp;
 
@@ -26,17 +26,7 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
     for item in &claimed {
         let delivery = &item.delivery;
         let now = super::since(round, started);
-        let renewed = outbox::renew(
-            &ctx.db,
-            "push_deliveries",
-            delivery.id,
-            ctx.worker_id,
-            delivery.attempt,
-            now.as_millisecond() + LEASE_MS,
-        )
-        .await?;
-        if !renewed {
-            tracing::warn!(delivery_id = %delivery.id, "lease lost before sending; skipped");
+        if !super::keep_claim(ctx, "push_deliveries", delivery.id, delivery.attempt, now).await? {
             continue;
         }
         let provider = item

@@ -2,7 +2,6 @@
 //! fencing. At least once: a worker that dies mid-send leaves its claim to
 //! expire, and the message goes again with the same `webhook-id`.
 
-use dorsal_service::outbox;
 use dorsal_service::webhooks::{self, Attempt};
 use jiff::Timestamp;
 
@@ -38,20 +37,8 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
     .await?;
     for item in &claimed {
         let delivery = &item.delivery;
-        // Each send renews the claim first: a batch of slow receivers never
-        // outlives its lease, and a claim lost meanwhile is not sent twice.
         let now = super::since(round, started);
-        let renewed = outbox::renew(
-            &ctx.db,
-            "deliveries",
-            delivery.id,
-            ctx.worker_id,
-            delivery.attempt,
-            now.as_millisecond() + LEASE_MS,
-        )
-        .await?;
-        if !renewed {
-            tracing::warn!(delivery_id = %delivery.id, "lease lost before sending; skipped");
+        if !super::keep_claim(ctx, "deliveries", delivery.id, delivery.attempt, now).await? {
             continue;
         }
         let attempt = match &item.endpoint {

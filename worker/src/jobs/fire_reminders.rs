@@ -19,14 +19,7 @@ pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<FireReport, JobError> {
             now,
         )
         .await?;
-        total.due += round.due;
-        total.sent += round.sent;
-        total.missed += round.missed;
-        total.quiet += round.quiet;
-        total.logged += round.logged;
-        total.already += round.already;
-        total.deferred += round.deferred;
-        total.pushes += round.pushes;
+        total += round;
         let done = round.due - round.deferred;
         if round.due < usize::try_from(ctx.config.reminders.batch).unwrap_or(usize::MAX)
             || done == 0

@@ -43,3 +43,29 @@ pub fn since(now: Timestamp, started: Instant) -> Timestamp {
         .and_then(|elapsed| now.checked_add(elapsed).ok())
         .unwrap_or(now)
 }
+
+/// Just before sending message `id` of outbox `table`: renews this worker's
+/// fenced claim so a batch sent one by one never outlives its lease.
+/// `false` when the claim was lost meanwhile (another worker owns the
+/// message now): it must not be sent.
+pub async fn keep_claim(
+    ctx: &JobCtx,
+    table: &'static str,
+    id: uuid::Uuid,
+    attempt: i64,
+    now: Timestamp,
+) -> Result<bool, JobError> {
+    let renewed = dorsal_service::outbox::renew(
+        &ctx.db,
+        table,
+        id,
+        ctx.worker_id,
+        attempt,
+        now.as_millisecond() + deliver_webhooks::LEASE_MS,
+    )
+    .await?;
+    if !renewed {
+        tracing::warn!(table, delivery_id = %id, "lease lost before sending; skipped");
+    }
+    Ok(renewed)
+}
