@@ -363,6 +363,19 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
     .await
     .unwrap();
     assert!(!late);
+    // Nor could it have renewed its claim to send: a worker renews before
+    // every send, and a lost claim is skipped, not sent twice.
+    let renewed = dorsal_service::outbox::renew(
+        &app.core.db,
+        "deliveries",
+        claimed[0].delivery.id,
+        dead.worker_id,
+        claimed[0].delivery.attempt,
+        t0 + 32_000 + deliver_webhooks::LEASE_MS,
+    )
+    .await
+    .unwrap();
+    assert!(!renewed);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].msg_id, claimed[0].delivery.msg_id);
