@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dorsal_domain::Violations;
+use dorsal_service::db::Outage;
 use dorsal_service::{AuthFailure, ServiceError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -158,7 +159,46 @@ fn status_parts(status: StatusCode) -> Parts {
         .canonical_reason()
         .unwrap_or("request failed")
         .to_owned();
-    Parts::new(status, code, detail)
+    let mut parts = Parts::new(status, code, detail);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        parts.retry_after = Some(1);
+    }
+    parts
+}
+
+/// A database outage: 503, with a code and a wait that say which, so a
+/// device keeps its entries and knows when to try again. An operator
+/// must act on a full or read-only disk, so those log as errors.
+fn outage_parts(outage: Outage, err: &dyn std::fmt::Display) -> Parts {
+    let (code, detail, retry_after) = match outage {
+        Outage::Unreachable | Outage::Busy => {
+            tracing::warn!(?outage, error = %err, "database unavailable");
+            (
+                "unavailable",
+                "the service is briefly unavailable; nothing was changed, try again",
+                1,
+            )
+        }
+        Outage::StorageFull => {
+            tracing::error!(error = %err, "database storage is full; writes are refused");
+            (
+                "storage_full",
+                "the server's storage is full, so nothing was saved; keep the data and try again later",
+                60,
+            )
+        }
+        Outage::ReadOnly => {
+            tracing::error!(error = %err, "database is read-only; writes are refused");
+            (
+                "storage_read_only",
+                "the server cannot save changes right now, so nothing was saved; keep the data and try again later",
+                60,
+            )
+        }
+    };
+    let mut parts = Parts::new(StatusCode::SERVICE_UNAVAILABLE, code, detail);
+    parts.retry_after = Some(retry_after);
+    parts
 }
 
 impl ApiError {
@@ -215,16 +255,7 @@ impl ApiError {
                     parts.retry_after = Some(retry_after_secs);
                     parts
                 }
-                ServiceError::Unavailable(err) => {
-                    tracing::warn!(error = %err, "database unavailable");
-                    let mut parts = Parts::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "the service is briefly unavailable; try again",
-                    );
-                    parts.retry_after = Some(1);
-                    parts
-                }
+                ServiceError::Unavailable(outage, err) => outage_parts(outage, &err),
                 ServiceError::Internal(cause) => {
                     tracing::error!(%cause, "internal error");
                     status_parts(StatusCode::INTERNAL_SERVER_ERROR)

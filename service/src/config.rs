@@ -139,6 +139,9 @@ pub struct WorkerConfig {
     pub enabled_in_serve: bool,
     /// Seconds between ticks.
     pub tick_seconds: u64,
+    /// Seconds one webhook request may take before it counts as failed
+    /// and is retried on the schedule.
+    pub send_timeout_seconds: u64,
 }
 
 /// Which database a URL names.
@@ -237,6 +240,10 @@ impl Config {
         }
         if self.worker.tick_seconds == 0 || 60 % self.worker.tick_seconds != 0 {
             return invalid("worker.tick_seconds must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, ...)");
+        }
+        // A send must end well inside the 30 s lease it renews before sending.
+        if !(1..=20).contains(&self.worker.send_timeout_seconds) {
+            return invalid("worker.send_timeout_seconds must be between 1 and 20");
         }
         Ok(())
     }

@@ -76,8 +76,81 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     )
 }
 
-/// Whether an error means the database could not be reached (as opposed to
-/// a statement that failed): the request may succeed when retried.
-pub fn is_unavailable(err: &DbErr) -> bool {
-    matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+/// Why the database cannot serve right now. Each kind is one answer to
+/// the caller: the request did nothing and may be sent again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The database could not be reached or the connection broke (a
+    /// PostgreSQL restart, a dropped socket, an exhausted pool).
+    Unreachable,
+    /// Another writer held the lock for longer than we wait, or
+    /// PostgreSQL cancelled the transaction to break a deadlock.
+    Busy,
+    /// The disk under the database is full.
+    StorageFull,
+    /// The database refuses writes (a read-only file, mount or replica).
+    ReadOnly,
+}
+
+/// What kind of outage `err` shows, or `None` for a statement that failed
+/// on its own merits (a bug, a constraint): only those are internal errors.
+pub fn outage(err: &DbErr) -> Option<Outage> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return Some(Outage::Unreachable),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return Some(Outage::Unreachable),
+        _ => return None,
+    };
+    match &**sqlx {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => Some(Outage::Unreachable),
+        Sqlx::Database(db) => {
+            let code = db.code()?;
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                sqlite_outage(code.parse().ok()?)
+            } else {
+                postgres_outage(&code)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// SQLite result codes (the primary code is the low byte of an extended one).
+fn sqlite_outage(extended: i32) -> Option<Outage> {
+    match extended & 0xff {
+        5 | 6 => Some(Outage::Busy),          // SQLITE_BUSY, SQLITE_LOCKED
+        8 => Some(Outage::ReadOnly),          // SQLITE_READONLY
+        13 => Some(Outage::StorageFull),      // SQLITE_FULL
+        10 | 14 => Some(Outage::Unreachable), // SQLITE_IOERR, SQLITE_CANTOPEN
+        _ => None,
+    }
+}
+
+/// PostgreSQL SQLSTATEs, by class where the whole class means one thing.
+fn postgres_outage(sqlstate: &str) -> Option<Outage> {
+    match sqlstate {
+        // connection_exception; admin/crash shutdown, cannot_connect_now
+        s if s.starts_with("08") => Some(Outage::Unreachable),
+        "57P01" | "57P02" | "57P03" => Some(Outage::Unreachable),
+        // too_many_connections, out_of_memory
+        "53300" | "53200" => Some(Outage::Unreachable),
+        "53100" => Some(Outage::StorageFull),
+        // read_only_sql_transaction (a hot standby, or default read-only)
+        "25006" => Some(Outage::ReadOnly),
+        // serialization_failure, deadlock_detected, lock_not_available
+        "40001" | "40P01" | "55P03" => Some(Outage::Busy),
+        _ => None,
+    }
 }

@@ -77,9 +77,10 @@ pub enum ServiceError {
         /// Seconds until an attempt is allowed again.
         retry_after_secs: u64,
     },
-    /// The database could not be reached; the request may be retried.
-    #[error("database unavailable: {0}")]
-    Unavailable(#[source] DbErr),
+    /// The database cannot serve right now; the request did nothing and
+    /// may be sent again.
+    #[error("database unavailable ({0:?}): {1}")]
+    Unavailable(crate::db::Outage, #[source] DbErr),
     /// Anything else: a bug or a broken dependency. Logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -87,10 +88,9 @@ pub enum ServiceError {
 
 impl From<DbErr> for ServiceError {
     fn from(err: DbErr) -> Self {
-        if crate::db::is_unavailable(&err) {
-            ServiceError::Unavailable(err)
-        } else {
-            ServiceError::Internal(format!("database: {err}"))
+        match crate::db::outage(&err) {
+            Some(outage) => ServiceError::Unavailable(outage, err),
+            None => ServiceError::Internal(format!("database: {err}")),
         }
     }
 }

@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod care_team;
 mod clinic;
+mod drills;
 mod errors;
 mod fhir;
 mod logs;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 /// What the receiver saw of one request.
 #[derive(Debug, Clone)]
-struct Seen {
+pub(crate) struct Seen {
     msg_id: String,
     timestamp: i64,
     verified: bool,
@@ -71,7 +71,7 @@ async fn receiver(
     (url, seen)
 }
 
-async fn emergency(app: &TestApp, patient: &Login, id: &str) {
+pub(crate) async fn emergency(app: &TestApp, patient: &Login, id: &str) {
     let log = json!({"id": id, "recorded_at": 1_793_503_800_000_i64, "intensity": 8, "saddle_numbness": true});
     let body = json!({"changes": {"pain_logs": {"created": [log]}}});
     app.post("/v1/sync/push", Some(&patient.token), body, 200)
@@ -80,7 +80,11 @@ async fn emergency(app: &TestApp, patient: &Login, id: &str) {
 
 /// A receiver answering `answers` in turn, registered as the org's webhook:
 /// what it sees, and the endpoint as created.
-async fn hooked(app: &TestApp, org: &Org, answers: Vec<u16>) -> (Arc<Mutex<Vec<Seen>>>, Value) {
+pub(crate) async fn hooked(
+    app: &TestApp,
+    org: &Org,
+    answers: Vec<u16>,
+) -> (Arc<Mutex<Vec<Seen>>>, Value) {
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = receiver(answers, secret.clone()).await;
     let hook = app

@@ -187,6 +187,18 @@ pub struct Org {
     pub admin: Login,
 }
 
+/// Serves the API on `core` at a free loopback port until the returned
+/// token is cancelled: a second app on a database a test already set up.
+pub async fn serve(core: &Core) -> (SocketAddr, CancellationToken) {
+    let app = App::bind(AppState::from(core.clone()), "127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = app.local_addr().expect("local address");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.serve(shutdown.clone()));
+    (addr, shutdown)
+}
+
 impl TestApp {
     /// The app with the built-in configuration.
     pub async fn spawn() -> TestApp {
@@ -195,18 +207,17 @@ impl TestApp {
 
     /// The app with the configuration adjusted by `tweak`.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let database = TestDatabase::create().await;
+        Self::spawn_on(TestDatabase::create().await, tweak).await
+    }
+
+    /// The app on `database`, with the configuration adjusted by `tweak`.
+    pub async fn spawn_on(database: TestDatabase, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = database.config();
         tweak(&mut config);
         let core = Core::open(config, Arc::new(SystemClock), true)
             .await
             .expect("open core");
-        let app = App::bind(AppState::from(core.clone()), &core.config.bind)
-            .await
-            .expect("bind");
-        let addr = app.local_addr().expect("local address");
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.serve(shutdown.clone()));
+        let (addr, shutdown) = serve(&core).await;
         dorsal_worker::delivery::install_crypto_provider();
         let client = reqwest::Client::builder().build().expect("client");
         TestApp {

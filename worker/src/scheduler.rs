@@ -90,41 +90,50 @@ fn own_worker_role(config: &Config) -> Result<Option<File>, WorkerError> {
     }
 }
 
-/// Delivers webhook messages as soon as a writer in this process says there
-/// are some, and at least every second (the fallback for writers elsewhere),
-/// until shutdown; the send in flight completes first.
+/// Rounds of one outbox that may be in flight at once.
+const ROUNDS_IN_FLIGHT: usize = 4;
+
+/// One outbox's round: claim a batch, send it, return how many were claimed.
+type Round = std::pin::Pin<Box<dyn Future<Output = Result<usize, JobError>> + Send>>;
+
+/// Delivers one outbox as soon as a writer in this process says there is
+/// something to send, and at least every second (the fallback for writers
+/// elsewhere), until shutdown; the sends in flight complete first.
+///
+/// Rounds run as tasks: a round waiting on a receiver that hangs does not
+/// hold back the next claim, so one org's broken endpoint cannot delay
+/// another org's alert. A round that claimed a full batch starts the next
+/// at once.
 async fn deliver_until(
-    ctx: Arc<JobCtx>,
-    sender: HttpSender,
-    providers: Providers,
+    outbox: &'static str,
+    mut wake: tokio::sync::watch::Receiver<u64>,
+    round: impl Fn() -> Round,
     shutdown: CancellationToken,
 ) {
-    let wake = ctx.nudges.deliveries();
+    let mut rounds = tokio::task::JoinSet::new();
     loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-        }
-        loop {
-            let round = async {
-                let now = ctx.clock.now();
-                Ok::<_, JobError>(
-                    deliver_webhooks::run(&ctx, &sender, now).await?
-                        + deliver_push::run(&ctx, &providers, now).await?,
-                )
-            };
-            match round.await {
-                Ok(0) => break,
-                Ok(_) if shutdown.is_cancelled() => return,
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::error!(error = %err, "delivery failed");
-                    break;
+        let start = tokio::select! {
+            () = shutdown.cancelled() => break,
+            Ok(()) = wake.changed() => true,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => true,
+            Some(done) = rounds.join_next() => match done {
+                Ok(Ok(claimed)) => claimed >= deliver_webhooks::BATCH as usize,
+                Ok(Err(err)) => {
+                    tracing::error!(outbox, error = %err, "delivery failed");
+                    false
                 }
-            }
+                Err(err) => {
+                    tracing::error!(outbox, error = %err, "delivery round ended abnormally");
+                    false
+                }
+            },
+        };
+        if start && rounds.len() < ROUNDS_IN_FLIGHT {
+            rounds.spawn(round());
         }
     }
+    // Sends in flight finish; nothing new is claimed.
+    while rounds.join_next().await.is_some() {}
 }
 
 impl Worker {
@@ -163,15 +172,32 @@ impl Worker {
             })?)
             .await?;
         scheduler.start().await?;
-        let sender = HttpSender::new(self.ctx.config.webhook_allow_private)?;
-        let providers = Providers {
+        let sender = HttpSender::with_timeout(
+            self.ctx.config.webhook_allow_private,
+            std::time::Duration::from_secs(self.ctx.config.worker.send_timeout_seconds),
+        )?;
+        let providers = Arc::new(Providers {
             gateway: GatewayProvider::new(sender.clone()),
             fcm: FcmProvider::from_config(&self.ctx.config.push)?,
-        };
-        let deliveries = tokio::spawn(deliver_until(
-            self.ctx.clone(),
-            sender,
-            providers,
+        });
+        let ctx = self.ctx.clone();
+        let webhooks = tokio::spawn(deliver_until(
+            "webhooks",
+            self.ctx.nudges.deliveries(),
+            move || {
+                let (ctx, sender) = (ctx.clone(), sender.clone());
+                Box::pin(async move { deliver_webhooks::run(&ctx, &sender, ctx.clock.now()).await })
+            },
+            shutdown.clone(),
+        ));
+        let ctx = self.ctx.clone();
+        let pushes = tokio::spawn(deliver_until(
+            "push",
+            self.ctx.nudges.deliveries(),
+            move || {
+                let (ctx, providers) = (ctx.clone(), providers.clone());
+                Box::pin(async move { deliver_push::run(&ctx, &providers, ctx.clock.now()).await })
+            },
             shutdown.clone(),
         ));
         let listen_ctx = self.ctx.clone();
@@ -190,8 +216,10 @@ impl Worker {
         let _finished = running.lock().await;
         // Sends in flight finish; nothing new is claimed.
         let _ = listener.await;
-        if let Err(err) = deliveries.await {
-            tracing::error!(error = %err, "delivery loop ended abnormally");
+        for deliveries in [webhooks, pushes] {
+            if let Err(err) = deliveries.await {
+                tracing::error!(error = %err, "delivery loop ended abnormally");
+            }
         }
         tracing::info!("worker stopped");
         Ok(())

@@ -569,8 +569,8 @@ fn service_error(err: ServiceError) -> Response<Body> {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
-        ServiceError::Unavailable(err) => {
-            tracing::warn!(error = %err, "database unavailable");
+        ServiceError::Unavailable(outage, err) => {
+            tracing::warn!(?outage, error = %err, "database unavailable");
             let mut response = error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Briefly unavailable",

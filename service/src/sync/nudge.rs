@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 /// A patient's data changed; their cursor is now at least `cursor`.
@@ -20,7 +20,7 @@ pub struct Nudge {
 #[derive(Debug, Clone)]
 pub struct Nudges {
     sender: broadcast::Sender<Nudge>,
-    deliveries: Arc<Notify>,
+    deliveries: Arc<watch::Sender<u64>>,
 }
 
 impl Default for Nudges {
@@ -28,7 +28,7 @@ impl Default for Nudges {
         // Slow listeners lag and skip hints rather than holding memory.
         Self {
             sender: broadcast::channel(1024).0,
-            deliveries: Arc::new(Notify::new()),
+            deliveries: Arc::new(watch::Sender::new(0)),
         }
     }
 }
@@ -45,13 +45,15 @@ impl Nudges {
         self.sender.subscribe()
     }
 
-    /// Wakes the in-process worker: webhook messages were committed.
+    /// Wakes the in-process worker: webhook or push messages were
+    /// committed.
     pub fn wake_deliveries(&self) {
-        self.deliveries.notify_one();
+        self.deliveries.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// What the worker waits on for [`Nudges::wake_deliveries`].
-    pub fn deliveries(&self) -> Arc<Notify> {
-        self.deliveries.clone()
+    /// What each delivery loop waits on for [`Nudges::wake_deliveries`]:
+    /// every receiver sees a wake given while it was busy, once.
+    pub fn deliveries(&self) -> watch::Receiver<u64> {
+        self.deliveries.subscribe()
     }
 }

@@ -27,11 +27,17 @@ pub struct HttpSender {
 impl HttpSender {
     /// A client that follows no redirects and gives up after 10 s.
     pub fn new(allow_private: bool) -> Result<HttpSender, WorkerError> {
+        Self::with_timeout(allow_private, Duration::from_secs(10))
+    }
+
+    /// A client that follows no redirects and gives up on a request after
+    /// `timeout` (connecting: after 5 s at most).
+    pub fn with_timeout(allow_private: bool, timeout: Duration) -> Result<HttpSender, WorkerError> {
         install_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
             .user_agent("dorsal-webhooks/1")
             .build()
             .map_err(|err| WorkerError::Http(err.to_string()))?;

@@ -11,8 +11,9 @@ use super::deliver_webhooks::{BATCH, LEASE_MS, jitter};
 use crate::JobCtx;
 use crate::push::{Providers, PushMessage};
 
-/// One round: claims up to [`BATCH`] due pushes and sends them. Returns
-/// how many were claimed.
+/// One round: claims up to [`BATCH`] due pushes and sends them all at
+/// once (a provider that hangs costs the round one timeout). Returns how
+/// many were claimed.
 pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = push::claim(
@@ -23,43 +24,57 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
         BATCH,
     )
     .await?;
-    for item in &claimed {
-        let delivery = &item.delivery;
-        let now = super::since(round, started);
-        if !super::keep_claim(ctx, "push_deliveries", delivery.id, delivery.attempt, now).await? {
-            continue;
-        }
-        let provider = item
-            .device
-            .as_ref()
-            .and_then(|d| providers.for_device(d).map(|p| (d, p)));
-        let expired = delivery
-            .expires_at
-            .is_some_and(|until| now.as_millisecond() > until);
-        let attempt = match provider {
-            _ if expired => Attempt::Expired,
-            None => Attempt::NoEndpoint,
-            Some((device, provider)) => {
-                let message = PushMessage {
-                    delivery_id: delivery.id,
-                };
-                provider
-                    .send(device, item.gateway.as_ref(), &message, now)
-                    .await
-            }
-        };
-        let outcome = match &attempt {
-            Attempt::Delivered { .. } => "delivered",
-            Attempt::Gone => "token gone",
-            Attempt::Failed { .. } => "failed",
-            Attempt::NoEndpoint => "no channel",
-            Attempt::Expired => "expired",
-        };
-        tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
-        metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)
-            .increment(1);
-        let done = super::since(round, started).as_millisecond();
-        push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
-    }
+    let sends = claimed
+        .iter()
+        .map(|item| send(ctx, providers, item, super::since(round, started)));
+    let outcomes = futures_util::future::join_all(sends).await;
+    outcomes.into_iter().collect::<Result<(), _>>()?;
     Ok(claimed.len())
+}
+
+/// Sends one claimed push at `now` (when it is still ours) and records the
+/// attempt.
+async fn send(
+    ctx: &JobCtx,
+    providers: &Providers,
+    item: &push::ClaimedPush,
+    now: Timestamp,
+) -> Result<(), JobError> {
+    let (round, started) = (now, std::time::Instant::now());
+    let delivery = &item.delivery;
+    if !super::keep_claim(ctx, "push_deliveries", delivery.id, delivery.attempt, now).await? {
+        return Ok(());
+    }
+    let provider = item
+        .device
+        .as_ref()
+        .and_then(|d| providers.for_device(d).map(|p| (d, p)));
+    let expired = delivery
+        .expires_at
+        .is_some_and(|until| now.as_millisecond() > until);
+    let attempt = match provider {
+        _ if expired => Attempt::Expired,
+        None => Attempt::NoEndpoint,
+        Some((device, provider)) => {
+            let message = PushMessage {
+                delivery_id: delivery.id,
+            };
+            provider
+                .send(device, item.gateway.as_ref(), &message, now)
+                .await
+        }
+    };
+    let outcome = match &attempt {
+        Attempt::Delivered { .. } => "delivered",
+        Attempt::Gone => "token gone",
+        Attempt::Failed { .. } => "failed",
+        Attempt::NoEndpoint => "no channel",
+        Attempt::Expired => "expired",
+    };
+    tracing::info!(delivery_id = %delivery.id, device_id = %delivery.device_id, attempt = delivery.attempt, outcome, "push attempt");
+    metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)
+        .increment(1);
+    let done = super::since(round, started).as_millisecond();
+    push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
+    Ok(())
 }

@@ -23,8 +23,9 @@ pub fn jitter() -> f64 {
     f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
 }
 
-/// One round: claims up to [`BATCH`] due messages and sends them. Returns
-/// how many were claimed.
+/// One round: claims up to [`BATCH`] due messages and sends them all at
+/// once, so a receiver that hangs costs the round one timeout, not one per
+/// message. Returns how many were claimed.
 pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = webhooks::claim(
@@ -35,44 +36,58 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
         BATCH,
     )
     .await?;
-    for item in &claimed {
-        let delivery = &item.delivery;
-        let now = super::since(round, started);
-        if !super::keep_claim(ctx, "deliveries", delivery.id, delivery.attempt, now).await? {
-            continue;
-        }
-        let attempt = match &item.endpoint {
-            None => Attempt::NoEndpoint,
-            Some(endpoint) => {
-                sender
-                    .send(
-                        &endpoint.url,
-                        &endpoint.secret,
-                        &delivery.msg_id,
-                        &delivery.payload,
-                        now.as_second(),
-                    )
-                    .await
-            }
-        };
-        let outcome = match &attempt {
-            Attempt::Delivered { .. } => "delivered",
-            Attempt::Gone => "gone",
-            Attempt::Failed { .. } => "failed",
-            Attempt::NoEndpoint => "no endpoint",
-            Attempt::Expired => "expired",
-        };
-        tracing::info!(delivery_id = %delivery.id, alert_id = %delivery.alert_id, attempt = delivery.attempt, outcome, "webhook attempt");
-        metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "webhook", "outcome" => outcome)
-            .increment(1);
-        if matches!(attempt, Attempt::Delivered { .. }) {
-            // The message was written with its alert: this is the alert's
-            // time from being raised to reaching the clinic's endpoint.
-            let seconds = (now.as_millisecond() - delivery.created_at).max(0) as f64 / 1000.0;
-            metrics::histogram!("dorsal_alert_delivery_seconds").record(seconds);
-        }
-        let done = super::since(round, started).as_millisecond();
-        webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
-    }
+    let sends = claimed
+        .iter()
+        .map(|item| send(ctx, sender, item, super::since(round, started)));
+    let outcomes = futures_util::future::join_all(sends).await;
+    outcomes.into_iter().collect::<Result<(), _>>()?;
     Ok(claimed.len())
+}
+
+/// Sends one claimed message at `now` (when it is still ours) and records
+/// the attempt.
+async fn send(
+    ctx: &JobCtx,
+    sender: &HttpSender,
+    item: &webhooks::Claimed,
+    now: Timestamp,
+) -> Result<(), JobError> {
+    let (round, started) = (now, std::time::Instant::now());
+    let delivery = &item.delivery;
+    if !super::keep_claim(ctx, "deliveries", delivery.id, delivery.attempt, now).await? {
+        return Ok(());
+    }
+    let attempt = match &item.endpoint {
+        None => Attempt::NoEndpoint,
+        Some(endpoint) => {
+            sender
+                .send(
+                    &endpoint.url,
+                    &endpoint.secret,
+                    &delivery.msg_id,
+                    &delivery.payload,
+                    now.as_second(),
+                )
+                .await
+        }
+    };
+    let outcome = match &attempt {
+        Attempt::Delivered { .. } => "delivered",
+        Attempt::Gone => "gone",
+        Attempt::Failed { .. } => "failed",
+        Attempt::NoEndpoint => "no endpoint",
+        Attempt::Expired => "expired",
+    };
+    tracing::info!(delivery_id = %delivery.id, alert_id = %delivery.alert_id, attempt = delivery.attempt, outcome, "webhook attempt");
+    metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "webhook", "outcome" => outcome)
+        .increment(1);
+    if matches!(attempt, Attempt::Delivered { .. }) {
+        // The message was written with its alert: this is the alert's
+        // time from being raised to reaching the clinic's endpoint.
+        let seconds = (now.as_millisecond() - delivery.created_at).max(0) as f64 / 1000.0;
+        metrics::histogram!("dorsal_alert_delivery_seconds").record(seconds);
+    }
+    let done = super::since(round, started).as_millisecond();
+    webhooks::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
+    Ok(())
 }
