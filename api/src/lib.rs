@@ -37,7 +37,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     metrics::handle();
     let config = state.config.clone();
-    let (api, openapi) = openapi::api_router().split_for_parts();
+    let (api, mut openapi) = openapi::api_router().split_for_parts();
+    openapi::document_common_errors(&mut openapi);
     let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
     api.route(
         "/openapi.json",

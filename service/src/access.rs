@@ -44,6 +44,17 @@ impl Actor {
         }
     }
 
+    /// `Forbidden` unless the caller's role may do `capability` to some
+    /// patient's data at all. Checked before anything is looked up, so a
+    /// refusal says nothing about which ids exist.
+    pub fn may(&self, capability: Capability) -> ServiceResult<()> {
+        if self.role == Role::Patient {
+            self.require_patient(capability)
+        } else {
+            self.require(capability)
+        }
+    }
+
     /// The caller's org, after checking the role has `capability`.
     pub fn staff_org(&self, capability: Capability) -> ServiceResult<Uuid> {
         self.require(capability)?;
@@ -85,8 +96,8 @@ pub async fn patient_access(
     now_ms: i64,
 ) -> ServiceResult<PatientAccess> {
     let granted = PatientAccess { patient_id, actor };
+    actor.may(capability)?;
     if actor.role == Role::Patient {
-        actor.require_patient(capability)?;
         if actor.user_id != patient_id {
             return Err(ServiceError::NotFound("patient"));
         }

@@ -458,15 +458,13 @@ pub async fn plan_access(
     now: i64,
 ) -> ServiceResult<(plan::Model, PatientAccess)> {
     let not_found = || ServiceError::NotFound("plan");
+    actor.may(capability)?;
     let found = plan::Entity::find_by_id(plan_id.to_owned())
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    if actor.role.is_staff() {
-        actor.require(capability)?;
-        if actor.org_id != Some(found.org_id) {
-            return Err(not_found());
-        }
+    if actor.role.is_staff() && actor.org_id != Some(found.org_id) {
+        return Err(not_found());
     }
     let access = patient_access(db, actor, found.patient_id, capability, action, now)
         .await

@@ -113,3 +113,279 @@ async fn every_secured_operation_refuses_missing_and_forged_tokens() {
         }
     }
 }
+
+/// A body each operation with a path parameter accepts, so the sweep below
+/// reaches its access check rather than its validation. An operation added
+/// without one here fails the sweep with a 422 until it is given one.
+fn valid_body(method: &Method, template: &str) -> Option<Value> {
+    let plan = serde_json::json!({"title": "Evening stretches", "starts_on": "2026-11-01",
+        "items": [{"exercise_slug": "childs-pose"}]});
+    match (method.as_str(), template) {
+        ("POST", "/v1/patients/{id}/plans") | ("PUT", "/v1/plans/{id}") => Some(plan),
+        ("POST", "/v1/alerts/{id}/resolve") => Some(serde_json::json!({"note": "seen"})),
+        ("POST", _) | ("PUT", _) => Some(serde_json::json!({})),
+        _ => None,
+    }
+}
+
+/// A query string with a value for each required query parameter the
+/// operation documents (dates are all this API requires).
+fn required_query(operation: &Value) -> String {
+    let pairs: Vec<String> = operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "query" && p["required"] == true)
+        .map(|p| {
+            let value = match p["schema"]["format"].as_str() {
+                Some("date") => "2026-11-01",
+                _ => "1",
+            };
+            format!("{}={value}", p["name"].as_str().unwrap_or_default())
+        })
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// The ids another org must not reach, by the collection a path names.
+struct Theirs {
+    patient: String,
+    alert: String,
+    plan: String,
+    device: String,
+    webhook: String,
+}
+
+impl Theirs {
+    fn fill(&self, template: &str) -> String {
+        let id = match template.split('/').nth(2) {
+            Some("patients") => &self.patient,
+            Some("alerts") => &self.alert,
+            Some("plans") => &self.plan,
+            Some("devices") => &self.device,
+            Some("webhooks") => &self.webhook,
+            other => panic!("no fixture id for {other:?}: add one"),
+        };
+        template.replace("{id}", id).replace("{version}", "1")
+    }
+
+    fn all(&self) -> [&str; 5] {
+        [
+            &self.patient,
+            &self.alert,
+            &self.plan,
+            &self.device,
+            &self.webhook,
+        ]
+    }
+}
+
+/// What the owning org and patient see of their data: must not change
+/// whatever another org tries.
+async fn owners_view(app: &TestApp, clinic: &dorsal_tests::Clinic, theirs: &Theirs) -> Vec<Value> {
+    let (therapist, clinician, patient) = (&clinic.therapist, &clinic.clinician, &clinic.patient);
+    vec![
+        app.get(
+            &format!("/v1/alerts/{}", theirs.alert),
+            Some(&clinician.token),
+            200,
+        )
+        .await,
+        app.get(
+            &format!("/v1/plans/{}", theirs.plan),
+            Some(&therapist.token),
+            200,
+        )
+        .await,
+        app.get("/v1/webhooks", Some(&clinic.org.admin.token), 200)
+            .await,
+        app.get("/v1/devices", Some(&patient.token), 200).await,
+        app.get(
+            "/v1/sync/pull?last_pulled_at=null&schema_version=1",
+            Some(&patient.token),
+            200,
+        )
+        .await,
+    ]
+}
+
+#[tokio::test]
+async fn another_orgs_tokens_get_the_same_answer_as_for_ids_that_do_not_exist() {
+    let clinic = dorsal_tests::Clinic::spawn().await;
+    let app = &clinic.app;
+    // The first org's patient has diaries, a red-flag alert, a device and
+    // a plan; the org has a webhook.
+    const NOTE: &str = "numb-saddle-ZQXJ";
+    let now = jiff::Timestamp::now().as_millisecond();
+    let logs = serde_json::json!({"pain_logs": {"created": [
+        {"id": "e1", "recorded_at": now - 60_000, "intensity": 8, "saddle_numbness": true, "notes": NOTE},
+        {"id": "e2", "recorded_at": now - 120_000, "intensity": 3, "notes": NOTE}]}});
+    app.post(
+        "/v1/sync/push",
+        Some(&clinic.patient.token),
+        serde_json::json!({"changes": logs}),
+        200,
+    )
+    .await;
+    let alerts = app
+        .get("/v1/alerts", Some(&clinic.clinician.token), 200)
+        .await;
+    let device = app
+        .post(
+            "/v1/devices",
+            Some(&clinic.patient.token),
+            serde_json::json!({"provider": "fcm", "token": "their-phone"}),
+            201,
+        )
+        .await;
+    let plan = crate::reminders::new_plan(app, &clinic.therapist, &clinic.patient, None).await;
+    let webhook = app
+        .post(
+            "/v1/webhooks",
+            Some(&clinic.org.admin.token),
+            serde_json::json!({"url": "http://127.0.0.1:9/hook"}),
+            201,
+        )
+        .await;
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
+    let theirs = Theirs {
+        patient: clinic.patient.id.to_string(),
+        alert: text(&alerts["items"][0]["id"]),
+        plan,
+        device: text(&device["id"]),
+        webhook: text(&webhook["id"]),
+    };
+    let before = owners_view(app, &clinic, &theirs).await;
+
+    // A second org with every role, and its own patient.
+    let other = app.create_org("Elsewhere").await;
+    let therapist = app.add_staff(&other, "therapist").await;
+    let mut callers = vec![
+        ("admin", other.admin.clone()),
+        ("clinician", app.add_staff(&other, "clinician").await),
+        ("patient", app.patient_of(&therapist).await),
+    ];
+    callers.push(("therapist", therapist));
+
+    let document = app.get("/openapi.json", None, 200).await;
+    let mut swept = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (verb, operation) in item.as_object().unwrap() {
+            let Ok(method) = Method::from_bytes(verb.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let streams = operation["responses"]["200"]["content"]
+                .get("text/event-stream")
+                .is_some();
+            if !secured || streams {
+                continue;
+            }
+            for (role, caller) in &callers {
+                let query = required_query(operation);
+                let call = |path: String| {
+                    let mut request = app
+                        .client
+                        .request(method.clone(), app.url(&format!("{path}{query}")))
+                        .bearer_auth(&caller.token);
+                    if let Some(body) = valid_body(&method, template) {
+                        request = request.json(&body);
+                    }
+                    request.send()
+                };
+                if template.contains('{') {
+                    // Their id, then one that names nothing: one answer.
+                    let real = call(theirs.fill(template)).await.unwrap();
+                    let status = real.status();
+                    let body = real.text().await.unwrap();
+                    let missing = call(Theirs::fill(
+                        &Theirs {
+                            patient: Uuid::now_v7().to_string(),
+                            alert: Uuid::now_v7().to_string(),
+                            plan: Uuid::now_v7().to_string(),
+                            device: Uuid::now_v7().to_string(),
+                            webhook: Uuid::now_v7().to_string(),
+                        },
+                        template,
+                    ))
+                    .await
+                    .unwrap()
+                    .status();
+                    assert!(
+                        status == 404 || status == 403,
+                        "{role}: {method} {template} answered {status}: {body}"
+                    );
+                    assert_eq!(
+                        status, missing,
+                        "{role}: {method} {template} tells their id from a missing one"
+                    );
+                    swept += 1;
+                } else if method == Method::GET {
+                    // Lists and searches show none of it.
+                    let body = call(template.clone()).await.unwrap().text().await.unwrap();
+                    for id in theirs.all().into_iter().chain([NOTE]) {
+                        assert!(
+                            !body.contains(id),
+                            "{role}: GET {template} shows another org's {id}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        swept >= 4 * 15,
+        "the sweep found too few operations: {swept}"
+    );
+    assert_eq!(
+        owners_view(app, &clinic, &theirs).await,
+        before,
+        "nothing of theirs changed"
+    );
+}
+
+#[tokio::test]
+async fn the_document_lists_the_errors_every_operation_can_answer() {
+    let app = TestApp::spawn().await;
+    let document = app.get("/openapi.json", None, 200).await;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (verb, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            let mut expected = Vec::new();
+            if operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+            {
+                expected.extend(["401", "403", "503"]);
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            if template.contains('{') {
+                expected.push("404");
+            }
+            for status in expected {
+                assert!(
+                    responses.get(status).is_some(),
+                    "{verb} {template} does not document {status}"
+                );
+            }
+            for (status, response) in responses.as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"]
+                            .get("application/problem+json")
+                            .is_some(),
+                        "{verb} {template} {status} is not a problem"
+                    );
+                }
+            }
+        }
+    }
+}

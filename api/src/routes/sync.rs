@@ -319,6 +319,8 @@ fn table_record(table: &TableSpec) -> ObjectBuilder {
     request_body(content = PushIn, description = "`{changes, lastPulledAt}`"),
     responses((status = 200, body = PushOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "this `Idempotency-Key` was used for a different push (`idempotency_key_reused`)",
+                  body = Problem, content_type = "application/problem+json"),
               (status = 413, body = Problem, content_type = "application/problem+json"),
               (status = 426, body = Problem, content_type = "application/problem+json")))]
 async fn push_changes(
