@@ -39,7 +39,7 @@ async fn eventually<F: Future<Output = bool>>(what: &str, mut done: impl FnMut()
 fn pain(id: &str) -> Value {
     let now = Timestamp::now().as_millisecond();
     json!({"id": id, "recorded_at": now - 3_600_000, "intensity": 4, "period": "night",
-        "notes": "stiff after turning over", "_status": "created", "_changed": ""})
+        "note": "stiff after turning over", "_status": "created", "_changed": ""})
 }
 
 fn push_body(entries: &[String]) -> Value {
@@ -552,7 +552,7 @@ async fn big_push(
     let entries: Vec<Value> = (0..400)
         .map(|n| {
             let mut entry = pain(&format!("big-{n}"));
-            entry["notes"] = json!("woke at three, could not settle again ".repeat(20));
+            entry["note"] = json!("woke at three, could not settle again ".repeat(20));
             entry
         })
         .collect();

@@ -3,9 +3,6 @@
 //! with a log subscriber capturing everything at debug level, and the
 //! capture must not hold any of the words the patient wrote.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use dorsal_tests::Clinic;
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
@@ -14,44 +11,16 @@ use serde_json::json;
 
 use crate::reminders::{new_plan, next_fire, profile, push};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 const SECRET_WORDS: &[&str] = &[
     "numb-when-cycling-zebra",
     "slept-on-sofa-quokka",
     "stretched-in-kitchen-ocelot",
 ];
 
-// The process-wide subscriber: a thread-local one misses events whose
-// call sites other test threads reached first. Only this test sets it;
-// other tests' logs land in the capture too, which does no harm.
 #[tokio::test]
 async fn a_whole_clinical_flow_logs_no_patient_words() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // Other tests' logs may land in the capture too, which does no harm.
+    let capture = dorsal_tests::capture_logs();
 
     let Clinic {
         app,
@@ -113,7 +82,7 @@ async fn a_whole_clinical_flow_logs_no_patient_words() {
     app.get("/v1/me/export", Some(&patient.token), 200).await;
     app.get("/v1/alerts", Some(&org.admin.token), 200).await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("alert raised"), "the capture works: {logs}");
     for word in SECRET_WORDS {
         assert!(!logs.contains(word), "{word} leaked into the logs");

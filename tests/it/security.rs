@@ -222,8 +222,8 @@ async fn another_orgs_tokens_get_the_same_answer_as_for_ids_that_do_not_exist() 
     const NOTE: &str = "numb-saddle-ZQXJ";
     let now = jiff::Timestamp::now().as_millisecond();
     let logs = serde_json::json!({"pain_logs": {"created": [
-        {"id": "e1", "recorded_at": now - 60_000, "intensity": 8, "saddle_numbness": true, "notes": NOTE},
-        {"id": "e2", "recorded_at": now - 120_000, "intensity": 3, "notes": NOTE}]}});
+        {"id": "e1", "recorded_at": now - 60_000, "intensity": 8, "saddle_numbness": true, "note": NOTE},
+        {"id": "e2", "recorded_at": now - 120_000, "intensity": 3, "note": NOTE}]}});
     app.post(
         "/v1/sync/push",
         Some(&clinic.patient.token),

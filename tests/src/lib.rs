@@ -21,6 +21,76 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+/// Everything the process logs at debug level, from the first call on: to
+/// memory, and appended to the file `DORSAL_TEST_LOG` names, so CI can
+/// search the logs of a whole test run for words patients wrote.
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture {
+    memory: Arc<std::sync::Mutex<Vec<u8>>>,
+    file: Option<Arc<std::sync::Mutex<std::fs::File>>>,
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut memory) = self.memory.lock() {
+            memory.extend_from_slice(buf);
+        }
+        if let Some(file) = &self.file
+            && let Ok(mut file) = file.lock()
+        {
+            file.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl LogCapture {
+    /// What was logged so far.
+    pub fn text(&self) -> String {
+        let memory = self.memory.lock().map(|m| m.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&memory).into_owned()
+    }
+}
+
+/// Installs the process-wide capture once and returns it. (A thread-local
+/// subscriber would miss events whose call sites another test thread
+/// reached first.)
+pub fn capture_logs() -> &'static LogCapture {
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let file = std::env::var_os("DORSAL_TEST_LOG").map(|path| {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open DORSAL_TEST_LOG");
+            Arc::new(std::sync::Mutex::new(file))
+        });
+        let capture = LogCapture {
+            memory: Arc::default(),
+            file,
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other log subscriber");
+        capture
+    })
+}
+
 /// The signing secret every test app uses.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// The password every fixture account has.
@@ -212,6 +282,9 @@ impl TestApp {
 
     /// The app on `database`, with the configuration adjusted by `tweak`.
     pub async fn spawn_on(database: TestDatabase, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        if std::env::var_os("DORSAL_TEST_LOG").is_some() {
+            capture_logs();
+        }
         let mut config = database.config();
         tweak(&mut config);
         let core = Core::open(config, Arc::new(SystemClock), true)
