@@ -38,6 +38,24 @@ pub fn night_of(ms: i64, tz: &TimeZone) -> Option<Date> {
         .map(|d| d.date())
 }
 
+/// When night `date` begins: noon of that date, local civil time, as
+/// milliseconds since the epoch. (Noon in a gap resolves later, never
+/// earlier.)
+pub fn night_start(date: Date, tz: &TimeZone) -> Option<i64> {
+    let noon = tz
+        .to_ambiguous_timestamp(date.at(12, 0, 0, 0))
+        .later()
+        .ok()?;
+    Some(noon.as_millisecond())
+}
+
+/// Instants within one UTC quarter hour always belong to the same night.
+/// Every zone's offset, and every change of it, falls on a whole quarter
+/// hour, so a local noon (where one night ends and the next begins) is
+/// always the edge of a UTC quarter hour. One instant per quarter hour
+/// therefore stands for all of them when only nights matter.
+pub const NIGHT_BUCKET_MS: i64 = 15 * 60 * 1000;
+
 /// `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Option<Date> {
     (s.len() == 10).then(|| s.parse().ok()).flatten()
@@ -115,5 +133,33 @@ mod tests {
         assert!(days(date(2026, 1, 1), date(2027, 12, 31)).is_err());
         assert_eq!(zone(Some("Nowhere/Atlantis")), TimeZone::UTC);
         assert_eq!(parse_date("2026-2-1"), None);
+    }
+
+    #[test]
+    fn a_night_starts_at_local_noon() {
+        let ny = zone(Some("America/New_York"));
+        let start = night_start(date(2026, 11, 1), &ny).unwrap();
+        assert_eq!(start, ms("2026-11-01T17:00:00Z"));
+        assert_eq!(night_of(start, &ny), Some(date(2026, 11, 1)));
+        assert_eq!(night_of(start - 1, &ny), Some(date(2026, 10, 31)));
+    }
+
+    proptest::proptest! {
+        /// Every instant of a UTC quarter hour is in the night of the
+        /// quarter hour's start, in zones with half- and three-quarter-hour
+        /// offsets and half-hour DST changes too.
+        #[test]
+        fn a_quarter_hour_lies_within_one_night(
+            at in 1_577_836_800_000_i64..1_893_456_000_000,
+            zone_name in proptest::sample::select(&[
+                "America/New_York", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu",
+                "Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns",
+                "Australia/Eucla", "Asia/Tehran", "Pacific/Marquesas", "America/Havana",
+            ][..]),
+        ) {
+            let tz = zone(Some(zone_name));
+            let start = at - at.rem_euclid(NIGHT_BUCKET_MS);
+            proptest::prop_assert_eq!(night_of(at, &tz), night_of(start, &tz));
+        }
     }
 }

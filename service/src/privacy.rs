@@ -63,8 +63,9 @@ pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> Servi
         let live: Vec<Value> = rows
             .into_iter()
             .filter(|r| !r.deleted)
-            .map(|r| Value::Object(r.record))
-            .collect();
+            .map(|r| serde_json::from_str(r.record.get()))
+            .collect::<Result<_, _>>()
+            .map_err(|err| ServiceError::Internal(format!("stored row: {err}")))?;
         diary.insert(table.name.to_owned(), Value::Array(live));
     }
 

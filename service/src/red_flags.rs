@@ -214,18 +214,30 @@ pub async fn on_pain_logs(
             .collect::<ServiceResult<Vec<_>>>()?;
     }
     let mut history = History::new(&earlier, &tz);
-    if pushed
+    let unrelenting: Vec<i64> = pushed
         .iter()
-        .any(|p| p.period.as_deref() == Some("night") && !p.eased_by_rest)
+        .filter(|p| p.period.as_deref() == Some("night") && !p.eased_by_rest)
+        .map(|p| p.recorded_at)
+        .collect();
+    if let Some(latest) = unrelenting
+        .iter()
+        .filter_map(|at| calendar::night_of(*at, &tz))
+        .max()
     {
+        // The pushed logs give their own nights; the database is asked only
+        // for the nights before the latest of them, and for one instant
+        // per quarter hour (enough to know the night), so a patient who
+        // logs often is not read back entry by entry.
+        let before = calendar::night_start(latest, &tz).unwrap_or(i64::MAX);
+        let recorded_at = || Expr::col(Alias::new("recorded_at"));
         let mut select = live_rows("pain_logs", [patient_id]);
         select
-            .column(Alias::new("recorded_at"))
+            .expr_as(recorded_at().min(), Alias::new("recorded_at"))
             .and_where(Expr::col(Alias::new("period")).eq("night"))
             .and_where(Expr::col(Alias::new("eased_by_rest")).eq(false))
-            .and_where(
-                Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(8 * DAY_MS)),
-            );
+            .and_where(recorded_at().gte(earliest.saturating_sub(8 * DAY_MS)))
+            .and_where(recorded_at().lt(before))
+            .add_group_by([recorded_at().div(calendar::NIGHT_BUCKET_MS)]);
         let instants = db
             .query_all(&select)
             .await?
@@ -233,6 +245,7 @@ pub async fn on_pain_logs(
             .map(|row| get::<i64>(row, "recorded_at"))
             .collect::<ServiceResult<Vec<_>>>()?;
         history.add_unrelenting_nights(&instants, &tz);
+        history.add_unrelenting_nights(&unrelenting, &tz);
     }
     let mut open: Vec<String> = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))

@@ -268,3 +268,54 @@ async fn a_push_cursor_must_be_one_a_pull_could_return() {
         .await;
     assert_eq!(answer["results"]["pain_logs"]["p1"], "applied");
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_where_it_stands_and_nothing_else_is_lost() {
+    let app = TestApp::spawn().await;
+    let who = app.register_patient().await;
+    // In a diary note: that record alone is refused; the rest is stored.
+    let body = json!({"changes": {"pain_logs": {"created": [
+        {"id": "nul", "recorded_at": 1_763_900_000_000_i64, "intensity": 3, "note": "a\u{0}b"},
+        {"id": "fine", "recorded_at": 1_763_900_000_000_i64, "intensity": 3, "note": "ok"}],
+        "deleted": ["x\u{0}y"]},
+        "sleep_logs": {"created": [{"id": "s\u{0}1", "night_of": "2026-11-20"}],
+            "updated": [{"id": "s2", "night_of": "2026-11-20", "_changed": "note\u{0}"}]}}});
+    let outcome = app.post("/v1/sync/push", Some(&who.token), body, 200).await;
+    assert_eq!(
+        outcome["results"]["pain_logs"]["nul"], "rejected",
+        "{outcome}"
+    );
+    assert_eq!(
+        outcome["results"]["pain_logs"]["fine"], "applied",
+        "{outcome}"
+    );
+    assert_eq!(app.count("pain_logs").await, 1);
+    // Anywhere in any other body: a 422 that points at it.
+    for (path, body, pointer) in [
+        (
+            "/v1/auth/register",
+            json!({"email": "n@home.test", "password": "long enough pass", "display_name": "A\u{0}"}),
+            "/display_name",
+        ),
+        ("/v1/care-team/join", json!({"code": "AB\u{0}CD"}), "/code"),
+        (
+            "/v1/devices",
+            json!({"provider": "fcm", "token": "t\u{0}"}),
+            "/token",
+        ),
+    ] {
+        let problem = app.post(path, Some(&who.token), body, 422).await;
+        assert_eq!(
+            problem["errors"][0]["pointer"], pointer,
+            "{path}: {problem}"
+        );
+    }
+    // A backslash followed by "u0000" is ordinary text.
+    app.post(
+        "/v1/devices",
+        Some(&who.token),
+        json!({"provider": "fcm", "token": "t\\u0000"}),
+        201,
+    )
+    .await;
+}

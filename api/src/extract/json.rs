@@ -70,6 +70,60 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// The pointer of the first string (or key) in `value` holding a NUL.
+fn nul_pointer(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let escape = |key: &str| key.replace('~', "~0").replace('/', "~1");
+    match value {
+        Value::String(s) if s.contains('\0') => Some(String::new()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_pointer(item).map(|rest| format!("/{i}{rest}"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(format!("/{}", escape(key)));
+            }
+            nul_pointer(item).map(|rest| format!("/{}{rest}", escape(key)))
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a NUL character anywhere in the body: no text field takes one,
+/// and PostgreSQL cannot store or even compare text holding one.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    // A NUL can only be written escaped; most bodies skip the parse below.
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let value: serde_json::Value = parse(bytes)?;
+    match nul_pointer(&value) {
+        None => Ok(()),
+        Some(pointer) => {
+            let mut violations = Violations::new();
+            violations.add(pointer, "must not contain the NUL character");
+            Err(ApiError::InvalidBody(violations))
+        }
+    }
+}
+
+/// The body of a JSON request, checked for media type and size.
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(&request) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection: BytesRejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::MalformedBody("the body could not be read".to_owned())
+            }
+        })
+}
+
 impl<T, S> FromRequest<S> for Json<T>
 where
     T: DeserializeOwned,
@@ -78,20 +132,24 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(&request) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection: BytesRejection| {
-                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ApiError::PayloadTooLarge
-                    } else {
-                        ApiError::MalformedBody("the body could not be read".to_owned())
-                    }
-                })?;
+        let bytes = body_bytes(request, state).await?;
+        refuse_nul(&bytes)?;
         parse(&bytes).map(Json)
+    }
+}
+
+/// A sync push body as JSON, NUL characters and all: a push refuses the
+/// one record holding a NUL and applies the rest, rather than refusing
+/// the whole push (see `dorsal_domain::sync::record`).
+#[derive(Debug, Clone)]
+pub struct PushBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for PushBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(request, state).await?;
+        parse(&bytes).map(PushBody)
     }
 }
 

@@ -5,7 +5,7 @@ mod auth;
 mod json;
 
 pub use auth::{ClientAddr, CurrentUser};
-pub use json::Json;
+pub use json::{Json, PushBody};
 
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::{PathRejection, QueryRejection};

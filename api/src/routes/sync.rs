@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{CurrentUser, Json, Query};
+use crate::extract::{CurrentUser, Json, PushBody, Query};
 use crate::state::AppState;
 
 /// The sync routes.
@@ -81,10 +81,10 @@ pub struct PullQuery {
 pub struct TableChangesOut {
     /// Records new to the device (first pull only).
     #[schema(value_type = Vec<Object>)]
-    pub created: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub created: Vec<Box<serde_json::value::RawValue>>,
     /// Records to create or update.
     #[schema(value_type = Vec<Object>)]
-    pub updated: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub updated: Vec<Box<serde_json::value::RawValue>>,
     /// Ids of deleted records.
     pub deleted: Vec<String>,
 }
@@ -328,7 +328,7 @@ async fn push_changes(
     CurrentUser(actor): CurrentUser,
     Query(query): Query<PushQuery>,
     headers: HeaderMap,
-    Json(mut body): Json<serde_json::Value>,
+    PushBody(mut body): PushBody,
 ) -> ApiResult<Json<push::PushOutcome>> {
     let access = own_diary(&state, actor).await?;
     let key = match headers.get("idempotency-key").map(|v| v.to_str()) {

@@ -26,6 +26,20 @@ pub enum Cell {
     Text(String),
 }
 
+/// Serialized as [`Cell::to_json`] renders it, without building a value.
+impl serde::Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => serializer.serialize_none(),
+            Cell::Bool(b) => serializer.serialize_bool(*b),
+            Cell::Int(i) => serializer.serialize_i64(*i),
+            Cell::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Cell::Float(_) => serializer.serialize_none(),
+            Cell::Text(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
 impl Cell {
     /// The value as JSON, as a pull sends it.
     pub fn to_json(&self) -> Value {
@@ -144,6 +158,8 @@ fn cell(column: &ColumnSpec, value: &Value) -> Result<Cell, RecordError> {
             )),
         },
         Kind::Text => match value.as_str() {
+            // PostgreSQL cannot store a NUL in text.
+            Some(s) if s.contains('\0') => fail("must not contain the NUL character"),
             Some(s) if s.chars().count() <= TEXT_MAX_CHARS => Ok(Cell::Text(s.to_owned())),
             Some(_) => fail("must be at most 1000 characters"),
             None => fail("must be text"),

@@ -103,8 +103,13 @@ fn valid_value(column: &'static ColumnSpec) -> BoxedStrategy<(Value, Cell)> {
         Kind::Float { min, max } => (min..=max).prop_map(|f| (json!(f), Cell::Float(f))).boxed(),
         Kind::Text => prop_oneof![
             "\\PC{0,40}",
-            // Exactly the limit, in characters of up to four bytes.
-            vec(any::<char>(), TEXT_MAX_CHARS).prop_map(String::from_iter),
+            // Exactly the limit, in characters of up to four bytes (any
+            // but NUL, which PostgreSQL cannot store).
+            vec(
+                any::<char>().prop_map(|c| if c == '\0' { ' ' } else { c }),
+                TEXT_MAX_CHARS
+            )
+            .prop_map(String::from_iter),
         ]
         .prop_map(|s| (json!(s), Cell::Text(s)))
         .boxed(),
@@ -184,6 +189,7 @@ fn invalid_value(column: &'static ColumnSpec) -> BoxedStrategy<Value> {
             (TEXT_MAX_CHARS + 1..TEXT_MAX_CHARS + 40)
                 .prop_flat_map(|n| vec(any::<char>(), n))
                 .prop_map(|chars| json!(String::from_iter(chars))),
+            Just(json!("before\u{0}after")),
             Just(json!(5)),
             Just(json!(false)),
             Just(json!(["text"])),

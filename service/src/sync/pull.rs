@@ -21,9 +21,9 @@ use crate::error::{ServiceError, ServiceResult};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TableChanges {
     /// Rows the device has never seen (first pull only).
-    pub created: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub created: Vec<Box<serde_json::value::RawValue>>,
     /// Rows to create or update.
-    pub updated: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub updated: Vec<Box<serde_json::value::RawValue>>,
     /// Ids of deleted rows.
     pub deleted: Vec<String>,
 }

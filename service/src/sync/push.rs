@@ -282,9 +282,11 @@ pub async fn push(
         .filter_map(record::record_id)
         .filter(|id| outcomes.and_then(|r| r.get(*id)) != Some(&Outcome::Rejected))
         .collect();
+    let fresh_ids: std::collections::HashSet<&str> =
+        fresh_pain.iter().map(|f| f.id.as_str()).collect();
     let reread: Vec<&str> = written_pain
         .into_iter()
-        .filter(|id| !fresh_pain.iter().any(|f| f.id == *id))
+        .filter(|id| !fresh_ids.contains(id))
         .collect();
     outcome.advisories =
         red_flags::on_pain_logs(&write, fresh_pain, &reread, thresholds, now_ms).await?;

@@ -4,10 +4,10 @@
 
 use dorsal_domain::sync::{Cell, ColumnSpec, Kind, TableSpec};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, Value};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Map;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::error::{ServiceError, ServiceResult};
@@ -30,8 +30,27 @@ pub struct SyncedRow {
     pub change_seq: i64,
     /// Tombstone?
     pub deleted: bool,
-    /// `id` and every data column, as JSON.
-    pub record: Map<String, serde_json::Value>,
+    /// `id` and every data column, as the JSON object a device gets,
+    /// written straight from the row.
+    pub record: Box<RawValue>,
+}
+
+/// A row's `id` and data columns, serialized as one JSON object.
+struct RecordJson<'a> {
+    id: &'a str,
+    cells: &'a [(&'static str, Cell)],
+}
+
+impl serde::Serialize for RecordJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.cells.len() + 1))?;
+        map.serialize_entry("id", self.id)?;
+        for (name, cell) in self.cells {
+            map.serialize_entry(name, cell)?;
+        }
+        map.end()
+    }
 }
 
 /// The SQL value of a cell in a column of `kind` (typed even when null).
@@ -87,11 +106,16 @@ pub async fn fetch_rows(
     rows.iter()
         .map(|row| {
             let id: String = row.try_get("", "id")?;
-            let mut record = Map::with_capacity(table.columns.len() + 1);
-            record.insert("id".to_owned(), id.clone().into());
-            for column in table.columns {
-                record.insert(column.name.to_owned(), read_cell(row, column)?.to_json());
-            }
+            let cells = table
+                .columns
+                .iter()
+                .map(|column| Ok((column.name, read_cell(row, column)?)))
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+            let record = serde_json::value::to_raw_value(&RecordJson {
+                id: &id,
+                cells: &cells,
+            })
+            .map_err(|err| ServiceError::Internal(format!("row as JSON: {err}")))?;
             Ok(SyncedRow {
                 id,
                 change_seq: row.try_get("", "change_seq")?,
@@ -99,8 +123,7 @@ pub async fn fetch_rows(
                 record,
             })
         })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(ServiceError::from)
+        .collect()
 }
 
 /// Ids per statement in batched lookups: far below SQLite's and
@@ -126,13 +149,35 @@ pub async fn known_ids(
     ids: &[&str],
 ) -> ServiceResult<KnownIds> {
     let mut known = KnownIds::default();
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let select = Query::select()
-            .from(Alias::new(table.name))
-            .columns(["id", "patient_id", "change_seq", "deleted"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
-            .take();
-        for row in db.query_all(&select).await? {
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    // PostgreSQL takes the ids as one JSON array rather than one
+    // parameter each (see `write::insert_from_json`).
+    let per_statement = if postgres { 5_000 } else { IDS_PER_STATEMENT };
+    for chunk in ids.chunks(per_statement) {
+        let rows = if postgres {
+            let json = serde_json::to_string(chunk)
+                .map_err(|err| ServiceError::Internal(format!("ids as JSON: {err}")))?;
+            // The table name comes from its spec, never from input.
+            let sql = format!(
+                "SELECT id, patient_id, change_seq, deleted FROM {} \
+                 WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
+                table.name
+            );
+            db.query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                [json.into()],
+            ))
+            .await?
+        } else {
+            let select = Query::select()
+                .from(Alias::new(table.name))
+                .columns(["id", "patient_id", "change_seq", "deleted"].map(Alias::new))
+                .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
+                .take();
+            db.query_all(&select).await?
+        };
+        for row in rows {
             let id: String = row.try_get("", "id")?;
             let owner: Uuid = row.try_get("", "patient_id")?;
             if owner == patient_id {

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, TableSpec};
+use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, Kind, TableSpec};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, SimpleExpr,
 };
@@ -149,6 +149,20 @@ async fn write_rows(
         })
         .collect();
     let data_columns: Vec<&'static ColumnSpec> = given.iter().map(|i| first[*i].0).collect();
+    if rows.iter().any(|(_, _, _, cells)| {
+        cells.len() != first.len()
+            || cells
+                .iter()
+                .zip(first.iter())
+                .any(|((a, _), (b, _))| a.name != b.name)
+    }) {
+        return Err(ServiceError::Internal(
+            "rows of one insert differ in columns".into(),
+        ));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return insert_from_json(txn, table, &rows, &given, &data_columns).await;
+    }
     // Keep each statement well under the bound-parameter limits.
     let per_statement = (30_000 / (data_columns.len() + 4)).max(1);
     for chunk in rows.chunks(per_statement) {
@@ -159,16 +173,6 @@ async fn write_rows(
         columns.extend(data_columns.iter().map(|c| Alias::new(c.name)));
         insert.into_table(Alias::new(table.name)).columns(columns);
         for (patient_id, seq, id, cells) in chunk {
-            if cells.len() != first.len()
-                || cells
-                    .iter()
-                    .zip(first.iter())
-                    .any(|((a, _), (b, _))| a.name != b.name)
-            {
-                return Err(ServiceError::Internal(
-                    "rows of one insert differ in columns".into(),
-                ));
-            }
             let mut values: Vec<SimpleExpr> = vec![
                 (*id).into(),
                 (*patient_id).into(),
@@ -192,6 +196,97 @@ async fn write_rows(
         );
         txn.execute(&insert).await?;
     }
+    Ok(())
+}
+
+/// The PostgreSQL type a column of `kind` is stored as.
+fn postgres_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bool => "boolean",
+        Kind::Int { .. } | Kind::Instant => "bigint",
+        Kind::Float { .. } => "double precision",
+        Kind::Text | Kind::Date | Kind::LocalTime | Kind::Enum(_) | Kind::TimeZone | Kind::Ref => {
+            "text"
+        }
+    }
+}
+
+/// One row of [`insert_from_json`], written straight to JSON.
+struct StampedJson<'a> {
+    id: &'a str,
+    patient_id: Uuid,
+    seq: i64,
+    cells: &'a [(&'static ColumnSpec, Cell)],
+    given: &'a [usize],
+}
+
+impl serde::Serialize for StampedJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.given.len() + 3))?;
+        map.serialize_entry("id", self.id)?;
+        map.serialize_entry("patient_id", &self.patient_id)?;
+        map.serialize_entry("change_seq", &self.seq)?;
+        for i in self.given {
+            if let Some((column, cell)) = self.cells.get(*i) {
+                map.serialize_entry(column.name, cell)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// [`write_rows`] on PostgreSQL: the rows go as one JSON parameter that
+/// `json_to_recordset` turns back into typed rows. A multi-row `VALUES`
+/// of a thousand diary rows binds ten thousand parameters, and encoding
+/// and planning those cost more than the insert itself.
+async fn insert_from_json(
+    txn: &DatabaseTransaction,
+    table: &TableSpec,
+    rows: &[StampedRow<'_>],
+    given: &[usize],
+    data_columns: &[&'static ColumnSpec],
+) -> ServiceResult<()> {
+    let records: Vec<StampedJson<'_>> = rows
+        .iter()
+        .map(|(patient_id, seq, id, cells)| StampedJson {
+            id,
+            patient_id: *patient_id,
+            seq: *seq,
+            cells,
+            given,
+        })
+        .collect();
+    let json = serde_json::to_string(&records)
+        .map_err(|err| ServiceError::Internal(format!("rows as JSON: {err}")))?;
+    // Names come from the table specs, never from input.
+    let names: Vec<&str> = data_columns.iter().map(|c| c.name).collect();
+    let typed: Vec<String> = data_columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, postgres_type(c.kind)))
+        .collect();
+    let mut sets = vec![
+        "change_seq = EXCLUDED.change_seq".to_owned(),
+        "deleted = false".to_owned(),
+    ];
+    sets.extend(names.iter().map(|n| format!("{n} = EXCLUDED.{n}")));
+    let comma = |parts: &[&str]| parts.iter().map(|p| format!(", {p}")).collect::<String>();
+    let sql = format!(
+        "INSERT INTO {table} (id, patient_id, change_seq, deleted{columns}) \
+         SELECT id, patient_id, change_seq, false{columns} \
+         FROM json_to_recordset($1::json) AS r(id text, patient_id uuid, change_seq bigint{typed}) \
+         ON CONFLICT (patient_id, id) DO UPDATE SET {sets}",
+        table = table.name,
+        columns = comma(&names),
+        typed = comma(&typed.iter().map(String::as_str).collect::<Vec<_>>()),
+        sets = sets.join(", "),
+    );
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [json.into()],
+    ))
+    .await?;
     Ok(())
 }
 
