@@ -24,12 +24,10 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
         BATCH,
     )
     .await?;
-    let sends = claimed
-        .iter()
-        .map(|item| send(ctx, providers, item, super::since(round, started)));
-    let outcomes = futures_util::future::join_all(sends).await;
-    outcomes.into_iter().collect::<Result<(), _>>()?;
-    Ok(claimed.len())
+    super::send_all(&claimed, |item| {
+        send(ctx, providers, item, super::since(round, started))
+    })
+    .await
 }
 
 /// Sends one claimed push at `now` (when it is still ours) and records the

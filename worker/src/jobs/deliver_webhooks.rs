@@ -24,8 +24,7 @@ pub fn jitter() -> f64 {
 }
 
 /// One round: claims up to [`BATCH`] due messages and sends them all at
-/// once, so a receiver that hangs costs the round one timeout, not one per
-/// message. Returns how many were claimed.
+/// once ([`super::send_all`]). Returns how many were claimed.
 pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = webhooks::claim(
@@ -36,12 +35,10 @@ pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<us
         BATCH,
     )
     .await?;
-    let sends = claimed
-        .iter()
-        .map(|item| send(ctx, sender, item, super::since(round, started)));
-    let outcomes = futures_util::future::join_all(sends).await;
-    outcomes.into_iter().collect::<Result<(), _>>()?;
-    Ok(claimed.len())
+    super::send_all(&claimed, |item| {
+        send(ctx, sender, item, super::since(round, started))
+    })
+    .await
 }
 
 /// Sends one claimed message at `now` (when it is still ours) and records

@@ -44,6 +44,19 @@ pub fn since(now: Timestamp, started: Instant) -> Timestamp {
         .unwrap_or(now)
 }
 
+/// Sends every claimed item of a round at once, so a receiver that hangs
+/// costs the round one timeout rather than one per message; fails with the
+/// first error once all have finished. Returns how many were claimed.
+pub async fn send_all<'a, T, F, Fut>(claimed: &'a [T], send: F) -> Result<usize, JobError>
+where
+    F: FnMut(&'a T) -> Fut,
+    Fut: Future<Output = Result<(), JobError>>,
+{
+    let outcomes = futures_util::future::join_all(claimed.iter().map(send)).await;
+    outcomes.into_iter().collect::<Result<(), _>>()?;
+    Ok(claimed.len())
+}
+
 /// Just before sending message `id` of outbox `table`: renews this worker's
 /// fenced claim so a batch sent one by one never outlives its lease.
 /// `false` when the claim was lost meanwhile (another worker owns the
