@@ -389,3 +389,72 @@ async fn the_document_lists_the_errors_every_operation_can_answer() {
         }
     }
 }
+
+#[tokio::test]
+async fn sql_in_any_input_is_stored_or_refused_as_data_never_run() {
+    let clinic = dorsal_tests::Clinic::spawn().await;
+    let (app, patient) = (&clinic.app, &clinic.patient);
+    const SQL: &str = "x'); DROP TABLE pain_logs; --";
+    let now = jiff::Timestamp::now().as_millisecond();
+    // In a note: stored verbatim and pulled back verbatim.
+    let logs = serde_json::json!({"pain_logs": {"created": [
+        {"id": "q1", "recorded_at": now, "intensity": 2, "note": SQL},
+        {"id": SQL, "recorded_at": now, "intensity": 2}]}});
+    let outcome = app
+        .post(
+            "/v1/sync/push",
+            Some(&patient.token),
+            serde_json::json!({"changes": logs}),
+            200,
+        )
+        .await;
+    assert_eq!(outcome["results"]["pain_logs"]["q1"], "applied");
+    assert_eq!(outcome["results"]["pain_logs"][SQL], "rejected", "{outcome}");
+    let page = app
+        .get(
+            "/v1/sync/pull?last_pulled_at=null&schema_version=1",
+            Some(&patient.token),
+            200,
+        )
+        .await;
+    assert_eq!(page["changes"]["pain_logs"]["created"][0]["note"], SQL);
+    // As a table name, a query value, a path id, a login and an invite.
+    let table = serde_json::json!({"changes": {"pain_logs; DROP TABLE users; --": {"created": []}}});
+    app.post("/v1/sync/push", Some(&patient.token), table, 400)
+        .await;
+    app.get(
+        "/v1/sync/pull?last_pulled_at=1%3BDROP%20TABLE%20users",
+        Some(&patient.token),
+        400,
+    )
+    .await;
+    app.get(
+        "/v1/plans/1'%20OR%20'1'='1",
+        Some(&clinic.therapist.token),
+        404,
+    )
+    .await;
+    app.get(
+        "/v1/patients/00000000-0000-0000-0000-000000000000'%20OR%201=1--/plans",
+        Some(&clinic.therapist.token),
+        404,
+    )
+    .await;
+    app.post(
+        "/v1/auth/login",
+        None,
+        serde_json::json!({"email": "' OR 1=1 --", "password": "' OR 1=1 --"}),
+        401,
+    )
+    .await;
+    app.post(
+        "/v1/care-team/join",
+        Some(&patient.token),
+        serde_json::json!({"code": "' OR '1'='1"}),
+        404,
+    )
+    .await;
+    // Everything is still there.
+    assert_eq!(app.count("pain_logs").await, 1);
+    assert!(app.count("users").await >= 4);
+}
