@@ -11,6 +11,7 @@ mod m20261123_000005_webhooks;
 mod m20261123_000006_job_slots;
 mod m20261123_000007_reminders;
 mod m20261123_000008_push_expiry;
+mod m20261124_000009_slot_leases;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_job_slots::Migration),
             Box::new(m20261123_000007_reminders::Migration),
             Box::new(m20261123_000008_push_expiry::Migration),
+            Box::new(m20261124_000009_slot_leases::Migration),
         ]
     }
 }

@@ -436,7 +436,8 @@ pub async fn scan(
     now: Timestamp,
 ) -> ServiceResult<Option<usize>> {
     let now_ms = now.as_millisecond();
-    if !crate::slots::claim(db, JOB, now_ms / SLOT_MS, worker, now_ms).await? {
+    let slot = now_ms / SLOT_MS;
+    if !crate::slots::claim(db, JOB, slot, worker, now_ms).await? {
         return Ok(None);
     }
     let limits = Limits {
@@ -465,6 +466,7 @@ pub async fn scan(
         }
         sent += send(db, nudges, due, now_ms).await?;
     }
+    crate::slots::finish(db, JOB, slot, worker, now_ms).await?;
     Ok(Some(sent))
 }
 

@@ -471,7 +471,8 @@ pub async fn evaluate_time_rules(
     worker: Uuid,
     now: i64,
 ) -> ServiceResult<Option<usize>> {
-    if !crate::slots::claim(db, TIME_RULES_JOB, now / SLOT_MS, worker, now).await? {
+    let slot = now / SLOT_MS;
+    if !crate::slots::claim(db, TIME_RULES_JOB, slot, worker, now).await? {
         return Ok(None);
     }
     let active = Query::select()
@@ -527,5 +528,6 @@ pub async fn evaluate_time_rules(
         }
         recorded += findings.len();
     }
+    crate::slots::finish(db, TIME_RULES_JOB, slot, worker, now).await?;
     Ok(Some(recorded))
 }

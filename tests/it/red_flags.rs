@@ -353,3 +353,66 @@ async fn a_night_pain_streak_is_found_by_the_worker_once_per_hour_and_once_per_l
     assert_eq!(app.count("alerts").await, 1);
     assert_eq!(app.count("alert_evidence").await, 1);
 }
+
+#[tokio::test]
+async fn an_hour_whose_worker_died_half_way_is_done_by_another_once_its_lease_ends() {
+    use dorsal_service::slots::{LEASE_MS, claim};
+    use dorsal_worker::JobCtx;
+    use dorsal_worker::jobs::evaluate_time_rules;
+    let Clinic { app, patient, .. } = Clinic::spawn().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    for (id, days) in [("s1", 2.9), ("s2", 1.9), ("s3", 0.9)] {
+        let at = now - (days * 86_400_000.0) as i64;
+        let record = json!({"id": id, "recorded_at": at, "intensity": 8, "period": "night", "eased_by_rest": true});
+        log(&app, &patient, record).await;
+    }
+    // A minute into the hour, so the lease ends within it.
+    let hour = 3_600_000;
+    let t = now / hour * hour - hour + 60_000;
+    let (dead, taker, third) = (
+        JobCtx::from(&app.core),
+        JobCtx::from(&app.core),
+        JobCtx::from(&app.core),
+    );
+    assert!(
+        claim(&app.core.db, "time_rules", t / hour, dead.worker_id, t)
+            .await
+            .unwrap()
+    );
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap();
+    assert_eq!(
+        evaluate_time_rules::run(&taker, at(t + 60_000))
+            .await
+            .unwrap(),
+        None,
+        "the dead worker's lease still holds"
+    );
+    assert_eq!(app.count("alerts").await, 0);
+    assert_eq!(
+        evaluate_time_rules::run(&taker, at(t + LEASE_MS))
+            .await
+            .unwrap(),
+        Some(1),
+        "its lease ran out: another worker does the hour"
+    );
+    assert_eq!(
+        evaluate_time_rules::run(&third, at(t + 2 * LEASE_MS))
+            .await
+            .unwrap(),
+        None,
+        "a finished hour is not done again"
+    );
+    // The dead worker, waking, cannot mark the hour as its own.
+    dorsal_service::slots::finish(&app.core.db, "time_rules", t / hour, dead.worker_id, t)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "job_slots WHERE job = 'time_rules' AND done_at = {}",
+            t + LEASE_MS
+        ))
+        .await,
+        1
+    );
+    assert_eq!(app.count("alerts").await, 1);
+}

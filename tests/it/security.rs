@@ -409,7 +409,10 @@ async fn sql_in_any_input_is_stored_or_refused_as_data_never_run() {
         )
         .await;
     assert_eq!(outcome["results"]["pain_logs"]["q1"], "applied");
-    assert_eq!(outcome["results"]["pain_logs"][SQL], "rejected", "{outcome}");
+    assert_eq!(
+        outcome["results"]["pain_logs"][SQL], "rejected",
+        "{outcome}"
+    );
     let page = app
         .get(
             "/v1/sync/pull?last_pulled_at=null&schema_version=1",
@@ -419,7 +422,8 @@ async fn sql_in_any_input_is_stored_or_refused_as_data_never_run() {
         .await;
     assert_eq!(page["changes"]["pain_logs"]["created"][0]["note"], SQL);
     // As a table name, a query value, a path id, a login and an invite.
-    let table = serde_json::json!({"changes": {"pain_logs; DROP TABLE users; --": {"created": []}}});
+    let table =
+        serde_json::json!({"changes": {"pain_logs; DROP TABLE users; --": {"created": []}}});
     app.post("/v1/sync/push", Some(&patient.token), table, 400)
         .await;
     app.get(
