@@ -17,6 +17,10 @@ pub struct Model {
     pub next_local_date: Option<String>,
     pub next_fire_at: Option<i64>,
     pub last_local_date: Option<String>,
+    /// The followed plan's first day, `YYYY-MM-DD`: nothing fires before.
+    pub from_date: Option<String>,
+    /// The followed plan's last day: nothing fires after.
+    pub until_date: Option<String>,
     pub version: i64,
     pub updated_at: i64,
 }

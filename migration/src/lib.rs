@@ -12,6 +12,7 @@ mod m20261123_000006_job_slots;
 mod m20261123_000007_reminders;
 mod m20261123_000008_push_expiry;
 mod m20261124_000009_slot_leases;
+mod m20261124_000010_plan_window;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_reminders::Migration),
             Box::new(m20261123_000008_push_expiry::Migration),
             Box::new(m20261124_000009_slot_leases::Migration),
+            Box::new(m20261124_000010_plan_window::Migration),
         ]
     }
 }

@@ -255,6 +255,31 @@ async fn facts(
             facts.plan_since = Some(since);
         }
     }
+    // A plan is in force only from its first day to its last, the
+    // patient's today: no nudge to keep up a program not yet begun or over.
+    let mut in_force = HashSet::new();
+    let mut windows = live_rows("exercise_plans", ids.iter().copied());
+    windows
+        .columns(["patient_id", "starts_on", "ends_on"].map(Alias::new))
+        .and_where(Expr::col(Alias::new("status")).eq("active"));
+    for row in db.query_all(&windows).await? {
+        let patient: Uuid = get(&row, "patient_id")?;
+        let day = |column: &str| -> ServiceResult<Option<Date>> {
+            Ok(get::<Option<String>>(&row, column)?.and_then(|d| calendar::parse_date(&d)))
+        };
+        let (starts, ends) = (day("starts_on")?, day("ends_on")?);
+        if let Some(facts) = out.get(&patient)
+            && starts.is_none_or(|d| d <= facts.today)
+            && ends.is_none_or(|d| facts.today <= d)
+        {
+            in_force.insert(patient);
+        }
+    }
+    for (patient, facts) in &mut out {
+        if !in_force.contains(patient) {
+            facts.plan_since = None;
+        }
+    }
     for (patient, last) in last_sessions(db, &ids).await? {
         if let (Some(facts), Ok(last)) = (out.get_mut(&patient), Timestamp::from_millisecond(last))
         {

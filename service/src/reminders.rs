@@ -54,6 +54,9 @@ struct Wanted {
     quiet_start: Option<String>,
     quiet_end: Option<String>,
     enabled: bool,
+    /// The plan's first and last day, when it has them.
+    from_date: Option<String>,
+    until_date: Option<String>,
 }
 
 async fn wanted(txn: &DatabaseTransaction, patient_id: Uuid) -> ServiceResult<Option<Wanted>> {
@@ -73,15 +76,20 @@ async fn wanted(txn: &DatabaseTransaction, patient_id: Uuid) -> ServiceResult<Op
     };
     let mut select = live_rows("exercise_plans", [patient_id]);
     select
-        .column(Alias::new("reminder_time"))
+        .columns(["reminder_time", "starts_on", "ends_on"].map(Alias::new))
         .and_where(Expr::col(Alias::new("status")).eq("active"))
         .order_by(Alias::new("change_seq"), Order::Desc)
         .limit(1);
     let plan = txn.query_one(&select).await?;
-    let plan_time: Option<String> = match &plan {
-        Some(row) => get(row, "reminder_time")?,
-        None => None,
-    };
+    let (plan_time, from_date, until_date): (Option<String>, Option<String>, Option<String>) =
+        match &plan {
+            Some(row) => (
+                get(row, "reminder_time")?,
+                get(row, "starts_on")?,
+                get(row, "ends_on")?,
+            ),
+            None => (None, None, None),
+        };
     let profile_time: Option<String> = get(&profile, "stretch_reminder_time")?;
     let enabled: Option<bool> = get(&profile, "reminders_enabled")?;
     let timezone: Option<String> = get(&profile, "timezone")?;
@@ -96,23 +104,40 @@ async fn wanted(txn: &DatabaseTransaction, patient_id: Uuid) -> ServiceResult<Op
         quiet_start: get(&profile, "quiet_start")?,
         quiet_end: get(&profile, "quiet_end")?,
         enabled: enabled.unwrap_or(false) && plan.is_some(),
+        from_date,
+        until_date,
     }))
 }
 
 /// The next (date, instant) of a schedule with these settings after `now`,
-/// never on or before `last` (the last date it fired for).
-fn next_of(
-    local_time: &str,
-    timezone: &str,
-    last: Option<&str>,
-    now: Timestamp,
-) -> Option<(Date, Timestamp)> {
-    let tz = TimeZone::get(timezone).ok()?;
-    let at = parse_time(local_time)?;
-    let not_before = last
-        .and_then(|d| d.parse::<Date>().ok())
-        .and_then(|d| d.tomorrow().ok());
-    next_fire(&tz, at, now, not_before).ok()
+/// never on or before `last` (the last date it fired for), nor outside the
+/// plan's days `from..=until`.
+fn next_of(wanted: &Wanted, last: Option<&str>, now: Timestamp) -> Option<(Date, Timestamp)> {
+    let tz = TimeZone::get(&wanted.timezone).ok()?;
+    let at = parse_time(&wanted.local_time)?;
+    let date = |d: Option<&str>| d.and_then(|d| d.parse::<Date>().ok());
+    let after_last = date(last).and_then(|d| d.tomorrow().ok());
+    let not_before = after_last.max(date(wanted.from_date.as_deref()));
+    let next = next_fire(&tz, at, now, not_before).ok()?;
+    within(next, date(wanted.until_date.as_deref()))
+}
+
+/// `next`, unless it falls after the plan's last day.
+fn within(next: (Date, Timestamp), until: Option<Date>) -> Option<(Date, Timestamp)> {
+    until.is_none_or(|until| next.0 <= until).then_some(next)
+}
+
+/// What a stored schedule was computed from.
+fn stored(found: &reminder_schedule::Model) -> Wanted {
+    Wanted {
+        local_time: found.local_time.clone(),
+        timezone: found.timezone.clone(),
+        quiet_start: found.quiet_start.clone(),
+        quiet_end: found.quiet_end.clone(),
+        enabled: found.enabled,
+        from_date: found.from_date.clone(),
+        until_date: found.until_date.clone(),
+    }
 }
 
 /// Brings the patient's stretch schedule in line with their profile and
@@ -135,22 +160,12 @@ pub async fn refresh_schedule(
         (Some(w), _) => w,
         // The profile is gone: keep the row (its last date) but stop it.
         (None, Some(found)) => Wanted {
-            local_time: found.local_time.clone(),
-            timezone: found.timezone.clone(),
-            quiet_start: found.quiet_start.clone(),
-            quiet_end: found.quiet_end.clone(),
             enabled: false,
+            ..stored(found)
         },
     };
     if let Some(found) = &existing {
-        let current = Wanted {
-            local_time: found.local_time.clone(),
-            timezone: found.timezone.clone(),
-            quiet_start: found.quiet_start.clone(),
-            quiet_end: found.quiet_end.clone(),
-            enabled: found.enabled,
-        };
-        if current == wanted {
+        if stored(found) == wanted {
             return Ok(());
         }
     }
@@ -161,7 +176,7 @@ pub async fn refresh_schedule(
         .map_err(|err| ServiceError::Internal(format!("clock: {err}")))?;
     let last = existing.as_ref().and_then(|s| s.last_local_date.clone());
     let next = if wanted.enabled {
-        next_of(&wanted.local_time, &wanted.timezone, last.as_deref(), now)
+        next_of(&wanted, last.as_deref(), now)
     } else {
         None
     };
@@ -177,6 +192,8 @@ pub async fn refresh_schedule(
         next_local_date: Set(next.map(|(d, _)| d.to_string())),
         next_fire_at: Set(next.map(|(_, at)| at.as_millisecond())),
         last_local_date: Set(last),
+        from_date: Set(wanted.from_date),
+        until_date: Set(wanted.until_date),
         version: Set(existing.as_ref().map_or(1, |s| s.version + 1)),
         updated_at: Set(now_ms),
     };
@@ -256,6 +273,8 @@ struct Due {
     quiet: Option<QuietHours>,
     date: Date,
     due_at: Timestamp,
+    /// The plan's last day.
+    until: Option<Date>,
 }
 
 fn due_schedule(row: &sea_orm::QueryResult) -> ServiceResult<Result<Due, Uuid>> {
@@ -266,6 +285,7 @@ fn due_schedule(row: &sea_orm::QueryResult) -> ServiceResult<Result<Due, Uuid>> 
     let due_at: Option<i64> = get(row, "next_fire_at")?;
     let quiet_start: Option<String> = get(row, "quiet_start")?;
     let quiet_end: Option<String> = get(row, "quiet_end")?;
+    let until: Option<String> = get(row, "until_date")?;
     let parsed = (|| {
         Some(Due {
             id,
@@ -275,6 +295,7 @@ fn due_schedule(row: &sea_orm::QueryResult) -> ServiceResult<Result<Due, Uuid>> 
             quiet: QuietHours::parse(quiet_start.as_deref(), quiet_end.as_deref()),
             date: date?.parse().ok()?,
             due_at: Timestamp::from_millisecond(due_at?).ok()?,
+            until: until.and_then(|d| d.parse().ok()),
         })
     })();
     Ok(parsed.ok_or(id))
@@ -401,6 +422,7 @@ pub async fn fire_due(
                 "quiet_end",
                 "next_local_date",
                 "next_fire_at",
+                "until_date",
             ]
             .map(Alias::new),
         )
@@ -456,7 +478,9 @@ pub async fn fire_due(
         // stale date is recorded missed, and this evening's, if only a
         // little late, goes out in the next round.
         let after = now.checked_sub(grace).unwrap_or(now).max(d.due_at);
-        let next = next_fire(&d.tz, d.at, after, d.date.tomorrow().ok()).ok();
+        let next = next_fire(&d.tz, d.at, after, d.date.tomorrow().ok())
+            .ok()
+            .and_then(|next| within(next, d.until));
         moves.push((d.id, next, Some(d.date)));
     }
 

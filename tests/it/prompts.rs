@@ -231,3 +231,43 @@ async fn the_digest_lists_the_orgs_patients_idle_for_two_weeks() {
     app.get("/v1/digest", Some(&patient.token), 403).await;
     app.get("/v1/digest", None, 401).await;
 }
+
+#[tokio::test]
+async fn no_adherence_nudge_for_a_plan_not_yet_begun_or_already_over() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let ended = app.patient_of(&therapist).await;
+    let now = noon();
+    for (who, starts, ends) in [
+        (&patient, date(now, -3), None),
+        (&ended, date(now, 30), Some(date(now, 1))),
+    ] {
+        profile(&app, who, json!({"timezone": "UTC"})).await;
+        let mut body = json!({"title": "Stretches", "starts_on": starts,
+            "items": [{"exercise_slug": "childs-pose"}]});
+        if let Some(ends) = ends {
+            body["ends_on"] = json!(ends);
+        }
+        let path = format!("/v1/patients/{}/plans", who.id);
+        app.post(&path, Some(&therapist.token), body, 201).await;
+        plan_given(&app, who, now.checked_sub(DAY * 3).unwrap()).await;
+    }
+    // Three idle days would earn a nudge, but neither plan is in force.
+    assert_eq!(scan(&app, now).await, Some(0));
+    // Once the first plan begins, its patient is nudged.
+    let begun = now.checked_add(DAY * 3).unwrap();
+    assert_eq!(scan(&app, begun).await, Some(1));
+    assert_eq!(
+        notifications(&app, &patient, "adherence_nudge").await.len(),
+        1
+    );
+    assert!(
+        notifications(&app, &ended, "adherence_nudge")
+            .await
+            .is_empty()
+    );
+}

@@ -270,6 +270,8 @@ pub async fn due_schedules(app: &TestApp, due: Timestamp, n: usize) -> Vec<Uuid>
             next_local_date: Set(Some(local.date().to_string())),
             next_fire_at: Set(Some(due.as_millisecond())),
             last_local_date: Set(None),
+            from_date: Set(None),
+            until_date: Set(None),
             version: Set(1),
             updated_at: Set(0),
         });
@@ -395,4 +397,52 @@ async fn after_downtime_a_reminder_goes_late_within_grace_and_is_recorded_missed
     let report = fire(&JobCtx::from(&app.core), late).await;
     assert_eq!(report.sent, 3, "{report:?}");
     assert_eq!(app.count("notifications").await, 5);
+}
+
+#[tokio::test]
+async fn a_plan_reminds_from_its_first_day_to_its_last_and_then_stops() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let tz = TimeZone::get("America/New_York").unwrap();
+    profile(
+        &app,
+        &patient,
+        json!({"timezone": "America/New_York", "reminders_enabled": true}),
+    )
+    .await;
+    let today = Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let first = today.checked_add(jiff::Span::new().days(3)).unwrap();
+    let last = first.tomorrow().unwrap();
+    let body = json!({"title": "Two evenings", "starts_on": first.to_string(),
+        "ends_on": last.to_string(), "reminder_time": "21:00",
+        "items": [{"exercise_slug": "childs-pose"}]});
+    let path = format!("/v1/patients/{}/plans", patient.id);
+    app.post(&path, Some(&therapist.token), body, 201).await;
+
+    // Nothing before the plan's first day.
+    let (date, at) = next_fire(&app, patient.id).await;
+    assert_eq!(date, first);
+    assert_eq!(at.to_zoned_datetime(tz.clone()).time().hour(), 21);
+    let ctx = JobCtx::from(&app.core);
+    assert_eq!(fire(&ctx, at).await.sent, 1);
+    let (date, at) = next_fire(&app, patient.id).await;
+    assert_eq!(date, last);
+    assert_eq!(fire(&ctx, at).await.sent, 1);
+    // After its last day the schedule rests.
+    let rested = schedule(&app, patient.id).await.unwrap();
+    assert_eq!((rested.next_local_date, rested.next_fire_at), (None, None));
+    let later = at
+        .checked_add(jiff::SignedDuration::from_hours(24 * 7))
+        .unwrap();
+    assert_eq!(fire(&ctx, later).await.due, 0);
+    assert_eq!(
+        notifications(&app, &patient, "stretch_reminder")
+            .await
+            .len(),
+        2
+    );
 }
