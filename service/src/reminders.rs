@@ -164,10 +164,11 @@ pub async fn refresh_schedule(
             ..stored(found)
         },
     };
-    if let Some(found) = &existing {
-        if stored(found) == wanted {
-            return Ok(());
-        }
+    if existing
+        .as_ref()
+        .is_some_and(|found| stored(found) == wanted)
+    {
+        return Ok(());
     }
     if !wanted.enabled && existing.is_none() {
         return Ok(());
