@@ -1,13 +1,17 @@
 //! Connecting, migrating and checking the database; the one place that
 //! knows how SQLite and PostgreSQL differ at the connection level.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dorsal_migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, ExecResult, IsolationLevel, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 
@@ -50,22 +54,117 @@ pub async fn is_ready(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock
-/// at `BEGIN` (`IMMEDIATE`), so a read-then-write transaction cannot fail
-/// half-way with a busy snapshot; on PostgreSQL it is read committed.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        isolation_level: match db.get_database_backend() {
-            DbBackend::Postgres => Some(IsolationLevel::ReadCommitted),
-            _ => None,
-        },
-        access_mode: match db.get_database_backend() {
-            DbBackend::Postgres => Some(AccessMode::ReadWrite),
-            _ => None,
-        },
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-    })
-    .await
+/// A transaction that writes, holding this process's turn at the SQLite
+/// write lock until it commits or is dropped. Use it as the transaction it
+/// derefs to.
+#[derive(Debug)]
+pub struct WriteTxn {
+    // Field order is drop order: the transaction ends before the turn passes.
+    txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    /// Commits, then lets the next writer in.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, then lets the next writer in.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+/// The transaction's connection, so a `&WriteTxn` goes wherever a
+/// connection does.
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+/// This process's queue for the one writer a SQLite file allows, per file.
+/// Writers waiting here wake the moment the lock is free; waiting in
+/// SQLite's busy handler instead sleeps in fixed steps of up to 100 ms,
+/// which is where SQLite's slowest pushes under load went.
+fn sqlite_writers(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    type Queues = std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
+    static QUEUES: OnceLock<Queues> = OnceLock::new();
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    // A poisoned map only loses the queue; SQLite's own lock still holds.
+    let mut queues = QUEUES.get_or_init(Queues::default).lock().ok()?;
+    Some(queues.entry(file).or_default().clone())
+}
+
+/// Starts a transaction that will write. On SQLite it first waits for this
+/// process's turn (as long as a connection may be waited for), then takes
+/// the write lock at `BEGIN` (`IMMEDIATE`), so a read-then-write
+/// transaction cannot fail half-way with a busy snapshot; on PostgreSQL it
+/// is read committed.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = match sqlite_writers(db) {
+        None => None,
+        Some(queue) => {
+            let wait = db
+                .get_sqlite_connection_pool()
+                .options()
+                .get_acquire_timeout();
+            let turn = tokio::time::timeout(wait, queue.lock_owned())
+                .await
+                .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?;
+            Some(turn)
+        }
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            isolation_level: match db.get_database_backend() {
+                DbBackend::Postgres => Some(IsolationLevel::ReadCommitted),
+                _ => None,
+            },
+            access_mode: match db.get_database_backend() {
+                DbBackend::Postgres => Some(AccessMode::ReadWrite),
+                _ => None,
+            },
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        })
+        .await?;
+    Ok(WriteTxn { txn, _turn: turn })
 }
 
 /// Whether an error is a unique-constraint violation, on either backend.

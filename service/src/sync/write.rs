@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::nudge::Nudges;
 use super::rows::sql_value;
-use crate::db::begin_write;
+use crate::db::{WriteTxn, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 
 /// A row to insert: its id and its data columns.
@@ -293,7 +293,7 @@ async fn insert_from_json(
 /// An open write to one patient's synced data, holding its change number.
 #[derive(Debug)]
 pub struct PatientWrite {
-    txn: DatabaseTransaction,
+    txn: WriteTxn,
     patient_id: Uuid,
     seq: i64,
     now: i64,
