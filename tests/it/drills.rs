@@ -66,7 +66,8 @@ async fn attempt(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     (status, body)
 }
 
-/// Rows of `query` (a `SELECT COUNT(*) AS n ...` written by the test).
+/// The number `query` selects as `n` (written by the test), on a
+/// connection of the test's choosing.
 async fn count(db: &impl ConnectionTrait, query: &str) -> i64 {
     let row = db
         .query_one_raw(Statement::from_string(
@@ -86,15 +87,13 @@ async fn count(db: &impl ConnectionTrait, query: &str) -> i64 {
 /// connection dropped and new ones closed on arrival, as a restart or crash
 /// of the server looks to the app. The app's connection URL names the proxy.
 struct Proxy {
-    addr: SocketAddr,
     up: Arc<AtomicBool>,
     cut: Arc<Mutex<CancellationToken>>,
 }
 
 impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+    /// Forwards what `listener` accepts to `upstream` (`host:port`).
+    fn start(listener: TcpListener, upstream: String) -> Proxy {
         let up = Arc::new(AtomicBool::new(true));
         let cut = Arc::new(Mutex::new(CancellationToken::new()));
         let (accepting, cuts) = (up.clone(), cut.clone());
@@ -117,7 +116,7 @@ impl Proxy {
                 });
             }
         });
-        Proxy { addr, up, cut }
+        Proxy { up, cut }
     }
 
     fn down(&self) {
@@ -131,8 +130,8 @@ impl Proxy {
     }
 }
 
-/// `url` with its `host:port` replaced by `addr`.
-fn through(url: &str, addr: SocketAddr) -> (String, String) {
+/// Where `url` points (`host:port`), and `url` pointed at `addr` instead.
+fn redirect(url: &str, addr: SocketAddr) -> (String, String) {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (authority, path) = rest.split_once('/').unwrap();
     let (user, host) = match authority.rsplit_once('@') {
@@ -144,7 +143,7 @@ fn through(url: &str, addr: SocketAddr) -> (String, String) {
     } else {
         format!("{host}:5432")
     };
-    (format!("{scheme}://{user}{addr}/{path}"), host)
+    (host, format!("{scheme}://{user}{addr}/{path}"))
 }
 
 /// What one simulated device saw.
@@ -283,9 +282,9 @@ async fn postgres_going_away_under_sync_load_answers_503_loses_nothing_and_recov
         return; // a PostgreSQL drill; SQLite has no server to lose
     };
     let database = dorsal_tests::TestDatabase::create().await;
-    let (_, upstream) = through(&database.url, "127.0.0.1:1".parse().unwrap());
-    let proxy = Proxy::start(upstream).await;
-    let (proxied, _) = through(&database.url, proxy.addr);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (upstream, proxied) = redirect(&database.url, listener.local_addr().unwrap());
+    let proxy = Proxy::start(listener, upstream);
     let direct = database.url.clone();
     let name = direct.rsplit('/').next().unwrap_or_default().to_owned();
     let app = TestApp::spawn_on(database, move |config| {
@@ -437,11 +436,9 @@ async fn a_hanging_webhook_receiver_times_out_and_holds_back_no_other_orgs_alert
         org_attempts(&app, first.id).await,
         (1, Some("timed out".to_owned()))
     );
-    let pending = count(
-        &app.core.db,
-        "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending' AND attempt = 1",
-    )
-    .await;
+    let pending = app
+        .count("deliveries WHERE status = 'pending' AND attempt = 1")
+        .await;
     assert_eq!(pending, 1, "the timed-out message waits for its retry");
 
     // Shutdown does not wait on the receiver either.
@@ -550,9 +547,9 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
             deliver_push::run(&ctx, &providers, Timestamp::from_millisecond(t0).unwrap()).await
         })
     };
-    let delivered = "SELECT COUNT(*) AS n FROM push_deliveries WHERE status = 'delivered'";
+    let delivered = "push_deliveries WHERE status = 'delivered'";
     eventually("eight answered, twelve in flight", || async {
-        seen.lock().unwrap().len() == 20 && count(&app.core.db, delivered).await == 8
+        seen.lock().unwrap().len() == 20 && app.count(delivered).await == 8
     })
     .await;
     doomed.abort();
@@ -578,7 +575,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
             .unwrap(),
         12
     );
-    assert_eq!(count(&app.core.db, delivered).await, 20);
+    assert_eq!(app.count(delivered).await, 20);
     let seen = seen.lock().unwrap().clone();
     let mut sent: BTreeMap<&str, usize> = BTreeMap::new();
     for id in &seen {
@@ -597,7 +594,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
 // ---------------------------------------------------------------------------
 // A full or read-only SQLite file
 
-/// A second API on the test's SQLite file, opened through `connect`.
+/// A second API on the test's database, reached through the pool `db`.
 async fn second_app(app: &TestApp, db: sea_orm::DatabaseConnection) -> (String, CancellationToken) {
     let core = Core {
         db,

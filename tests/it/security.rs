@@ -161,6 +161,18 @@ struct Theirs {
 }
 
 impl Theirs {
+    /// Ids that name nothing.
+    fn nobodys() -> Theirs {
+        let id = || Uuid::now_v7().to_string();
+        Theirs {
+            patient: id(),
+            alert: id(),
+            plan: id(),
+            device: id(),
+            webhook: id(),
+        }
+    }
+
     fn fill(&self, template: &str) -> String {
         let id = match template.split('/').nth(2) {
             Some("patients") => &self.patient,
@@ -304,19 +316,10 @@ async fn another_orgs_tokens_get_the_same_answer_as_for_ids_that_do_not_exist() 
                     let real = call(theirs.fill(template)).await.unwrap();
                     let status = real.status();
                     let body = real.text().await.unwrap();
-                    let missing = call(Theirs::fill(
-                        &Theirs {
-                            patient: Uuid::now_v7().to_string(),
-                            alert: Uuid::now_v7().to_string(),
-                            plan: Uuid::now_v7().to_string(),
-                            device: Uuid::now_v7().to_string(),
-                            webhook: Uuid::now_v7().to_string(),
-                        },
-                        template,
-                    ))
-                    .await
-                    .unwrap()
-                    .status();
+                    let missing = call(Theirs::nobodys().fill(template))
+                        .await
+                        .unwrap()
+                        .status();
                     assert!(
                         status == 404 || status == 403,
                         "{role}: {method} {template} answered {status}: {body}"
