@@ -720,3 +720,42 @@ async fn a_read_only_sqlite_file_refuses_writes_clearly_and_still_serves_reads()
     assert_eq!(app.count("pain_logs").await, 10);
     stop.cancel();
 }
+
+#[tokio::test]
+async fn sqlite_writers_of_one_process_take_turns_instead_of_failing_busy() {
+    // SQLite gives up on a locked database after 20 ms here, far less than
+    // 32 pushes queueing for its one writer take: only the in-process queue
+    // stands between them and 503s.
+    let app = TestApp::spawn_with(|config| config.database.sqlite_busy_timeout_ms = 20).await;
+    if app.database.is_postgres() {
+        return; // PostgreSQL has row locks, not one writer
+    }
+    let mut patients = Vec::new();
+    for _ in 0..8 {
+        patients.push(app.register_patient().await);
+    }
+    let app = Arc::new(app);
+    let pushes: Vec<_> = patients
+        .iter()
+        .flat_map(|who| (0..4).map(move |round| (who.clone(), round)))
+        .map(|(who, round)| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let ids: Vec<String> = (0..50)
+                    .map(|n| format!("{}-{round}-{n}", who.id.simple()))
+                    .collect();
+                let push = app
+                    .client
+                    .post(app.url("/v1/sync/push"))
+                    .bearer_auth(&who.token)
+                    .json(&push_body(&ids));
+                attempt(push).await
+            })
+        })
+        .collect();
+    for push in pushes {
+        let (status, body) = push.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(app.count("pain_logs").await, 8 * 4 * 50);
+}
