@@ -1,5 +1,6 @@
 //! The subcommands: which halves of dorsal to start, and admin tasks.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +13,9 @@ use dorsal_service::config::{Config, LogFormat};
 use dorsal_service::users::NewAccount;
 use dorsal_worker::{JobCtx, Worker};
 use tokio_util::sync::CancellationToken;
+use tracing::Subscriber;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Backend for night-time back-pain care.
 #[derive(Debug, Parser)]
@@ -62,14 +66,27 @@ enum Admin {
 }
 
 fn init_tracing(config: &Config) {
+    let ansi = std::io::stderr().is_terminal();
+    // Fails only when a subscriber is already installed, which is harmless.
+    let _ = log_subscriber(config, std::io::stderr, ansi).try_init();
+}
+
+/// The process's log subscriber writing to `writer`. Colour codes only when
+/// `ansi` (the writer is a terminal): in a file or a collector they are noise
+/// that breaks searching.
+fn log_subscriber<W>(config: &Config, writer: W, ansi: bool) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi)
+        .with_writer(writer);
     match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => Box::new(builder.json().flatten_event(true).finish()),
+        LogFormat::Pretty => Box::new(builder.finish()),
     }
 }
 
@@ -172,6 +189,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 worker.await??;
             }
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn logs_written_to_a_pipe_carry_no_colour_codes() {
+        for format in [LogFormat::Pretty, LogFormat::Json] {
+            let mut config = Config::defaults_with_database("sqlite://dorsal.db").unwrap();
+            config.log_format = format;
+            let (mut reader, writer) = std::io::pipe().unwrap();
+            let ansi = std::os::fd::AsFd::as_fd(&writer).is_terminal();
+            let make = move || writer.try_clone().unwrap();
+            let subscriber = log_subscriber(&config, make, ansi);
+            tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("request", route = "/v1/me");
+                let _entered = span.enter();
+                tracing::warn!(alert_id = 7, "something to see");
+            });
+            let mut text = String::new();
+            reader.read_to_string(&mut text).unwrap();
+            assert!(text.contains("something to see"), "{format:?}: {text}");
+            assert!(!text.contains('\u{1b}'), "{format:?}: {text:?}");
         }
     }
 }

@@ -92,7 +92,33 @@ pub fn router(state: AppState) -> Router {
     )
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    .layer(middleware::from_fn(drop_unplain_request_id))
     .with_state(state)
+}
+
+/// Longest client request id taken as it is.
+const REQUEST_ID_MAX: usize = 64;
+
+/// A client's `x-request-id` goes into every log line of the request, so
+/// only a short, plain one is kept (letters, digits, `-`, `_`, `.`, `:`);
+/// any other is dropped and one is made instead.
+async fn drop_unplain_request_id(mut request: Request, next: Next) -> Response<Body> {
+    let plain = |value: &[u8]| {
+        (1..=REQUEST_ID_MAX).contains(&value.len())
+            && value
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    };
+    let sent = request.headers().get_all(REQUEST_ID).iter().count();
+    let keep = sent == 1
+        && request
+            .headers()
+            .get(REQUEST_ID)
+            .is_some_and(|v| plain(v.as_bytes()));
+    if sent > 0 && !keep {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
 }
 
 /// `GET /docs`: the OpenAPI document in a reader (Scalar, from its CDN;

@@ -400,9 +400,11 @@ async fn record_alert(
             if crate::webhooks::enqueue(db, &raised, "alert.raised", now).await? > 0 {
                 outbox = true;
             }
-            // The alert id leads to the patient only through the database,
-            // behind access checks; logs never pair a patient with a rule.
-            tracing::info!(alert_id = %id, rule = code, "alert raised");
+            // The alert id leads to the patient and the rule only through
+            // the database, behind access checks. The rule is not logged:
+            // this line runs inside the request span, which names the
+            // patient, and a rule beside a person is health information.
+            tracing::info!(alert_id = %id, severity = severity.as_str(), "alert raised");
             id
         }
     };

@@ -1,8 +1,10 @@
 //! No patient data in logs: a whole clinical flow (diary push with notes,
 //! a red flag, its webhook, a reminder, a prompt scan, an export) runs
 //! with a log subscriber capturing everything at debug level, and the
-//! capture must not hold any of the words the patient wrote.
+//! capture must not hold any of the words the patient wrote, nor a red-flag
+//! rule on a line (or in a span) that names a person.
 
+use dorsal_domain::red_flags::{RULES, TIME_RULES};
 use dorsal_tests::Clinic;
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
@@ -91,4 +93,64 @@ async fn a_whole_clinical_flow_logs_no_patient_words() {
         !logs.contains(&patient.email),
         "an email leaked into the logs"
     );
+    let people = [patient.id.to_string(), therapist.id.to_string()];
+    for line in logs.lines().filter(|line| names_a_person(line, &people)) {
+        for rule in RULES.iter().chain(TIME_RULES) {
+            assert!(
+                !has_word(line, rule.code),
+                "a rule sits beside a person in the logs: {line}"
+            );
+        }
+    }
+}
+
+/// Whether a log line (with its spans' fields) names a user or patient.
+fn names_a_person(line: &str, ids: &[String]) -> bool {
+    line.contains("user_id=")
+        || line.contains("patient_id=")
+        || ids.iter().any(|id| line.contains(id.as_str()))
+}
+
+/// Whether `word` occurs in `line` with no identifier character either side.
+fn has_word(line: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(word).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+#[tokio::test]
+async fn only_a_short_plain_client_request_id_reaches_the_logs() {
+    let capture = dorsal_tests::capture_logs();
+    let app = dorsal_tests::TestApp::spawn().await;
+    let sent_id = |id: &'static str| {
+        let request = app.client.get(app.url("/healthz"));
+        async move {
+            let response = request.header("x-request-id", id).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(sent_id("trace-4f2a.9:1_b").await, "trace-4f2a.9:1_b");
+    let long: &'static str = "a".repeat(65).leak();
+    let refused = [
+        "Jane Doe; bladder control lost",
+        long,
+        "id\twith\ttabs",
+        "\"quoted\"",
+    ];
+    for id in refused {
+        let answered = sent_id(id).await;
+        assert_ne!(answered, id);
+        assert!(answered.parse::<uuid::Uuid>().is_ok(), "{answered}");
+    }
+    let logs = capture.text();
+    assert!(logs.contains("trace-4f2a.9:1_b"), "the capture works");
+    assert!(!logs.contains("bladder control lost"));
+    assert!(!logs.contains(long));
 }
