@@ -127,6 +127,11 @@ fn unauthenticated(failure: AuthFailure) -> Parts {
             None,
         ),
         AuthFailure::AccountGone => ("account_gone", "this account no longer exists", None),
+        AuthFailure::AccountInactive => (
+            "account_inactive",
+            "this account has been deactivated",
+            None,
+        ),
     };
     let mut parts = Parts::new(StatusCode::UNAUTHORIZED, code, detail);
     parts.bearer_error = bearer_error;

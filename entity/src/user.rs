@@ -14,6 +14,8 @@ pub struct Model {
     pub role: String,
     pub org_id: Option<Uuid>,
     pub created_at: i64,
+    /// False once deactivated: no login, no token honoured.
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::audit;
-use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::error::{ServiceError, ServiceResult};
 
 /// The authenticated caller, as proven by an access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,23 +97,13 @@ pub async fn patient_access(
 ) -> ServiceResult<PatientAccess> {
     let granted = PatientAccess { patient_id, actor };
     actor.may(capability)?;
+    // The account behind the actor exists and is active: the bearer
+    // extractor checked it (`Auth::authenticate`).
     if actor.role == Role::Patient {
-        if actor.user_id != patient_id {
-            return Err(ServiceError::NotFound("patient"));
-        }
-        // A token outlives an erased account by up to its 15 minutes; an
-        // offline device syncing then must not bring the data back.
-        let exists = user::Entity::find_by_id(patient_id)
-            .select_only()
-            .column(user::Column::Id)
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?
-            .is_some();
-        return if exists {
+        return if actor.user_id == patient_id {
             Ok(granted)
         } else {
-            Err(ServiceError::Unauthenticated(AuthFailure::AccountGone))
+            Err(ServiceError::NotFound("patient"))
         };
     }
     let org_id = actor.staff_org(capability)?;

@@ -22,7 +22,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    QuerySelect, Set,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -334,13 +334,42 @@ impl Auth {
         self.passwords.hash(password.to_owned()).await
     }
 
-    /// Checks an access token and returns the caller it names.
-    pub fn authenticate(&self, token: &str) -> Result<Actor, AuthFailure> {
-        let claims = self.keys.verify(token)?;
+    /// Checks an access token and the account it names, and returns the
+    /// caller. One primary-key read per request: a token whose account was
+    /// erased or deactivated is refused at once, not when it expires, and
+    /// the role and org are the account's now, not when the token was made.
+    pub async fn authenticate(
+        &self,
+        db: &impl ConnectionTrait,
+        token: &str,
+    ) -> ServiceResult<Actor> {
+        let claims = self
+            .keys
+            .verify(token)
+            .map_err(ServiceError::Unauthenticated)?;
+        let account: Option<(String, Option<Uuid>, bool)> = user::Entity::find_by_id(claims.sub)
+            .select_only()
+            .columns([
+                user::Column::Role,
+                user::Column::OrgId,
+                user::Column::Active,
+            ])
+            .into_tuple()
+            .one(db)
+            .await?;
+        let Some((role, org_id, active)) = account else {
+            return Err(ServiceError::Unauthenticated(AuthFailure::AccountGone));
+        };
+        if !active {
+            return Err(ServiceError::Unauthenticated(AuthFailure::AccountInactive));
+        }
+        let role = Role::parse(&role).ok_or_else(|| {
+            ServiceError::Internal(format!("user {} has an unknown role", claims.sub))
+        })?;
         Ok(Actor {
             user_id: claims.sub,
-            role: claims.role,
-            org_id: claims.org,
+            role,
+            org_id,
         })
     }
 
@@ -375,7 +404,7 @@ impl Auth {
             .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
         let matches = self.passwords.verify(password.to_owned(), stored).await?;
         match account {
-            Some(account) if matches => {
+            Some(account) if matches && account.active => {
                 let txn = begin_write(db).await?;
                 let pair = self.issue(&txn, &account, new_id()).await?;
                 txn.commit().await?;
@@ -439,6 +468,9 @@ impl Auth {
             .one(&txn)
             .await?
             .ok_or(ServiceError::Unauthenticated(AuthFailure::AccountGone))?;
+        if !account.active {
+            return Err(ServiceError::Unauthenticated(AuthFailure::AccountInactive));
+        }
         let pair = self.issue(&txn, &account, stored.family_id).await?;
         txn.commit().await?;
         Ok(pair)

@@ -21,6 +21,8 @@ pub enum AuthFailure {
     RefreshTokenReused,
     /// The token's account no longer exists.
     AccountGone,
+    /// The token's account was deactivated by an admin.
+    AccountInactive,
 }
 
 /// A failure the API maps to one HTTP answer each.

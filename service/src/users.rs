@@ -87,6 +87,7 @@ async fn insert_user(
         role: Set(role.as_str().to_owned()),
         org_id: Set(org_id),
         created_at: Set(auth.clock().now_ms()),
+        active: Set(true),
     }
     .insert(db)
     .await;

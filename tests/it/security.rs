@@ -4,8 +4,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dorsal_tests::TestApp;
+use dorsal_entity::user;
+use dorsal_tests::{Clinic, TestApp};
 use reqwest::Method;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -77,14 +79,81 @@ fn forged_tokens() -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn every_secured_operation_refuses_missing_and_forged_tokens() {
     let app = TestApp::spawn().await;
+    let tokens = forged_tokens()
+        .into_iter()
+        .map(|(name, token)| (name, Some(token)))
+        .chain([("no token", None)])
+        .collect();
+    refused_everywhere(&app, tokens, None).await;
+}
+
+#[tokio::test]
+async fn a_token_outliving_its_account_is_refused_everywhere_and_writes_nothing() {
+    let Clinic {
+        app,
+        org,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    app.call(
+        Method::DELETE,
+        "/v1/me",
+        Some(&patient.token),
+        Some(serde_json::json!({"password": dorsal_tests::PASSWORD})),
+        204,
+    )
+    .await;
+    user::Entity::update_many()
+        .col_expr(user::Column::Active, false.into())
+        .filter(user::Column::Id.eq(therapist.id))
+        .exec(&app.core.db)
+        .await
+        .unwrap();
+    let devices = app.count("devices").await;
+    let audit = app.count("audit_log").await;
+    let tokens = vec![
+        ("an erased patient's token", Some(patient.token.clone())),
+        (
+            "a deactivated therapist's token",
+            Some(therapist.token.clone()),
+        ),
+    ];
+    refused_everywhere(&app, tokens, Some(["account_gone", "account_inactive"])).await;
+    assert_eq!(app.count("devices").await, devices, "a device was stored");
+    assert_eq!(app.count("audit_log").await, audit, "something was done");
+    // Their other credentials are refused too; the org's admin still works.
+    app.post(
+        "/v1/auth/refresh",
+        None,
+        serde_json::json!({"refresh_token": therapist.refresh}),
+        401,
+    )
+    .await;
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            serde_json::json!({"email": therapist.email, "password": dorsal_tests::PASSWORD}),
+            401,
+        )
+        .await;
+    assert_eq!(login["code"], "invalid_credentials");
+    app.get("/v1/patients", Some(&org.admin.token), 200).await;
+}
+
+/// Calls every secured operation of the document with each token and
+/// asserts a 401 problem+json, with one of `codes` when given.
+async fn refused_everywhere(
+    app: &TestApp,
+    tokens: Vec<(&str, Option<String>)>,
+    codes: Option<[&str; 2]>,
+) {
     let document = app.get("/openapi.json", None, 200).await;
     let operations = secured_operations(&document);
     assert!(operations.len() > 30, "the sweep found too few operations");
-    let tokens = forged_tokens();
     for (method, path) in &operations {
-        let mut attempts = vec![("no token", None)];
-        attempts.extend(tokens.iter().map(|(name, t)| (*name, Some(t.as_str()))));
-        for (what, token) in attempts {
+        for (what, token) in &tokens {
             let mut request = app.client.request(method.clone(), app.url(path));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
@@ -97,19 +166,24 @@ async fn every_secured_operation_refuses_missing_and_forged_tokens() {
                 request = request.json(&serde_json::json!({}));
             }
             let response = request.send().await.unwrap();
-            assert_eq!(
-                response.status(),
-                401,
-                "{method} {path} with {what} was not refused"
-            );
+            let status = response.status();
             let content_type = response.headers()["content-type"]
                 .to_str()
                 .unwrap()
                 .to_owned();
+            let body = response.text().await.unwrap();
+            assert_eq!(
+                status, 401,
+                "{method} {path} with {what} was not refused: {body}"
+            );
             assert!(
                 content_type.starts_with("application/problem+json"),
                 "{method} {path}"
             );
+            if let Some(codes) = codes {
+                let code = serde_json::from_str::<Value>(&body).unwrap()["code"].clone();
+                assert!(codes.iter().any(|c| code == *c), "{method} {path}: {body}");
+            }
         }
     }
 }

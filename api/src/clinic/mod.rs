@@ -170,8 +170,8 @@ async fn login(
     };
     let actor = state
         .auth
-        .authenticate(&pair.access_token)
-        .map_err(ServiceError::Unauthenticated)?;
+        .authenticate(&state.db, &pair.access_token)
+        .await?;
     if actor.staff_org(Capability::ReadPatients).is_err() {
         // Not staff: end the login at once; it has no use here.
         state.auth.logout(&state.db, &pair.refresh_token).await?;

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::IntoResponse;
 use dorsal_service::access::Actor;
 use dorsal_service::auth::TokenPair;
-use dorsal_service::{ServiceError, ServiceResult};
+use dorsal_service::{AuthFailure, ServiceError, ServiceResult};
 
 use super::pages::PageError;
 use crate::state::AppState;
@@ -213,29 +213,36 @@ impl OptionalFromRequestParts<AppState> for Session {
         let Some(tokens) = Tokens::from_headers(&parts.headers) else {
             return Ok(None);
         };
-        let actor = match state.auth.authenticate(&tokens.access) {
+        let actor = match state.auth.authenticate(&state.db, &tokens.access).await {
             Ok(actor) => actor,
+            // An erased or deactivated account is signed out.
+            Err(ServiceError::Unauthenticated(
+                AuthFailure::AccountGone | AuthFailure::AccountInactive,
+            )) => return Ok(None),
             // Expired (or signed with a retired key): the refresh token is
             // the credential that renews it, as it would for an app.
-            Err(_) => match state.auth.refresh(&state.db, &tokens.refresh).await {
-                Ok(pair) => {
-                    let actor = state
-                        .auth
-                        .authenticate(&pair.access_token)
-                        .map_err(ServiceError::Unauthenticated)?;
-                    let renewed = Tokens {
-                        csrf: tokens.csrf.clone(),
-                        refresh: pair.refresh_token,
-                        access: pair.access_token,
-                    };
-                    if let Some(slot) = parts.extensions.get::<Renewed>() {
-                        slot.0.set(renewed.set_cookie()).ok();
+            Err(ServiceError::Unauthenticated(_)) => {
+                match state.auth.refresh(&state.db, &tokens.refresh).await {
+                    Ok(pair) => {
+                        let actor = state
+                            .auth
+                            .authenticate(&state.db, &pair.access_token)
+                            .await?;
+                        let renewed = Tokens {
+                            csrf: tokens.csrf.clone(),
+                            refresh: pair.refresh_token,
+                            access: pair.access_token,
+                        };
+                        if let Some(slot) = parts.extensions.get::<Renewed>() {
+                            slot.0.set(renewed.set_cookie()).ok();
+                        }
+                        actor
                     }
-                    actor
+                    Err(ServiceError::Unauthenticated(_)) => return Ok(None),
+                    Err(other) => return Err(other.into()),
                 }
-                Err(ServiceError::Unauthenticated(_)) => return Ok(None),
-                Err(other) => return Err(other.into()),
-            },
+            }
+            Err(other) => return Err(other.into()),
         };
         tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
         Ok(Some(Session {

@@ -38,7 +38,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(fail(AuthFailure::MissingToken));
         }
-        let actor = state.auth.authenticate(token.trim()).map_err(fail)?;
+        let actor = state.auth.authenticate(&state.db, token.trim()).await?;
         tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
         Ok(CurrentUser(actor))
     }
