@@ -189,6 +189,78 @@ async fn admins_manage_their_orgs_endpoints_and_private_targets_are_refused() {
 }
 
 #[tokio::test]
+async fn webhooks_and_push_gateways_at_non_public_literal_addresses_are_refused_and_not_stored() {
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = false).await;
+    let admin = app.create_org("Guarded").await.admin;
+    let refused = [
+        "[::127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::]",
+        "[fec0::1]",
+        "[::ffff:127.0.0.1]",
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",
+        "[fd00::1]",
+        "[fe80::1]",
+        "[100::1]",
+        "[2001:db8::1]",
+        "[::]",
+        "[::1]",
+        "198.18.0.1",
+        "240.0.0.1",
+        "192.0.0.1",
+        "127.0.0.1",
+        "10.0.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "192.0.2.1",
+        "255.255.255.255",
+        "224.0.0.1",
+        "0.0.0.0",
+    ];
+    for (method, path) in [
+        (reqwest::Method::POST, "/v1/webhooks"),
+        (reqwest::Method::PUT, "/v1/push-gateway"),
+    ] {
+        for host in refused {
+            let response = app
+                .client
+                .request(method.clone(), app.url(path))
+                .bearer_auth(&admin.token)
+                .json(&json!({"url": format!("https://{host}/hook")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 422, "{path} {host}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json",
+                "{path} {host}"
+            );
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["code"], "validation_failed", "{path} {host}");
+            assert_eq!(problem["errors"][0]["pointer"], "/url", "{path} {host}");
+        }
+    }
+    assert_eq!(app.count("webhooks").await, 0);
+    assert_eq!(app.count("push_gateways").await, 0);
+    // A public address is still welcome at both.
+    app.post(
+        "/v1/webhooks",
+        Some(&admin.token),
+        json!({"url": "https://[2606:4700::1111]/hook"}),
+        201,
+    )
+    .await;
+    app.put(
+        "/v1/push-gateway",
+        &admin,
+        json!({"url": "https://1.1.1.1/push"}),
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_alert_is_delivered_signed_with_one_webhook_id_on_the_retry_schedule() {
     let Clinic {
         app,
