@@ -2,13 +2,17 @@
 //! to a loopback receiver: signed, same `webhook-id` on every attempt, the
 //! retry schedule under an injected clock, leases, fencing and 410.
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use dorsal_domain::webhooks::{secret_key, verify};
+use dorsal_domain::webhooks::{format_secret, secret_key, verify};
+use dorsal_service::webhooks::Attempt;
 use dorsal_tests::{Clinic, Login, Org, TestApp};
 use dorsal_worker::JobCtx;
-use dorsal_worker::delivery::HttpSender;
+use dorsal_worker::delivery::{HttpSender, Refused};
 use dorsal_worker::jobs::{deliver_webhooks, escalate_alerts};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -186,6 +190,78 @@ async fn admins_manage_their_orgs_endpoints_and_private_targets_are_refused() {
             .await;
         assert_eq!(problem["errors"][0]["pointer"], "/url", "{url}");
     }
+}
+
+#[tokio::test]
+async fn webhooks_and_push_gateways_at_non_public_literal_addresses_are_refused_and_not_stored() {
+    let app = TestApp::spawn_with(|c| c.webhook_allow_private = false).await;
+    let admin = app.create_org("Guarded").await.admin;
+    let refused = [
+        "[::127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::]",
+        "[fec0::1]",
+        "[::ffff:127.0.0.1]",
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",
+        "[fd00::1]",
+        "[fe80::1]",
+        "[100::1]",
+        "[2001:db8::1]",
+        "[::]",
+        "[::1]",
+        "198.18.0.1",
+        "240.0.0.1",
+        "192.0.0.1",
+        "127.0.0.1",
+        "10.0.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "192.0.2.1",
+        "255.255.255.255",
+        "224.0.0.1",
+        "0.0.0.0",
+    ];
+    for (method, path) in [
+        (reqwest::Method::POST, "/v1/webhooks"),
+        (reqwest::Method::PUT, "/v1/push-gateway"),
+    ] {
+        for host in refused {
+            let response = app
+                .client
+                .request(method.clone(), app.url(path))
+                .bearer_auth(&admin.token)
+                .json(&json!({"url": format!("https://{host}/hook")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 422, "{path} {host}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json",
+                "{path} {host}"
+            );
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["code"], "validation_failed", "{path} {host}");
+            assert_eq!(problem["errors"][0]["pointer"], "/url", "{path} {host}");
+        }
+    }
+    assert_eq!(app.count("webhooks").await, 0);
+    assert_eq!(app.count("push_gateways").await, 0);
+    // A public address is still welcome at both.
+    app.post(
+        "/v1/webhooks",
+        Some(&admin.token),
+        json!({"url": "https://[2606:4700::1111]/hook"}),
+        201,
+    )
+    .await;
+    app.put(
+        "/v1/push-gateway",
+        &admin,
+        json!({"url": "https://1.1.1.1/push"}),
+        200,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -532,4 +608,152 @@ async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
         "each message sent once"
     );
     assert!(seen.iter().all(|s| s.verified));
+}
+
+/// A nameserver on 127.0.0.1 that answers each A query with the next of
+/// `answers` (the last once they run out) and a TTL of 0, as a rebinding
+/// attacker's does: its address, and how many queries it has answered.
+async fn rebinding_nameserver(answers: Vec<Ipv4Addr>) -> (SocketAddr, Arc<AtomicUsize>) {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let count = asked.clone();
+    tokio::spawn(async move {
+        let mut query = [0u8; 512];
+        while let Ok((len, from)) = socket.recv_from(&mut query).await {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let ip = answers[n.min(answers.len() - 1)];
+            // The question: labels up to the root's empty one, type, class.
+            let mut end = 12;
+            while query[end] != 0 {
+                end += 1 + usize::from(query[end]);
+            }
+            end += 5;
+            let mut reply = Vec::from(&query[..2]);
+            reply.extend([0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+            reply.extend(&query[12..end.min(len)]);
+            // Name (a pointer to the question's), A, IN, TTL 0, 4 bytes.
+            reply.extend([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4]);
+            reply.extend(ip.octets());
+            let _ = socket.send_to(&reply, from).await;
+        }
+    });
+    (addr, asked)
+}
+
+/// Looks names up by asking one nameserver for their A record.
+struct AskNameserver(SocketAddr);
+
+impl reqwest::dns::Resolve for AskNameserver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (server, name) = (self.0, name.as_str().to_owned());
+        Box::pin(async move {
+            let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+            let mut query = vec![0x2b, 0x1d, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+            for label in name.split('.').filter(|label| !label.is_empty()) {
+                query.push(u8::try_from(label.len())?);
+                query.extend(label.as_bytes());
+            }
+            query.extend([0, 0, 1, 0, 1]);
+            socket.send_to(&query, server).await?;
+            let mut reply = [0u8; 512];
+            let len = socket.recv(&mut reply).await?;
+            // One A record after the question: its address is the last 4 bytes.
+            let octets: [u8; 4] = reply[len - 4..len].try_into()?;
+            let found = SocketAddr::from((octets, 0));
+            Ok(Box::new(std::iter::once(found)) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_name_that_rebinds_to_loopback_after_the_check_never_reaches_the_loopback_service() {
+    let secret = format_secret(&[7; 24]);
+    let (url, seen) = receiver(vec![], Arc::new(Mutex::new(secret.clone()))).await;
+    let port = reqwest::Url::parse(&url).unwrap().port().unwrap();
+    let hook = format!("http://hooks.rebind.test:{port}/hook");
+    let send = |sender: HttpSender| {
+        let (hook, secret) = (hook.clone(), secret.clone());
+        async move {
+            sender
+                .send(&hook, &secret, "msg_1", "{}", 1_800_000_000)
+                .await
+        }
+    };
+    // Connections leave from 127.0.0.1, so the public answer cannot reach
+    // another machine; only the loopback receiver could answer.
+    let guarded = |nameserver| {
+        HttpSender::with_resolver(
+            false,
+            Duration::from_secs(2),
+            Arc::new(AskNameserver(nameserver)),
+            Some(Ipv4Addr::LOCALHOST.into()),
+        )
+        .unwrap()
+    };
+
+    // First a public address, then loopback: the connection must go to
+    // the address that was checked, not to a second answer.
+    let (nameserver, asked) =
+        rebinding_nameserver(vec![[1, 1, 1, 1].into(), Ipv4Addr::LOCALHOST]).await;
+    let attempt = send(guarded(nameserver)).await;
+    let Attempt::Failed { error, .. } = attempt else {
+        panic!("the loopback service was reached: {attempt:?}");
+    };
+    assert_eq!(error, "connection failed", "to 1.1.1.1, from 127.0.0.1");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the loopback service was reached"
+    );
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "one lookup, the checked one"
+    );
+
+    // A name that resolves to loopback outright is refused, and says so.
+    let (nameserver, _) = rebinding_nameserver(vec![Ipv4Addr::LOCALHOST]).await;
+    let attempt = send(guarded(nameserver)).await;
+    let Attempt::Failed { error, status, .. } = attempt else {
+        panic!("{attempt:?}");
+    };
+    assert_eq!((error, status), (Refused::NotPublic.to_string(), None));
+    assert!(seen.lock().unwrap().is_empty());
+
+    // Literal addresses are never looked up; the guard checks them itself.
+    let (nameserver, asked) = rebinding_nameserver(vec![Ipv4Addr::LOCALHOST]).await;
+    for host in ["127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]"] {
+        let attempt = guarded(nameserver)
+            .send(
+                &format!("http://{host}:{port}/hook"),
+                &secret,
+                "msg_1",
+                "{}",
+                1_800_000_000,
+            )
+            .await;
+        let Attempt::Failed { error, .. } = attempt else {
+            panic!("{host}: {attempt:?}");
+        };
+        assert_eq!(error, "the address is not public", "{host}");
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+    assert!(seen.lock().unwrap().is_empty());
+
+    // The same name with the guard off reaches the receiver: the test's
+    // nameserver and receiver work.
+    let (nameserver, _) = rebinding_nameserver(vec![Ipv4Addr::LOCALHOST]).await;
+    let open = HttpSender::with_resolver(
+        true,
+        Duration::from_secs(2),
+        Arc::new(AskNameserver(nameserver)),
+        None,
+    )
+    .unwrap();
+    let attempt = send(open).await;
+    assert!(
+        matches!(attempt, Attempt::Delivered { status: 200 }),
+        "{attempt:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }

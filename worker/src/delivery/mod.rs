@@ -1,13 +1,19 @@
 //! Sending one webhook message: Standard Webhooks headers, no redirects,
-//! timeouts, and the SSRF guard applied to the addresses a name resolves to.
+//! timeouts, and the SSRF guard applied to literal addresses and to the
+//! addresses a name resolves to, which are the ones the connection uses.
+
+mod resolve;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dorsal_domain::webhooks::{is_public, secret_key, sign};
 use dorsal_service::webhooks::Attempt;
+use reqwest::dns::Resolve;
 use reqwest::redirect::Policy;
 
+pub use self::resolve::{Refused, SystemResolver};
 use crate::scheduler::WorkerError;
 
 /// Installs the process's TLS crypto provider (ring, already in the tree
@@ -17,7 +23,7 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The HTTP side of webhook delivery.
+/// The HTTP side of webhook delivery (and of the push gateway).
 #[derive(Debug, Clone)]
 pub struct HttpSender {
     client: reqwest::Client,
@@ -33,9 +39,34 @@ impl HttpSender {
     /// A client that follows no redirects and gives up on a request after
     /// `timeout` (connecting: after 5 s at most).
     pub fn with_timeout(allow_private: bool, timeout: Duration) -> Result<HttpSender, WorkerError> {
+        Self::with_resolver(allow_private, timeout, Arc::new(SystemResolver), None)
+    }
+
+    /// As [`HttpSender::with_timeout`], looking names up with `resolver`
+    /// and, if given, making connections from `local_address` (tests use
+    /// 127.0.0.1, from which nothing can reach another machine).
+    ///
+    /// Unless `allow_private`, a name is refused when any address it
+    /// resolves to is not public, and the connection is made to the
+    /// addresses that were checked. Proxies from the environment are not
+    /// used: a proxy would look the name up again, past the guard.
+    pub fn with_resolver(
+        allow_private: bool,
+        timeout: Duration,
+        resolver: Arc<dyn Resolve>,
+        local_address: Option<IpAddr>,
+    ) -> Result<HttpSender, WorkerError> {
         install_crypto_provider();
+        let resolver: Arc<dyn Resolve> = if allow_private {
+            resolver
+        } else {
+            Arc::new(resolve::PublicOnly { inner: resolver })
+        };
         let client = reqwest::Client::builder()
             .redirect(Policy::none())
+            .no_proxy()
+            .dns_resolver(resolver)
+            .local_address(local_address)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .user_agent("dorsal-webhooks/1")
@@ -47,24 +78,17 @@ impl HttpSender {
         })
     }
 
-    async fn target_allowed(&self, url: &reqwest::Url) -> Result<(), String> {
-        if self.allow_private {
-            return Ok(());
-        }
+    /// A literal address in the URL is never looked up, so the guard
+    /// checks it here; names are checked as they resolve.
+    fn literal_allowed(&self, url: &reqwest::Url) -> Result<(), String> {
         let host = url.host_str().ok_or("no host")?;
-        let port = url.port_or_known_default().unwrap_or(443);
-        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|err| format!("cannot resolve the host: {err}"))?
-                .map(|a| a.ip())
-                .collect(),
-        };
-        if addresses.is_empty() || addresses.iter().any(|ip| !is_public(*ip)) {
-            return Err("the host resolves to a private or loopback address".into());
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        match literal.parse::<IpAddr>() {
+            Ok(ip) if !self.allow_private && !is_public(ip) => {
+                Err("the address is not public".into())
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// POSTs `payload` to `url`, signed with `secret` for `msg_id` at
@@ -85,7 +109,7 @@ impl HttpSender {
         let Ok(url) = reqwest::Url::parse(url) else {
             return failed("the URL does not parse".into());
         };
-        if let Err(error) = self.target_allowed(&url).await {
+        if let Err(error) = self.literal_allowed(&url) {
             return failed(error);
         }
         let Ok(key) = secret_key(secret) else {
@@ -103,8 +127,12 @@ impl HttpSender {
             .send()
             .await;
         match response {
-            Err(err) => failed(if err.is_timeout() {
+            Err(err) => failed(if let Some(refused) = resolve::refusal(&err) {
+                refused.to_string()
+            } else if err.is_timeout() {
                 "timed out".into()
+            } else if err.is_dns() {
+                "cannot resolve the host".into()
             } else {
                 "connection failed".into()
             }),
