@@ -2,6 +2,7 @@
 //! `App::bind` is split from `App::serve` so tests can bind port 0.
 
 mod clinic;
+mod docs;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -48,8 +49,8 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .merge(clinic::router())
+    .merge(docs::router())
     .route("/metrics", axum::routing::get(metrics::render))
-    .route("/docs", axum::routing::get(docs))
     .layer(middleware::from_fn(metrics::track))
     .fallback(|| async { ApiError::RouteNotFound })
     .method_not_allowed_fallback(|| async { ApiError::Status(StatusCode::METHOD_NOT_ALLOWED) })
@@ -120,30 +121,6 @@ async fn drop_unplain_request_id(mut request: Request, next: Next) -> Response<B
     }
     next.run(request).await
 }
-
-/// `GET /docs`: the OpenAPI document in a reader (Scalar, from its CDN;
-/// the document itself is `/openapi.json`).
-async fn docs() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        DOCS_PAGE,
-    )
-}
-
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>dorsal API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-</head>
-<body>
-<noscript>The reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-<script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.25.0"></script>
-</body>
-</html>
-"#;
 
 /// Errors made outside our handlers (405 from routing, 408 from the
 /// timeout) come without a body; give them the same problem+json as ours.

@@ -239,7 +239,9 @@ async fn signing_in_sets_a_strict_http_only_cookie_for_the_clinic_and_pages_are_
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(inbox.body.contains("Signed in as clinician (clinician)"));
     assert_eq!(inbox.headers[header::CACHE_CONTROL], "no-store");
-    assert!(inbox.headers.contains_key("content-security-policy"));
+    crate::operations::assert_same_origin_policy(
+        inbox.headers["content-security-policy"].to_str().unwrap(),
+    );
     // Signed in, the sign-in address leads to the inbox.
     let home = browser.get("/clinic").await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
@@ -528,7 +530,9 @@ async fn another_orgs_alert_and_patient_are_not_found() {
         assert!(is_html(answer));
         assert!(answer.body.contains("Not found"));
         assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store");
-        assert!(answer.headers.contains_key("content-security-policy"));
+        crate::operations::assert_same_origin_policy(
+            answer.headers["content-security-policy"].to_str().unwrap(),
+        );
         assert!(!answer.body.contains(">Pat<"));
     }
     assert_eq!(status_of(&app, &clinician, &alert).await, "open");

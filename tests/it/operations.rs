@@ -1,5 +1,6 @@
 //! Operations: Prometheus metrics by route template, the API reader at
-//! `/docs`, and request ids.
+//! `/docs` (served by dorsal alone, under a same-origin policy), and
+//! request ids.
 
 use dorsal_tests::Clinic;
 use serde_json::json;
@@ -45,17 +46,137 @@ async fn metrics_count_requests_by_route_and_show_backlogs_without_patient_data(
     assert!(text.contains(r#"dorsal_delivery_backlog{outbox="push"}"#));
 }
 
+/// Asserts that a Content-Security-Policy starts from `default-src 'none'`
+/// and allows nothing from another origin: every source is `'self'` or
+/// `'none'`, `data:` only for images, `'unsafe-inline'` only for styles,
+/// and never `'unsafe-eval'`.
+pub(crate) fn assert_same_origin_policy(csp: &str) {
+    let directives: Vec<(&str, Vec<&str>)> = csp
+        .split(';')
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next().unwrap(), words.collect())
+        })
+        .collect();
+    assert!(
+        directives.contains(&("default-src", vec!["'none'"])),
+        "{csp}"
+    );
+    for (name, sources) in &directives {
+        for source in sources {
+            let allowed = match *source {
+                "'self'" | "'none'" => true,
+                "data:" => *name == "img-src",
+                "'unsafe-inline'" => *name == "style-src",
+                _ => false,
+            };
+            assert!(allowed, "{source} in {name}: {csp}");
+        }
+    }
+}
+
+/// The values of every `src` and `href` attribute in `html`.
+fn linked(html: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    for attribute in [" src=\"", " href=\""] {
+        let mut rest = html;
+        while let Some(at) = rest.find(attribute) {
+            rest = &rest[at + attribute.len()..];
+            let end = rest.find('"').unwrap();
+            found.push(&rest[..end]);
+        }
+    }
+    found
+}
+
 #[tokio::test]
-async fn docs_serve_a_reader_for_the_openapi_document() {
-    let Clinic { app, .. } = Clinic::spawn().await;
+async fn docs_load_their_reader_from_dorsal_alone_under_a_same_origin_policy_as_the_clinic() {
+    let app = dorsal_tests::TestApp::spawn().await;
     let response = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
+    let headers = response.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert_same_origin_policy(csp);
+    for directive in ["script-src 'self';", "style-src 'self';"] {
+        assert!(csp.contains(directive), "{csp}");
+    }
     let html = response.text().await.unwrap();
-    assert!(html.contains(r#"data-url="/openapi.json""#));
+    // No other origin named, and no inline script to allow.
+    assert!(!html.contains("://"), "{html}");
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches("<script src=\"/").count(),
+        "{html}"
+    );
+
+    let links = linked(&html);
+    assert!(links.len() >= 3, "{links:?}");
+    for link in links {
+        assert!(
+            link.starts_with('/') && !link.starts_with("//"),
+            "{link} is not a path on dorsal"
+        );
+        let response = app.client.get(app.url(link)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{link}");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        let expected = match link.rsplit('.').next().unwrap() {
+            "js" => "text/javascript",
+            "css" => "text/css",
+            "json" => "application/json",
+            other => panic!("{link}: unexpected kind of asset {other}"),
+        };
+        assert!(content_type.starts_with(expected), "{link}: {content_type}");
+        if !link.starts_with("/docs/") {
+            continue;
+        }
+        let headers = response.headers().clone();
+        assert_same_origin_policy(headers["content-security-policy"].to_str().unwrap());
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        // The path names the content, so it is cached for good.
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let plain = response.bytes().await.unwrap();
+        assert!(!plain.is_empty());
+        // Compressed on the way like any other response.
+        let gzipped = app
+            .client
+            .get(app.url(link))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{link}");
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gzipped.bytes().await.unwrap()[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped, plain, "{link}");
+    }
+
     let document = app.get("/openapi.json", None, 200).await;
     assert!(document["paths"]["/v1/devices"].is_object());
     assert!(document["paths"]["/v1/me/export"].is_object());
+
+    // The clinic's pages are held to the same rule, with no script at all
+    // (signed-in pages are checked in `clinic`).
+    let sign_in = app.client.get(app.url("/clinic")).send().await.unwrap();
+    let csp = sign_in.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert_same_origin_policy(csp);
+    assert!(!csp.contains("script-src"), "{csp}");
 }
 
 #[tokio::test]
