@@ -63,6 +63,18 @@ pub fn resolve_jwt_secret(config: &Config) -> Result<SecretString, ConfigError> 
     generate_secret_file(&path)
 }
 
+/// The retired signing secret still accepted for verification, held to the
+/// same length rule as the current one: a short secret is as forgeable
+/// retired as in use.
+pub fn resolve_previous_jwt_secret(config: &Config) -> Result<Option<SecretString>, ConfigError> {
+    config
+        .auth
+        .previous_jwt_secret
+        .as_ref()
+        .map(|secret| check_secret_length(secret, "DORSAL_AUTH__PREVIOUS_JWT_SECRET"))
+        .transpose()
+}
+
 fn check_secret_length(secret: &SecretString, source: &str) -> Result<SecretString, ConfigError> {
     if secret.expose_secret().len() < JWT_SECRET_MIN_BYTES {
         return Err(ConfigError::Invalid(format!(
@@ -303,10 +315,12 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     /// Builds the keys and the hasher; `jwt_secret` comes from
-    /// [`resolve_jwt_secret`].
+    /// [`resolve_jwt_secret`], `previous_jwt_secret` from
+    /// [`resolve_previous_jwt_secret`].
     pub fn new(
         config: &AuthConfig,
         jwt_secret: &SecretString,
+        previous_jwt_secret: Option<&SecretString>,
         clock: SharedClock,
     ) -> ServiceResult<Arc<Self>> {
         let passwords = Passwords::new(config)?;
@@ -314,7 +328,7 @@ impl Auth {
         let refresh_ttl_days =
             i64::try_from(config.refresh_ttl_days).unwrap_or(i64::MAX / 86_400_000);
         Ok(Arc::new(Self {
-            keys: JwtKeys::new(jwt_secret, config.previous_jwt_secret.as_ref()),
+            keys: JwtKeys::new(jwt_secret, previous_jwt_secret),
             passwords,
             dummy_hash,
             limiter: LoginLimiter::new(config),

@@ -77,11 +77,17 @@ impl Core {
         migrate: bool,
     ) -> Result<Core, StartupError> {
         let secret = auth::resolve_jwt_secret(&config)?;
+        let previous_secret = auth::resolve_previous_jwt_secret(&config)?;
         let db = db::connect(&config).await?;
         if migrate {
             db::migrate(&db).await?;
         }
-        let auth = Auth::new(&config.auth, &secret, clock.clone())?;
+        let auth = Auth::new(
+            &config.auth,
+            &secret,
+            previous_secret.as_ref(),
+            clock.clone(),
+        )?;
         Ok(Core {
             db,
             auth,

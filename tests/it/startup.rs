@@ -28,6 +28,21 @@ fn postgres_without_a_long_secret_refuses_to_start_and_says_what_to_set() {
     assert!(resolve_jwt_secret(&config).is_ok());
 }
 
+#[tokio::test]
+async fn a_short_previous_secret_refuses_to_start_and_says_what_to_set() {
+    let database = TestDatabase::create().await;
+    let mut config = database.config();
+    config.auth.previous_jwt_secret = Some("short".into());
+    let refused = Core::open(config, Arc::new(SystemClock), true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("DORSAL_AUTH__PREVIOUS_JWT_SECRET") && refused.contains("32"),
+        "{refused}"
+    );
+}
+
 #[test]
 fn the_embedded_default_generates_its_secret_once_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
