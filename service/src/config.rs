@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 
-/// Shortest accepted signing secret, in bytes.
-pub const JWT_SECRET_MIN_BYTES: usize = 32;
+/// Shortest accepted configured secret (signing secrets, data keys), in
+/// bytes.
+pub const SECRET_MIN_BYTES: usize = 32;
 
 /// Everything dorsal can be told, after layering.
 #[derive(Debug, Clone, Deserialize)]
