@@ -74,7 +74,9 @@ pub enum StartupError {
 
 impl Core {
     /// Resolves the signing secrets and the data keys, opens the pool and,
-    /// when `migrate` is set, applies pending migrations.
+    /// when `migrate` is set, applies pending migrations and seals the
+    /// stored secrets not yet under the data key
+    /// ([`sealed::seal_stored_secrets`]).
     pub async fn open(
         config: Config,
         clock: SharedClock,
@@ -86,6 +88,7 @@ impl Core {
         let db = db::connect(&config).await?;
         if migrate {
             db::migrate(&db).await?;
+            sealed::seal_stored_secrets(&db, &data_keys).await?;
         }
         let auth = Auth::new(
             &config.auth,

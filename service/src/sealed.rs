@@ -7,20 +7,26 @@
 //! key), so a retired key still opens old values while new ones use the
 //! current key. The associated data is the table and the row's id, so a
 //! value copied into another row does not open.
+//!
+//! Values stored before sealing (plain `whsec_…`) and values under the
+//! previous key are sealed under the current key where migrations are
+//! applied ([`seal_stored_secrets`]): a migration cannot see the key.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use dorsal_entity::{push_gateway, webhook};
 use hkdf::Hkdf;
-use sea_orm::EntityName;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityName, EntityTrait, QueryFilter, QuerySelect};
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
 use crate::secret::{check_secret_length, configured_or_generated, random_bytes};
 
 /// The file the embedded default keeps its generated data key in.
@@ -184,7 +190,7 @@ impl DataKeys {
             .current
             .cipher
             .encrypt(&XNonce::from(nonce), payload)
-            .map_err(|_| crate::ServiceError::Internal("sealing a secret failed".into()))?;
+            .map_err(|_| ServiceError::Internal("sealing a secret failed".into()))?;
         let mut body = Vec::with_capacity(NONCE_BYTES + sealed.len());
         body.extend_from_slice(&nonce);
         body.extend_from_slice(&sealed);
@@ -233,6 +239,77 @@ impl DataKeys {
     pub fn is_current(&self, stored: &str) -> bool {
         parse(stored).is_ok_and(|(kid, _)| kid == self.current.kid)
     }
+}
+
+/// Seals every stored secret that is not yet under the current key: plain
+/// values from before secrets were sealed, and values under the previous
+/// key (after which the previous key may be dropped). Core::open runs it
+/// after applying migrations. Repeating it changes nothing, and processes
+/// running it at once do not overwrite each other: a row is rewritten only
+/// while it still holds what was read. A value that opens under neither key
+/// is left as it is and logged by id. Returns how many rows were rewritten.
+pub async fn seal_stored_secrets(db: &DatabaseConnection, keys: &DataKeys) -> ServiceResult<u64> {
+    let webhooks =
+        seal_column::<webhook::Entity>(db, keys, webhook::Column::Id, webhook::Column::Secret)
+            .await?;
+    let gateways = seal_column::<push_gateway::Entity>(
+        db,
+        keys,
+        push_gateway::Column::OrgId,
+        push_gateway::Column::Secret,
+    )
+    .await?;
+    let sealed = webhooks + gateways;
+    if sealed > 0 {
+        tracing::info!(
+            webhooks,
+            gateways,
+            kid = keys.kid(),
+            "stored secrets encrypted under the data key"
+        );
+    }
+    Ok(sealed)
+}
+
+/// [`seal_stored_secrets`] for one table: `id` is its primary key, `secret`
+/// the sealed column.
+async fn seal_column<E: EntityTrait>(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    id: E::Column,
+    secret: E::Column,
+) -> ServiceResult<u64> {
+    let rows: Vec<(Uuid, String)> = E::find()
+        .select_only()
+        .column(id)
+        .column(secret)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut sealed = 0;
+    for (row_id, stored) in rows {
+        if keys.is_current(&stored) {
+            continue;
+        }
+        let row = Row::of(E::default(), row_id);
+        let plain = match keys.open(row, &stored) {
+            Ok(plain) => plain,
+            Err(SealError::Plain) => SecretString::from(stored.as_str()),
+            Err(err) => {
+                tracing::warn!(table = row.table, id = %row_id, error = %err,
+                    "a stored secret opens under neither data key; left as it is");
+                continue;
+            }
+        };
+        let updated = E::update_many()
+            .col_expr(secret, Expr::value(keys.seal(row, &plain)?))
+            .filter(id.eq(row_id))
+            .filter(secret.eq(stored.as_str()))
+            .exec(db)
+            .await?;
+        sealed += updated.rows_affected;
+    }
+    Ok(sealed)
 }
 
 /// The key id and the encoded body of a sealed value.
