@@ -2,7 +2,8 @@
 #
 #   docker build -t dorsal .
 #   docker run --rm -p 8080:8080 dorsal        # `serve` on SQLite in /var/lib/dorsal
-#   docker run --rm dorsal migrate|api|worker   # with DATABASE_URL, DORSAL_JWT_SECRET
+#   docker run --rm dorsal migrate|api|worker   # with DATABASE_URL, DORSAL_JWT_SECRET,
+#                                               # DORSAL_DATA_KEY
 #
 # compose.yaml runs the same image on PostgreSQL as migrate, api and workers.
 # Needs BuildKit (the default builder since Docker 23) for the cache mounts.
@@ -44,7 +45,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # A fixed non-root uid, so orchestrators can check runAsNonRoot. Its home is
 # the working directory: `serve` on the default SQLite URL keeps dorsal.db
-# and the generated dorsal-jwt.key there (mount a volume on it to keep them).
+# and the generated dorsal-jwt.key and dorsal-data.key there (mount a volume
+# on it to keep them).
 RUN groupadd --system --gid 10001 dorsal \
  && useradd --system --uid 10001 --gid dorsal --home-dir /var/lib/dorsal \
       --create-home --shell /usr/sbin/nologin dorsal

@@ -7,6 +7,7 @@ use dorsal_service::Db;
 use dorsal_service::auth::Auth;
 use dorsal_service::clock::SharedClock;
 use dorsal_service::config::Config;
+use dorsal_service::sealed::DataKeys;
 
 /// Shared, cheaply cloned handles.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub db: Db,
     /// Tokens and passwords.
     pub auth: Arc<Auth>,
+    /// The keys stored secrets are sealed under.
+    pub data_keys: Arc<DataKeys>,
     /// Configuration.
     pub config: Arc<Config>,
     /// Time.
@@ -28,6 +31,7 @@ impl From<Core> for AppState {
         Self {
             db: core.db,
             auth: core.auth,
+            data_keys: core.data_keys,
             config: core.config,
             clock: core.clock,
             nudges: core.nudges,

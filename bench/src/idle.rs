@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::{JWT_SECRET, progress, status_kib, workspace_root};
+use crate::{DATA_KEY, JWT_SECRET, progress, status_kib, workspace_root};
 
 /// How long the server is left alone once ready.
 pub const SETTLE: Duration = Duration::from_secs(5);
@@ -81,6 +81,7 @@ pub async fn measure(binary: &Path, name: &str, url: &str) -> anyhow::Result<Fig
             .env("DATABASE_URL", url)
             .env("DORSAL_BIND", format!("127.0.0.1:{port}"))
             .env("DORSAL_JWT_SECRET", JWT_SECRET)
+            .env("DORSAL_DATA_KEY", DATA_KEY)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

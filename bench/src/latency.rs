@@ -18,7 +18,7 @@ use dorsal_worker::{JobCtx, Worker};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::{JWT_SECRET, progress, quantile};
+use crate::{DATA_KEY, JWT_SECRET, progress, quantile};
 
 /// Alerts measured per database.
 pub const ALERTS: usize = 100;
@@ -88,6 +88,7 @@ pub async fn measure(name: &str, database_url: &str) -> anyhow::Result<Figures> 
     let bar = progress(ALERTS as u64, &format!("red flag -> webhook, {name}"))?;
     let mut config = Config::defaults_with_database(database_url)?;
     config.jwt_secret = Some(JWT_SECRET.into());
+    config.data_key = Some(DATA_KEY.into());
     config.webhook_allow_private = true;
     // One client logs in a hundred patients from one address.
     config.auth.login_per_address_per_minute = 100_000;

@@ -30,7 +30,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{JWT_SECRET, progress, quantile};
+use crate::{DATA_KEY, JWT_SECRET, progress, quantile};
 
 /// Simulated devices, one patient each.
 pub const DEVICES: usize = 200;
@@ -348,6 +348,7 @@ async fn drive(
 pub async fn measure(name: &str, url: &str) -> anyhow::Result<Figures> {
     let mut config = Config::defaults_with_database(url)?;
     config.jwt_secret = Some(JWT_SECRET.into());
+    config.data_key = Some(DATA_KEY.into());
     config.webhook_allow_private = true;
     let core = Core::open(config, Arc::new(SystemClock), true).await?;
     let shutdown = CancellationToken::new();

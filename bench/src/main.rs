@@ -29,6 +29,8 @@ use crate::report::Results;
 
 /// Signs the bench's access tokens (every core the bench opens shares it).
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-00";
+/// The data key every benchmarked dorsal seals stored secrets under.
+const DATA_KEY: &str = "bench-data-key-bench-data-key-bench-data-0";
 const PARTS: [&str; 5] = ["sync", "latency", "reminders", "load", "idle"];
 
 /// A scratch database on the PostgreSQL server, dropped by [`Scratch::drop`].

@@ -22,7 +22,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
-use crate::{JWT_SECRET, note, progress, status_kib};
+use crate::{DATA_KEY, JWT_SECRET, note, progress, status_kib};
 
 /// Patients with a schedule.
 pub const PATIENTS: usize = 100_000;
@@ -218,6 +218,7 @@ pub async fn measure(name: &str, url: &str) -> anyhow::Result<Figures> {
     bar.set_message("seeding");
     let mut config = Config::defaults_with_database(url)?;
     config.jwt_secret = Some(JWT_SECRET.into());
+    config.data_key = Some(DATA_KEY.into());
     let core = Core::open(config, Arc::new(SystemClock), true).await?;
     let db = &core.db;
     let due = Timestamp::from_second(1_795_024_800)?; // an evening, 18:00 UTC

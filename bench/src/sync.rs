@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{JWT_SECRET, note, progress};
+use crate::{DATA_KEY, JWT_SECRET, note, progress};
 
 /// Rows pushed and pulled per round.
 pub const ROWS: usize = 10_000;
@@ -302,6 +302,7 @@ pub async fn measure(name: &str, url: &str) -> anyhow::Result<Figures> {
     let bar = progress(ROUNDS as u64, &format!("sync throughput, {name}"))?;
     let mut config = Config::defaults_with_database(url)?;
     config.jwt_secret = Some(JWT_SECRET.into());
+    config.data_key = Some(DATA_KEY.into());
     config.bind = "127.0.0.1:0".into();
     let core = Core::open(config, Arc::new(SystemClock), true).await?;
     let app = App::bind(AppState::from(core.clone()), "127.0.0.1:0").await?;

@@ -13,7 +13,8 @@ use sha2::Sha256;
 pub const RETRY_SCHEDULE_SECONDS: [i64; 6] = [5, 30, 120, 600, 3_600, 21_600];
 /// Signatures older or newer than this are refused by [`verify`], seconds.
 pub const TOLERANCE_SECONDS: i64 = 300;
-const SECRET_PREFIX: &str = "whsec_";
+/// What every Standard Webhooks secret starts with.
+pub const SECRET_PREFIX: &str = "whsec_";
 
 /// The key bytes of a `whsec_…` secret.
 pub fn secret_key(secret: &str) -> Result<Vec<u8>, String> {

@@ -8,6 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub org_id: Uuid,
     pub url: String,
+    /// Sealed under the data key (`dorsal_service::sealed`), never plain.
     pub secret: String,
     pub created_at: i64,
     pub updated_at: i64,

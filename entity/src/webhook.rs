@@ -9,6 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub org_id: Uuid,
     pub url: String,
+    /// Sealed under the data key (`dorsal_service::sealed`), never plain.
     pub secret: String,
     pub min_severity: String,
     pub created_at: i64,

@@ -1,17 +1,14 @@
 //! Authentication: password hashing, access tokens (JWT), refresh-token
 //! families with rotation and reuse detection, and login rate limiting.
 
-use std::fs;
-use std::io::Write;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::path::Path;
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm as ArgonAlgorithm, Argon2, Params, Version};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dorsal_domain::Role;
 use dorsal_domain::account::PASSWORD_MAX_BYTES;
 use dorsal_entity::{refresh_token, user};
@@ -32,10 +29,12 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::clock::SharedClock;
-use crate::config::{AuthConfig, Backend, Config, ConfigError, JWT_SECRET_MIN_BYTES};
+use crate::config::{AuthConfig, Config, ConfigError};
 use crate::db::begin_write;
 use crate::error::{AuthFailure, ServiceError, ServiceResult};
-use crate::secret::{digest, new_id, random_bytes, random_token};
+use crate::secret::{
+    check_secret_length, configured_or_generated, digest, new_id, random_bytes, random_token,
+};
 
 const JWT_ALGORITHM: Algorithm = Algorithm::HS256;
 const SECRET_FILE: &str = "dorsal-jwt.key";
@@ -44,57 +43,24 @@ const SECRET_FILE: &str = "dorsal-jwt.key";
 /// PostgreSQL it must be set; on SQLite one is generated once into the data
 /// directory and read back on later starts.
 pub fn resolve_jwt_secret(config: &Config) -> Result<SecretString, ConfigError> {
-    if let Some(secret) = &config.jwt_secret {
-        return check_secret_length(secret, "DORSAL_JWT_SECRET");
-    }
-    if config.backend()? == Backend::Postgres {
-        return Err(ConfigError::Invalid(format!(
-            "DORSAL_JWT_SECRET must be set to at least {JWT_SECRET_MIN_BYTES} random bytes when \
-             running on PostgreSQL, e.g. DORSAL_JWT_SECRET=$(openssl rand -base64 48)"
-        )));
-    }
-    let path = config.data_dir().join(SECRET_FILE);
-    if path.exists() {
-        let stored = fs::read_to_string(&path).map_err(|err| {
-            ConfigError::Invalid(format!("cannot read {}: {err}", path.display()))
-        })?;
-        return check_secret_length(&SecretString::from(stored.trim()), &path.to_string_lossy());
-    }
-    generate_secret_file(&path)
+    configured_or_generated(
+        config,
+        config.jwt_secret.as_ref(),
+        "DORSAL_JWT_SECRET",
+        SECRET_FILE,
+    )
 }
 
-fn check_secret_length(secret: &SecretString, source: &str) -> Result<SecretString, ConfigError> {
-    if secret.expose_secret().len() < JWT_SECRET_MIN_BYTES {
-        return Err(ConfigError::Invalid(format!(
-            "{source} must be at least {JWT_SECRET_MIN_BYTES} bytes, e.g. $(openssl rand -base64 48)"
-        )));
-    }
-    Ok(secret.clone())
-}
-
-fn generate_secret_file(path: &Path) -> Result<SecretString, ConfigError> {
-    let bytes = random_bytes::<48>().map_err(|err| ConfigError::Invalid(err.to_string()))?;
-    let secret = STANDARD.encode(bytes);
-    let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path)?;
-        file.write_all(secret.as_bytes())?;
-        file.sync_all()
-    };
-    write().map_err(|err| {
-        ConfigError::Invalid(format!(
-            "cannot write the generated secret {}: {err}",
-            path.display()
-        ))
-    })?;
-    tracing::info!(path = %path.display(), "generated a new access-token signing secret");
-    Ok(SecretString::from(secret))
+/// The retired signing secret still accepted for verification, held to the
+/// same length rule as the current one: a short secret is as forgeable
+/// retired as in use.
+pub fn resolve_previous_jwt_secret(config: &Config) -> Result<Option<SecretString>, ConfigError> {
+    config
+        .auth
+        .previous_jwt_secret
+        .as_ref()
+        .map(|secret| check_secret_length(secret, "DORSAL_AUTH__PREVIOUS_JWT_SECRET"))
+        .transpose()
 }
 
 /// Claims of an access token.
@@ -303,10 +269,12 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     /// Builds the keys and the hasher; `jwt_secret` comes from
-    /// [`resolve_jwt_secret`].
+    /// [`resolve_jwt_secret`], `previous_jwt_secret` from
+    /// [`resolve_previous_jwt_secret`].
     pub fn new(
         config: &AuthConfig,
         jwt_secret: &SecretString,
+        previous_jwt_secret: Option<&SecretString>,
         clock: SharedClock,
     ) -> ServiceResult<Arc<Self>> {
         let passwords = Passwords::new(config)?;
@@ -314,7 +282,7 @@ impl Auth {
         let refresh_ttl_days =
             i64::try_from(config.refresh_ttl_days).unwrap_or(i64::MAX / 86_400_000);
         Ok(Arc::new(Self {
-            keys: JwtKeys::new(jwt_secret, config.previous_jwt_secret.as_ref()),
+            keys: JwtKeys::new(jwt_secret, previous_jwt_secret),
             passwords,
             dummy_hash,
             limiter: LoginLimiter::new(config),

@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 
-/// Shortest accepted signing secret, in bytes.
-pub const JWT_SECRET_MIN_BYTES: usize = 32;
+/// Shortest accepted configured secret (signing secrets, data keys), in
+/// bytes.
+pub const SECRET_MIN_BYTES: usize = 32;
 
 /// Everything dorsal can be told, after layering.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,8 +22,16 @@ pub struct Config {
     /// Access-token signing secret; see [`crate::auth::resolve_jwt_secret`].
     #[serde(default)]
     pub jwt_secret: Option<SecretString>,
-    /// Folder for the embedded default's generated secret; empty: the SQLite
-    /// file's folder.
+    /// The key stored secrets are encrypted under; see
+    /// [`crate::sealed::resolve_data_key`].
+    #[serde(default)]
+    pub data_key: Option<SecretString>,
+    /// A retired data key, accepted for decrypting only, while values sealed
+    /// under it are sealed again under `data_key`.
+    #[serde(default)]
+    pub previous_data_key: Option<SecretString>,
+    /// Folder for the embedded default's generated secrets; empty: the
+    /// SQLite file's folder.
     #[serde(default)]
     pub data_dir: String,
     /// Allow webhook targets on loopback and private networks.

@@ -22,6 +22,7 @@ pub mod push;
 pub mod red_flags;
 pub mod reminders;
 pub mod reports;
+pub mod sealed;
 pub mod secret;
 pub mod slots;
 pub mod sync;
@@ -37,15 +38,18 @@ pub use sea_orm::DatabaseConnection as Db;
 use crate::auth::Auth;
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError};
+use crate::sealed::DataKeys;
 
 /// What both the API and the worker stand on: the database, the auth
-/// keys, the configuration and the clock.
+/// keys, the data keys, the configuration and the clock.
 #[derive(Debug, Clone)]
 pub struct Core {
     /// Connection pool.
     pub db: Db,
     /// Token keys, password hasher, login limiter.
     pub auth: Arc<Auth>,
+    /// The keys stored secrets are sealed under.
+    pub data_keys: Arc<DataKeys>,
     /// Validated configuration.
     pub config: Arc<Config>,
     /// The clock everything reads.
@@ -69,22 +73,33 @@ pub enum StartupError {
 }
 
 impl Core {
-    /// Resolves the signing secret, opens the pool and, when `migrate` is
-    /// set, applies pending migrations.
+    /// Resolves the signing secrets and the data keys, opens the pool and,
+    /// when `migrate` is set, applies pending migrations and seals the
+    /// stored secrets not yet under the data key
+    /// ([`sealed::seal_stored_secrets`]).
     pub async fn open(
         config: Config,
         clock: SharedClock,
         migrate: bool,
     ) -> Result<Core, StartupError> {
         let secret = auth::resolve_jwt_secret(&config)?;
+        let previous_secret = auth::resolve_previous_jwt_secret(&config)?;
+        let data_keys = Arc::new(DataKeys::from_config(&config)?);
         let db = db::connect(&config).await?;
         if migrate {
             db::migrate(&db).await?;
+            sealed::seal_stored_secrets(&db, &data_keys).await?;
         }
-        let auth = Auth::new(&config.auth, &secret, clock.clone())?;
+        let auth = Auth::new(
+            &config.auth,
+            &secret,
+            previous_secret.as_ref(),
+            clock.clone(),
+        )?;
         Ok(Core {
             db,
             auth,
+            data_keys,
             config: Arc::new(config),
             clock,
             nudges: sync::Nudges::default(),

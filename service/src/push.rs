@@ -13,11 +13,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::error::{ServiceError, ServiceResult};
 use crate::outbox::{self, Attempt};
+use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
 
 /// Push providers a device may register with.
@@ -125,37 +127,49 @@ pub async fn remove_device(db: &DatabaseConnection, actor: Actor, id: Uuid) -> S
     Ok(())
 }
 
-/// An org's push gateway, as stored (the secret is shown when set).
+/// An org's push gateway, as stored, its secret sealed (see
+/// [`crate::sealed`]); the secret is shown only when set.
 pub use dorsal_entity::push_gateway::Model as Gateway;
 
+/// The gateway's signing secret, decrypted to sign a push.
+pub fn signing_secret(keys: &DataKeys, gateway: &Gateway) -> Result<SecretString, SealError> {
+    keys.open(
+        Row::of(push_gateway::Entity, gateway.org_id),
+        &gateway.secret,
+    )
+}
+
 /// An admin sets (or replaces) the org's push gateway; a new signing
-/// secret is made each time.
+/// secret is made each time and returned in plain text, to be shown this
+/// once.
 pub async fn set_gateway(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     actor: Actor,
     url: &str,
     allow_private: bool,
     now: i64,
-) -> ServiceResult<Gateway> {
+) -> ServiceResult<(Gateway, SecretString)> {
     let org_id = actor.staff_org(Capability::Administer)?;
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
     violations.into_result()?;
     let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
-    let secret = format_secret(&random_bytes::<24>()?);
+    let secret = SecretString::from(format_secret(&random_bytes::<24>()?));
     let existing = push_gateway::Entity::find_by_id(org_id).one(db).await?;
     let model = push_gateway::ActiveModel {
         org_id: Set(org_id),
         url: Set(url.to_string()),
-        secret: Set(secret),
+        secret: Set(keys.seal(Row::of(push_gateway::Entity, org_id), &secret)?),
         created_at: Set(existing.as_ref().map_or(now, |g| g.created_at)),
         updated_at: Set(now),
     };
-    Ok(if existing.is_some() {
+    let set = if existing.is_some() {
         model.update(db).await?
     } else {
         model.insert(db).await?
-    })
+    };
+    Ok((set, secret))
 }
 
 /// The org's push gateway.

@@ -12,29 +12,38 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::error::{ServiceError, ServiceResult};
+use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
 
-/// A webhook endpoint as stored; its secret is shown only when made or
-/// rotated.
+/// A webhook endpoint as stored, its secret sealed (see [`crate::sealed`]);
+/// the secret is shown only when made or rotated.
 pub use dorsal_entity::webhook::Model as Endpoint;
 
-fn new_secret() -> ServiceResult<String> {
-    Ok(format_secret(&random_bytes::<24>()?))
+fn new_secret() -> ServiceResult<SecretString> {
+    Ok(format_secret(&random_bytes::<24>()?).into())
 }
 
-/// An admin registers an endpoint for the org's alert events.
+/// The endpoint's signing secret, decrypted to sign a message.
+pub fn signing_secret(keys: &DataKeys, endpoint: &Endpoint) -> Result<SecretString, SealError> {
+    keys.open(Row::of(webhook::Entity, endpoint.id), &endpoint.secret)
+}
+
+/// An admin registers an endpoint for the org's alert events; returns it
+/// with its secret in plain text, to be shown this once.
 pub async fn create(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     actor: Actor,
     url: &str,
     min_severity: Option<&str>,
     allow_private: bool,
     now: i64,
-) -> ServiceResult<webhook::Model> {
+) -> ServiceResult<(Endpoint, SecretString)> {
     let org_id = actor.staff_org(Capability::Administer)?;
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
@@ -50,11 +59,12 @@ pub async fn create(
     }
     violations.into_result()?;
     let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
-    Ok(webhook::ActiveModel {
-        id: Set(new_id()),
+    let (id, secret) = (new_id(), new_secret()?);
+    let made = webhook::ActiveModel {
+        id: Set(id),
         org_id: Set(org_id),
         url: Set(url.to_string()),
-        secret: Set(new_secret()?),
+        secret: Set(keys.seal(Row::of(webhook::Entity, id), &secret)?),
         min_severity: Set(severity.to_owned()),
         created_at: Set(now),
         disabled_at: Set(None),
@@ -62,7 +72,8 @@ pub async fn create(
         deleted_at: Set(None),
     }
     .insert(db)
-    .await?)
+    .await?;
+    Ok((made, secret))
 }
 
 /// The org's endpoints.
@@ -99,18 +110,21 @@ pub async fn delete(
     Ok(())
 }
 
-/// A new secret for an endpoint (and re-enables one disabled by a 410).
+/// A new secret for an endpoint (and re-enables one disabled by a 410);
+/// returns it with the new secret in plain text, to be shown this once.
 pub async fn rotate(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     actor: Actor,
     id: Uuid,
-) -> ServiceResult<webhook::Model> {
+) -> ServiceResult<(Endpoint, SecretString)> {
     let found = own(db, actor, id).await?;
+    let secret = new_secret()?;
     let mut model: webhook::ActiveModel = found.into();
-    model.secret = Set(new_secret()?);
+    model.secret = Set(keys.seal(Row::of(webhook::Entity, id), &secret)?);
     model.disabled_at = Set(None);
     model.disabled_reason = Set(None);
-    Ok(model.update(db).await?)
+    Ok((model.update(db).await?, secret))
 }
 
 /// The body of an alert event.

@@ -17,6 +17,7 @@ mod prompts;
 mod push;
 mod red_flags;
 mod reminders;
+mod secrets;
 mod security;
 mod startup;
 mod sync;

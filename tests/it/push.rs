@@ -155,7 +155,7 @@ async fn gateway(secret: Arc<Mutex<String>>) -> (String, Arc<Mutex<Vec<(bool, Va
 
 /// The org's push gateway, set by its admin to a loopback receiver that
 /// checks signatures with the secret the API answered.
-async fn org_gateway(app: &TestApp, org: &Org) -> Arc<Mutex<Vec<(bool, Value)>>> {
+pub(crate) async fn org_gateway(app: &TestApp, org: &Org) -> Arc<Mutex<Vec<(bool, Value)>>> {
     let secret = Arc::new(Mutex::new(String::new()));
     let (url, seen) = gateway(secret.clone()).await;
     let set = app

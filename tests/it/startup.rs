@@ -8,7 +8,8 @@ use dorsal_service::Core;
 use dorsal_service::auth::resolve_jwt_secret;
 use dorsal_service::clock::SystemClock;
 use dorsal_service::config::Config;
-use dorsal_tests::{TestApp, TestDatabase};
+use dorsal_service::sealed::resolve_data_key;
+use dorsal_tests::{TEST_JWT_SECRET, TestApp, TestDatabase};
 use dorsal_worker::{JobCtx, Worker, WorkerError};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,21 @@ fn postgres_without_a_long_secret_refuses_to_start_and_says_what_to_set() {
     assert!(short.contains("DORSAL_JWT_SECRET"), "{short}");
     config.jwt_secret = Some("x".repeat(32).into());
     assert!(resolve_jwt_secret(&config).is_ok());
+}
+
+#[tokio::test]
+async fn a_short_previous_secret_refuses_to_start_and_says_what_to_set() {
+    let database = TestDatabase::create().await;
+    let mut config = database.config();
+    config.auth.previous_jwt_secret = Some("short".into());
+    let refused = Core::open(config, Arc::new(SystemClock), true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("DORSAL_AUTH__PREVIOUS_JWT_SECRET") && refused.contains("32"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -50,6 +66,78 @@ fn the_embedded_default_generates_its_secret_once_and_keeps_it() {
     assert!(
         resolve_jwt_secret(&config).is_err(),
         "a damaged secret file is not silently replaced"
+    );
+}
+
+#[tokio::test]
+async fn postgres_without_a_long_data_key_refuses_to_start_and_says_what_to_set() {
+    let mut config = Config::defaults_with_database("postgres://postgres@127.0.0.1/none").unwrap();
+    config.jwt_secret = Some(TEST_JWT_SECRET.into());
+    let refused = |config: Config| async {
+        Core::open(config, Arc::new(SystemClock), true)
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    let missing = refused(config.clone()).await;
+    assert!(
+        missing.contains("DORSAL_DATA_KEY") && missing.contains("32"),
+        "{missing}"
+    );
+    config.data_key = Some("too-short".into());
+    let short = refused(config.clone()).await;
+    assert!(short.contains("DORSAL_DATA_KEY"), "{short}");
+    config.data_key = Some("x".repeat(32).into());
+    assert!(resolve_data_key(&config).is_ok());
+}
+
+#[tokio::test]
+async fn a_short_data_key_refuses_to_start_on_either_database() {
+    let database = TestDatabase::create().await;
+    let refused = |config: Config| async {
+        Core::open(config, Arc::new(SystemClock), true)
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    let mut config = database.config();
+    config.data_key = Some("short".into());
+    let short = refused(config).await;
+    assert!(
+        short.contains("DORSAL_DATA_KEY") && short.contains("32"),
+        "{short}"
+    );
+    let mut config = database.config();
+    config.previous_data_key = Some("short".into());
+    let short = refused(config).await;
+    assert!(
+        short.contains("DORSAL_PREVIOUS_DATA_KEY") && short.contains("32"),
+        "{short}"
+    );
+}
+
+#[test]
+fn the_embedded_default_generates_its_data_key_once_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/dorsal.db?mode=rwc", dir.path().display());
+    let config = Config::defaults_with_database(&url).unwrap();
+    let first = resolve_data_key(&config).unwrap();
+    let second = resolve_data_key(&config).unwrap();
+    assert_eq!(first.expose_secret(), second.expose_secret());
+    assert!(first.expose_secret().len() >= 32);
+    let file = dir.path().join("dorsal-data.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    std::fs::write(&file, "short").unwrap();
+    assert!(
+        resolve_data_key(&config).is_err(),
+        "a damaged key file is not silently replaced"
     );
 }
 

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 pub(crate) struct Seen {
     msg_id: String,
     timestamp: i64,
-    verified: bool,
+    pub(crate) verified: bool,
     body: Value,
 }
 

@@ -93,6 +93,8 @@ pub fn capture_logs() -> &'static LogCapture {
 
 /// The signing secret every test app uses.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The data key every test app seals stored secrets under.
+pub const TEST_DATA_KEY: &str = "test-data-key-test-data-key-test-data-0123";
 /// The password every fixture account has.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -154,6 +156,7 @@ impl TestDatabase {
     pub fn config(&self) -> Config {
         let mut config = Config::defaults_with_database(&self.url).expect("default configuration");
         config.jwt_secret = Some(TEST_JWT_SECRET.into());
+        config.data_key = Some(TEST_DATA_KEY.into());
         config.bind = "127.0.0.1:0".to_owned();
         config.webhook_allow_private = true;
         config

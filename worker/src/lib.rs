@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use dorsal_service::clock::SharedClock;
 use dorsal_service::config::Config;
+use dorsal_service::sealed::DataKeys;
 use dorsal_service::{Core, Db};
 
 pub use scheduler::{Worker, WorkerError};
@@ -21,6 +22,8 @@ pub struct JobCtx {
     pub db: Db,
     /// Configuration.
     pub config: Arc<Config>,
+    /// The keys stored secrets are sealed under.
+    pub data_keys: Arc<DataKeys>,
     /// The clock jobs read "now" from (injected in tests).
     pub clock: SharedClock,
     /// This worker's identity in claims.
@@ -34,6 +37,7 @@ impl From<&Core> for JobCtx {
         Self {
             db: core.db.clone(),
             config: core.config.clone(),
+            data_keys: core.data_keys.clone(),
             clock: core.clock.clone(),
             worker_id: uuid::Uuid::now_v7(),
             nudges: core.nudges.clone(),

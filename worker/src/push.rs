@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use dorsal_service::config::PushConfig;
 use dorsal_service::outbox::Attempt;
-use dorsal_service::push::{Device, Gateway};
+use dorsal_service::push::Device;
 use jiff::Timestamp;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -44,6 +45,15 @@ impl PushMessage {
     }
 }
 
+/// An org's push gateway with its signing secret decrypted.
+#[derive(Debug)]
+pub struct GatewayTarget {
+    /// Where pushes are POSTed.
+    pub url: String,
+    /// The secret they are signed with.
+    pub secret: SecretString,
+}
+
 /// The future a provider's send returns.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Attempt> + Send + 'a>>;
 
@@ -53,7 +63,7 @@ pub trait PushProvider: Send + Sync + Debug {
     fn send<'a>(
         &'a self,
         device: &'a Device,
-        gateway: Option<&'a Gateway>,
+        gateway: Option<&'a GatewayTarget>,
         message: &'a PushMessage,
         now: Timestamp,
     ) -> SendFuture<'a>;
@@ -77,7 +87,7 @@ impl PushProvider for GatewayProvider {
     fn send<'a>(
         &'a self,
         device: &'a Device,
-        gateway: Option<&'a Gateway>,
+        gateway: Option<&'a GatewayTarget>,
         message: &'a PushMessage,
         now: Timestamp,
     ) -> SendFuture<'a> {
@@ -101,7 +111,7 @@ impl PushProvider for GatewayProvider {
             self.http
                 .send(
                     &gateway.url,
-                    &gateway.secret,
+                    gateway.secret.expose_secret(),
                     &msg_id,
                     &body,
                     now.as_second(),
@@ -328,7 +338,7 @@ impl PushProvider for FcmProvider {
     fn send<'a>(
         &'a self,
         device: &'a Device,
-        _gateway: Option<&'a Gateway>,
+        _gateway: Option<&'a GatewayTarget>,
         message: &'a PushMessage,
         now: Timestamp,
     ) -> SendFuture<'a> {

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use dorsal_service::push::{self, Gateway};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,11 +40,12 @@ pub struct GatewayOut {
     pub secret: Option<String>,
 }
 
-fn out(g: Gateway, with_secret: bool) -> GatewayOut {
+/// The gateway, with `secret` in plain text when it was just set.
+fn out(g: Gateway, secret: Option<SecretString>) -> GatewayOut {
     GatewayOut {
         url: g.url,
         updated_at: rfc3339(g.updated_at),
-        secret: with_secret.then_some(g.secret),
+        secret: secret.map(|s| s.expose_secret().to_owned()),
     }
 }
 
@@ -57,15 +59,16 @@ async fn set_gateway(
     CurrentUser(actor): CurrentUser,
     Json(input): Json<GatewayIn>,
 ) -> ApiResult<Json<GatewayOut>> {
-    let set = push::set_gateway(
+    let (set, secret) = push::set_gateway(
         &state.db,
+        &state.data_keys,
         actor,
         &input.url,
         state.config.webhook_allow_private,
         state.clock.now_ms(),
     )
     .await?;
-    Ok(Json(out(set, true)))
+    Ok(Json(out(set, Some(secret))))
 }
 
 /// The gateway (without its secret).
@@ -76,7 +79,7 @@ async fn get_gateway(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<Json<GatewayOut>> {
-    Ok(Json(out(push::get_gateway(&state.db, actor).await?, false)))
+    Ok(Json(out(push::get_gateway(&state.db, actor).await?, None)))
 }
 
 /// Removes the gateway; pushes to `gateway` devices stop.

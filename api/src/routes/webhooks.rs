@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use dorsal_service::webhooks;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,13 +48,14 @@ pub struct WebhookOut {
     pub secret: Option<String>,
 }
 
-fn out(w: webhooks::Endpoint, with_secret: bool) -> WebhookOut {
+/// The endpoint, with `secret` in plain text when it was just made.
+fn out(w: webhooks::Endpoint, secret: Option<SecretString>) -> WebhookOut {
     WebhookOut {
         id: w.id,
         url: w.url,
         min_severity: w.min_severity,
         disabled_at: w.disabled_at.map(rfc3339),
-        secret: with_secret.then_some(w.secret),
+        secret: secret.map(|s| s.expose_secret().to_owned()),
     }
 }
 
@@ -67,8 +69,9 @@ async fn create_webhook(
     CurrentUser(actor): CurrentUser,
     Json(input): Json<WebhookIn>,
 ) -> ApiResult<(StatusCode, Json<WebhookOut>)> {
-    let made = webhooks::create(
+    let (made, secret) = webhooks::create(
         &state.db,
+        &state.data_keys,
         actor,
         &input.url,
         input.min_severity.as_deref(),
@@ -76,7 +79,7 @@ async fn create_webhook(
         state.clock.now_ms(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(out(made, true))))
+    Ok((StatusCode::CREATED, Json(out(made, Some(secret)))))
 }
 
 /// The org's endpoints (without secrets).
@@ -88,7 +91,7 @@ async fn list_webhooks(
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<Json<List<WebhookOut>>> {
     let all = webhooks::list(&state.db, actor).await?;
-    let items = all.into_iter().map(|w| out(w, false)).collect();
+    let items = all.into_iter().map(|w| out(w, None)).collect();
     Ok(Json(List { items, next: None }))
 }
 
@@ -117,6 +120,6 @@ async fn rotate_secret(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<WebhookOut>> {
-    let rotated = webhooks::rotate(&state.db, actor, id).await?;
-    Ok(Json(out(rotated, true)))
+    let (rotated, secret) = webhooks::rotate(&state.db, &state.data_keys, actor, id).await?;
+    Ok(Json(out(rotated, Some(secret))))
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::JobError;
 use super::deliver_webhooks::{BATCH, LEASE_MS, jitter};
 use crate::JobCtx;
-use crate::push::{Providers, PushMessage};
+use crate::push::{GatewayTarget, Providers, PushMessage};
 
 /// One round: claims up to [`BATCH`] due pushes and sends them all at
 /// once (a provider that hangs costs the round one timeout). Returns how
@@ -53,14 +53,15 @@ async fn send(
     let attempt = match provider {
         _ if expired => Attempt::Expired,
         None => Attempt::NoEndpoint,
-        Some((device, provider)) => {
-            let message = PushMessage {
-                delivery_id: delivery.id,
-            };
-            provider
-                .send(device, item.gateway.as_ref(), &message, now)
-                .await
-        }
+        Some((device, provider)) => match gateway(ctx, item) {
+            Err(attempt) => attempt,
+            Ok(gateway) => {
+                let message = PushMessage {
+                    delivery_id: delivery.id,
+                };
+                provider.send(device, gateway.as_ref(), &message, now).await
+            }
+        },
     };
     let outcome = match &attempt {
         Attempt::Delivered { .. } => "delivered",
@@ -75,4 +76,23 @@ async fn send(
     let done = super::since(round, started).as_millisecond();
     push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
     Ok(())
+}
+
+/// The claimed push's gateway with its secret decrypted for signing, or the
+/// failed attempt when the secret does not decrypt.
+fn gateway(ctx: &JobCtx, item: &push::ClaimedPush) -> Result<Option<GatewayTarget>, Attempt> {
+    let Some(gateway) = &item.gateway else {
+        return Ok(None);
+    };
+    match push::signing_secret(&ctx.data_keys, gateway) {
+        Ok(secret) => Ok(Some(GatewayTarget {
+            url: gateway.url.clone(),
+            secret,
+        })),
+        Err(err) => {
+            tracing::warn!(delivery_id = %item.delivery.id, org_id = %gateway.org_id, error = %err,
+                "the push gateway's signing secret does not decrypt; not sent");
+            Err(super::undecryptable("the push gateway's", &err))
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 use dorsal_service::webhooks::{self, Attempt};
 use jiff::Timestamp;
+use secrecy::ExposeSecret;
 
 use super::JobError;
 use crate::JobCtx;
@@ -56,17 +57,24 @@ async fn send(
     }
     let attempt = match &item.endpoint {
         None => Attempt::NoEndpoint,
-        Some(endpoint) => {
-            sender
-                .send(
-                    &endpoint.url,
-                    &endpoint.secret,
-                    &delivery.msg_id,
-                    &delivery.payload,
-                    now.as_second(),
-                )
-                .await
-        }
+        Some(endpoint) => match webhooks::signing_secret(&ctx.data_keys, endpoint) {
+            Ok(secret) => {
+                sender
+                    .send(
+                        &endpoint.url,
+                        secret.expose_secret(),
+                        &delivery.msg_id,
+                        &delivery.payload,
+                        now.as_second(),
+                    )
+                    .await
+            }
+            Err(err) => {
+                tracing::warn!(delivery_id = %delivery.id, webhook_id = %endpoint.id, error = %err,
+                    "the webhook's signing secret does not decrypt; not sent");
+                super::undecryptable("the webhook's", &err)
+            }
+        },
     };
     let outcome = match &attempt {
         Attempt::Delivered { .. } => "delivered",

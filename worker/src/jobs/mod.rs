@@ -9,6 +9,8 @@ pub mod send_prompts;
 
 use std::time::Instant;
 
+use dorsal_service::outbox::Attempt;
+use dorsal_service::sealed::SealError;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::JobCtx;
@@ -42,6 +44,17 @@ pub fn since(now: Timestamp, started: Instant) -> Timestamp {
         .ok()
         .and_then(|elapsed| now.checked_add(elapsed).ok())
         .unwrap_or(now)
+}
+
+/// The attempt of a message whose signing secret (`whose`: "the webhook's")
+/// does not decrypt: nothing is sent, and it is retried on the schedule, so
+/// restoring the missing key in the configuration lets a later attempt go.
+pub fn undecryptable(whose: &str, err: &SealError) -> Attempt {
+    Attempt::Failed {
+        status: None,
+        error: format!("cannot decrypt {whose} signing secret: {err}"),
+        retry_after: None,
+    }
 }
 
 /// Sends every claimed item of a round at once, so a receiver that hangs
