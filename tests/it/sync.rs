@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 
-use dorsal_tests::{Login, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -548,6 +548,52 @@ async fn guarantee_8_a_patient_syncs_only_their_own_rows_and_cannot_write_read_o
         .await;
     }
     app.get("/v1/sync/pull", None, 401).await;
+}
+
+#[tokio::test]
+async fn guarantee_8_updates_to_a_table_the_care_team_writes_are_rejected_and_change_nothing() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let plan = crate::reminders::new_plan(&app, &therapist, &patient, None).await;
+    let first = pull(&app, &patient, None, 1000).await;
+    let item = ids(&first, "plan_items", "created")[0].clone();
+    let before = cursor(&first);
+    let body = json!({
+        "exercise_plans": {"created": [], "deleted": [], "updated": [
+            {"id": plan, "title": "my own plan", "status": "archived"}]},
+        "plan_items": {"created": [], "deleted": [], "updated": [
+            {"id": item, "sets": 99, "_changed": ""}]},
+    });
+    let answer = push(&app, &patient, body, Some(before)).await;
+    assert_eq!(
+        answer["results"]["exercise_plans"][&plan], "rejected",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["results"]["plan_items"][&item], "rejected",
+        "{answer}"
+    );
+    assert_eq!(answer["experimentalRejectedIds"]["exercise_plans"][0], plan);
+    // Nothing changed, so there is nothing new to pull.
+    let after = pull(&app, &patient, Some(before), 1000).await;
+    assert!(
+        ids(&after, "exercise_plans", "updated").is_empty(),
+        "{after}"
+    );
+    assert!(ids(&after, "plan_items", "updated").is_empty(), "{after}");
+    let plans = app
+        .get(
+            &format!("/v1/patients/{}/plans", patient.id),
+            Some(&therapist.token),
+            200,
+        )
+        .await;
+    assert_eq!(plans["items"][0]["status"], "active", "{plans}");
+    assert_ne!(plans["items"][0]["title"], "my own plan");
 }
 
 #[tokio::test]

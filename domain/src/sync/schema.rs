@@ -122,6 +122,16 @@ impl TableSpec {
     pub fn patient_creates(&self) -> bool {
         matches!(self.access, Access::ReadWrite)
     }
+
+    /// Whether a device may change any column of an existing row (a table
+    /// the care team writes alone is refused whole, even an update that
+    /// names no column).
+    pub fn patient_updates(&self) -> bool {
+        match self.access {
+            Access::ReadWrite => true,
+            Access::ReadOnlyExcept(columns) => !columns.is_empty(),
+        }
+    }
 }
 
 /// The table named `name`, if it is synced.

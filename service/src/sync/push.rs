@@ -397,7 +397,10 @@ async fn apply_table(
                 pending.push((record.id, record.cells));
                 outcome.record(spec.name, id, Outcome::Applied);
             }
-            Some(_) if arrival == Arrival::Created && !spec.patient_creates() => {
+            Some(_)
+                if !spec.patient_updates()
+                    || (arrival == Arrival::Created && !spec.patient_creates()) =>
+            {
                 outcome.reject(spec.name, id, vec![RecordError::record(CARE_TEAM_ONLY)]);
             }
             Some(state) => {
