@@ -14,6 +14,7 @@ use dorsal_domain::account::PASSWORD_MAX_BYTES;
 use dorsal_entity::{refresh_token, user};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::sea_query::Expr;
@@ -107,6 +108,9 @@ struct JwtKeys {
     current: SigningKey,
     previous: Option<SigningKey>,
     validation: Validation,
+    /// Derives a refresh token's successor, so the same spent token
+    /// presented again within the grace window gets the same successor.
+    successor: [u8; 32],
 }
 
 impl JwtKeys {
@@ -114,11 +118,24 @@ impl JwtKeys {
         let mut validation = Validation::new(JWT_ALGORITHM);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        let mut successor = Sha256::new();
+        successor.update(b"dorsal-refresh-successor:");
+        successor.update(current.expose_secret().as_bytes());
         Self {
             current: SigningKey::new(current),
             previous: previous.map(SigningKey::new),
             validation,
+            successor: successor.finalize().into(),
         }
+    }
+
+    /// The refresh token that follows `spent`: unpredictable without the
+    /// signing secret, and the same every time for the same token.
+    fn successor_of(&self, spent: &str) -> ServiceResult<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.successor)
+            .map_err(|err| ServiceError::Internal(format!("successor key: {err}")))?;
+        mac.update(spent.as_bytes());
+        Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     fn sign(&self, claims: &Claims) -> ServiceResult<String> {
@@ -256,6 +273,7 @@ pub struct Auth {
     limiter: LoginLimiter,
     access_ttl_seconds: u64,
     refresh_ttl_ms: i64,
+    reuse_grace_ms: i64,
     clock: SharedClock,
 }
 
@@ -288,6 +306,9 @@ impl Auth {
             limiter: LoginLimiter::new(config),
             access_ttl_seconds: config.access_ttl_seconds,
             refresh_ttl_ms: refresh_ttl_days.saturating_mul(86_400_000),
+            reuse_grace_ms: i64::try_from(config.refresh_reuse_grace_seconds)
+                .unwrap_or(0)
+                .saturating_mul(1000),
             clock,
         }))
     }
@@ -374,7 +395,9 @@ impl Auth {
         match account {
             Some(account) if matches && account.active => {
                 let txn = begin_write(db).await?;
-                let pair = self.issue(&txn, &account, new_id()).await?;
+                let pair = self
+                    .issue(&txn, &account, new_id(), random_token()?)
+                    .await?;
                 txn.commit().await?;
                 Ok(pair)
             }
@@ -399,38 +422,17 @@ impl Auth {
     }
 
     /// Trades a refresh token for a new pair. The old token is spent; using
-    /// a spent token again revokes its whole family (it was probably stolen).
+    /// a spent token again revokes its whole family (it was probably
+    /// stolen), except within a short grace window after it was spent,
+    /// when it gets the same successor again (two tabs, or a response lost
+    /// on the way, renewing at the same moment).
     pub async fn refresh(&self, db: &DatabaseConnection, token: &str) -> ServiceResult<TokenPair> {
         let now = self.clock.now_ms();
+        let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidRefreshToken);
         let txn = begin_write(db).await?;
-        let stored = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(digest(token)))
-            .one(&txn)
-            .await?
-            .ok_or(ServiceError::Unauthenticated(
-                AuthFailure::InvalidRefreshToken,
-            ))?;
+        let stored = find_refresh(&txn, token).await?.ok_or_else(invalid)?;
         if stored.revoked_at.is_some() || stored.expires_at <= now {
-            return Err(ServiceError::Unauthenticated(
-                AuthFailure::InvalidRefreshToken,
-            ));
-        }
-        // Spend the token only if nobody else has: the condition makes two
-        // concurrent refreshes with one token end with exactly one winner.
-        let spent = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .filter(refresh_token::Column::Id.eq(stored.id))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if spent.rows_affected == 0 {
-            revoke_family(&txn, stored.family_id, now).await?;
-            txn.commit().await?;
-            tracing::warn!(user_id = %stored.user_id, family_id = %stored.family_id,
-                "refresh token reused; family revoked");
-            return Err(ServiceError::Unauthenticated(
-                AuthFailure::RefreshTokenReused,
-            ));
+            return Err(invalid());
         }
         let account = user::Entity::find_by_id(stored.user_id)
             .one(&txn)
@@ -439,9 +441,49 @@ impl Auth {
         if !account.active {
             return Err(ServiceError::Unauthenticated(AuthFailure::AccountInactive));
         }
-        let pair = self.issue(&txn, &account, stored.family_id).await?;
+        let successor = self.keys.successor_of(token)?;
+        // Spend the token only if nobody else has: the condition makes two
+        // concurrent refreshes with one token end with exactly one winner.
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(stored.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected == 1 {
+            let pair = self
+                .issue(&txn, &account, stored.family_id, successor)
+                .await?;
+            txn.commit().await?;
+            return Ok(pair);
+        }
+        // Spent already. Read it again: a concurrent winner may have
+        // committed after our first read.
+        let stored = find_refresh(&txn, token).await?.ok_or_else(invalid)?;
+        let within_grace = stored
+            .used_at
+            .is_some_and(|used| now.saturating_sub(used) <= self.reuse_grace_ms);
+        if within_grace
+            && stored.revoked_at.is_none()
+            && let Some(next) = find_refresh(&txn, &successor).await?
+            && next.used_at.is_none()
+            && next.revoked_at.is_none()
+            && next.family_id == stored.family_id
+        {
+            txn.commit().await?;
+            return Ok(TokenPair {
+                access_token: self.access_token(&account)?,
+                refresh_token: successor,
+                expires_in: self.access_ttl_seconds,
+            });
+        }
+        revoke_family(&txn, stored.family_id, now).await?;
         txn.commit().await?;
-        Ok(pair)
+        tracing::warn!(user_id = %stored.user_id, family_id = %stored.family_id,
+            "refresh token reused; family revoked");
+        Err(ServiceError::Unauthenticated(
+            AuthFailure::RefreshTokenReused,
+        ))
     }
 
     /// Ends the session a refresh token belongs to. Unknown tokens are
@@ -458,17 +500,11 @@ impl Auth {
         Ok(())
     }
 
-    async fn issue(
-        &self,
-        db: &impl ConnectionTrait,
-        account: &user::Model,
-        family_id: Uuid,
-    ) -> ServiceResult<TokenPair> {
-        let now = self.clock.now();
+    fn access_token(&self, account: &user::Model) -> ServiceResult<String> {
         let role = Role::parse(&account.role).ok_or_else(|| {
             ServiceError::Internal(format!("user {} has an unknown role", account.id))
         })?;
-        let iat = u64::try_from(now.as_second()).unwrap_or(0);
+        let iat = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
         let claims = Claims {
             sub: account.id,
             role,
@@ -477,8 +513,20 @@ impl Auth {
             exp: iat + self.access_ttl_seconds,
             jti: new_id(),
         };
-        let access_token = self.keys.sign(&claims)?;
-        let refresh = random_token()?;
+        self.keys.sign(&claims)
+    }
+
+    /// A new access token and stores `refresh` as the family's next
+    /// refresh token.
+    async fn issue(
+        &self,
+        db: &impl ConnectionTrait,
+        account: &user::Model,
+        family_id: Uuid,
+        refresh: String,
+    ) -> ServiceResult<TokenPair> {
+        let now = self.clock.now();
+        let access_token = self.access_token(account)?;
         refresh_token::ActiveModel {
             id: Set(new_id()),
             user_id: Set(account.id),
@@ -497,6 +545,16 @@ impl Auth {
             expires_in: self.access_ttl_seconds,
         })
     }
+}
+
+async fn find_refresh(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> ServiceResult<Option<refresh_token::Model>> {
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(digest(token)))
+        .one(db)
+        .await?)
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: i64) -> ServiceResult<()> {

@@ -127,6 +127,10 @@ pub struct AuthConfig {
     /// A retired signing secret still accepted for verification.
     #[serde(default)]
     pub previous_jwt_secret: Option<SecretString>,
+    /// Seconds after a refresh token is spent during which presenting it
+    /// again returns the same successor instead of revoking the family
+    /// (0 to 10).
+    pub refresh_reuse_grace_seconds: u64,
     /// Login attempts per minute per account.
     pub login_per_account_per_minute: u32,
     /// Login attempts per minute per client address.
@@ -221,6 +225,9 @@ impl Config {
         }
         if self.auth.access_ttl_seconds == 0 || self.auth.refresh_ttl_days == 0 {
             return invalid("auth token lifetimes must be positive");
+        }
+        if self.auth.refresh_reuse_grace_seconds > 10 {
+            return invalid("auth.refresh_reuse_grace_seconds must be 0 to 10");
         }
         if self.auth.login_per_account_per_minute == 0
             || self.auth.login_per_address_per_minute == 0

@@ -157,7 +157,9 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     assert_ne!(second, patient.refresh);
     app.get("/v1/me", first["access_token"].as_str(), 200).await;
 
-    // The spent token comes back: someone has a copy. End the family.
+    // The spent token comes back after the grace window: someone has a
+    // copy. End the family.
+    app.clock.advance(std::time::Duration::from_secs(11));
     let reused = app
         .post(
             "/v1/auth/refresh",
@@ -186,6 +188,33 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
         200,
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_presented_twice_at_once_gets_one_successor_and_keeps_the_family() {
+    let app = TestApp::spawn().await;
+    let patient = app.register_patient().await;
+    let body = json!({"refresh_token": patient.refresh});
+    // Two tabs renewing at the same moment with the one token they share.
+    let (a, b) = tokio::join!(
+        app.post("/v1/auth/refresh", None, body.clone(), 200),
+        app.post("/v1/auth/refresh", None, body.clone(), 200),
+    );
+    assert_eq!(a["refresh_token"], b["refresh_token"], "one successor");
+    app.get("/v1/me", a["access_token"].as_str(), 200).await;
+    app.get("/v1/me", b["access_token"].as_str(), 200).await;
+    // Seconds later, within the window: the same successor again.
+    app.clock.advance(std::time::Duration::from_secs(9));
+    let again = app.post("/v1/auth/refresh", None, body.clone(), 200).await;
+    assert_eq!(again["refresh_token"], a["refresh_token"]);
+    // The family lives on: the successor renews.
+    let next = json!({"refresh_token": a["refresh_token"]});
+    let renewed = app.post("/v1/auth/refresh", None, next, 200).await;
+    // Once the successor itself is spent, the old token is a stolen copy.
+    let reused = app.post("/v1/auth/refresh", None, body, 401).await;
+    assert_problem(&reused, 401, "refresh_token_reused");
+    let ended = json!({"refresh_token": renewed["refresh_token"]});
+    app.post("/v1/auth/refresh", None, ended, 401).await;
 }
 
 #[tokio::test]

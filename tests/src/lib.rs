@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use dorsal_api::{App, AppState};
 use dorsal_service::Core;
-use dorsal_service::clock::SystemClock;
+use dorsal_service::clock::Clock;
 use dorsal_service::config::Config;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -89,6 +89,31 @@ pub fn capture_logs() -> &'static LogCapture {
         tracing::subscriber::set_global_default(subscriber).expect("no other log subscriber");
         capture
     })
+}
+
+/// The app's clock in tests: the system's, moved on by what a test adds
+/// with [`TestClock::advance`], so a test can skip a wait without sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct TestClock {
+    ahead_ms: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl TestClock {
+    /// Moves the clock on by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).expect("a test-sized duration");
+        self.ahead_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> jiff::Timestamp {
+        let ahead = self.ahead_ms.load(std::sync::atomic::Ordering::SeqCst);
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_millis(ahead))
+            .expect("a test-sized clock")
+    }
 }
 
 /// The signing secret every test app uses.
@@ -200,6 +225,8 @@ pub struct TestApp {
     pub core: Core,
     /// HTTP client.
     pub client: reqwest::Client,
+    /// The clock the app reads; advance it to skip a wait.
+    pub clock: TestClock,
     shutdown: CancellationToken,
     /// The database; dropped after the app stops.
     pub database: TestDatabase,
@@ -290,7 +317,8 @@ impl TestApp {
         }
         let mut config = database.config();
         tweak(&mut config);
-        let core = Core::open(config, Arc::new(SystemClock), true)
+        let clock = TestClock::default();
+        let core = Core::open(config, Arc::new(clock.clone()), true)
             .await
             .expect("open core");
         let (addr, shutdown) = serve(&core).await;
@@ -300,6 +328,7 @@ impl TestApp {
             addr,
             core,
             client,
+            clock,
             shutdown,
             database,
         }
