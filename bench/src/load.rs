@@ -149,6 +149,7 @@ async fn enrol(core: Core, admin: Actor, index: usize) -> anyhow::Result<Device>
             password: "bench password 1".into(),
             display_name: format!("Device {index}"),
         },
+        None,
     )
     .await?;
     let patient = Actor {

@@ -216,10 +216,12 @@ fn closed() -> ServiceError {
     ServiceError::Internal("password hasher closed".into())
 }
 
-/// Login attempts per account and per client address.
+/// Login attempts per account and per client address, and registrations
+/// per client address.
 struct LoginLimiter {
     per_account: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    registrations: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl LoginLimiter {
@@ -227,23 +229,46 @@ impl LoginLimiter {
 
     fn new(config: &AuthConfig) -> Self {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        let per_hour = |n: u32| Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
             per_account: DefaultKeyedRateLimiter::keyed(quota(config.login_per_account_per_minute)),
             per_address: DefaultKeyedRateLimiter::keyed(quota(config.login_per_address_per_minute)),
+            registrations: DefaultKeyedRateLimiter::keyed(per_hour(
+                config.register_per_address_per_hour,
+            )),
         }
     }
 
-    fn check(&self, account: &str, address: Option<IpAddr>) -> ServiceResult<()> {
-        let clock = DefaultClock::default();
-        let limited = |not_until: governor::NotUntil<_>| ServiceError::RateLimited {
-            retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
-        };
+    fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> ServiceError {
+        ServiceError::RateLimited {
+            retry_after_secs: not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1),
+        }
+    }
+
+    fn check_registration(&self, address: Option<IpAddr>) -> ServiceResult<()> {
         if let Some(address) = address {
-            self.per_address.check_key(&address).map_err(limited)?;
+            self.registrations
+                .check_key(&address)
+                .map_err(Self::limited)?;
+            if self.registrations.len() > Self::FORGET_AFTER_KEYS {
+                self.registrations.retain_recent();
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self, account: &str, address: Option<IpAddr>) -> ServiceResult<()> {
+        if let Some(address) = address {
+            self.per_address
+                .check_key(&address)
+                .map_err(Self::limited)?;
         }
         self.per_account
             .check_key(&account.to_owned())
-            .map_err(limited)?;
+            .map_err(Self::limited)?;
         if self.per_account.len() > Self::FORGET_AFTER_KEYS {
             self.per_account.retain_recent();
             self.per_address.retain_recent();
@@ -316,6 +341,13 @@ impl Auth {
     /// The clock everything in this service reads.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    /// `RateLimited` once `address` has registered too many accounts
+    /// lately: each costs an Argon2 hash, and 409 `email_taken` answers
+    /// whether an email has an account, so the limit keeps both slow.
+    pub fn check_registration(&self, address: Option<IpAddr>) -> ServiceResult<()> {
+        self.limiter.check_registration(address)
     }
 
     /// Hashes a new password (Argon2id, off the async threads).

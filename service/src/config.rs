@@ -135,6 +135,8 @@ pub struct AuthConfig {
     pub login_per_account_per_minute: u32,
     /// Login attempts per minute per client address.
     pub login_per_address_per_minute: u32,
+    /// Accounts one client address may register per hour.
+    pub register_per_address_per_hour: u32,
     /// Invite validity in hours.
     pub invite_ttl_hours: u64,
     /// Argon2id memory cost in KiB.
@@ -231,8 +233,9 @@ impl Config {
         }
         if self.auth.login_per_account_per_minute == 0
             || self.auth.login_per_address_per_minute == 0
+            || self.auth.register_per_address_per_hour == 0
         {
-            return invalid("auth login limits must be at least 1 per minute");
+            return invalid("auth login and registration limits must be at least 1");
         }
         if !(7..=10).contains(&self.reminders.mattress_years) {
             return invalid("reminders.mattress_years must be 7 to 10");

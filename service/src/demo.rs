@@ -218,7 +218,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
         ("robin", "Robin Recovering", 3, false),
     ];
     for (who, name, worst, red_flag) in patients {
-        let patient = register_patient(db, auth, account(who, name)).await?;
+        let patient = register_patient(db, auth, account(who, name), None).await?;
         note("patient", &patient);
         let patient_actor = Actor {
             user_id: patient.id,

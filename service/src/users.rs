@@ -1,6 +1,8 @@
 //! Accounts: patients registering themselves, orgs with their first admin,
 //! and staff added by an admin.
 
+use std::net::IpAddr;
+
 use dorsal_domain::account::{check_password, normalize_display_name, normalize_email};
 use dorsal_domain::role::Capability;
 use dorsal_domain::{Role, Violations};
@@ -101,12 +103,15 @@ async fn insert_user(
     }
 }
 
-/// A patient signs up. Patients belong to no org until they join a care team.
+/// A patient signs up from `address` (rate limited per address). Patients
+/// belong to no org until they join a care team.
 pub async fn register_patient(
     db: &DatabaseConnection,
     auth: &Auth,
     input: NewAccount,
+    address: Option<IpAddr>,
 ) -> ServiceResult<Account> {
+    auth.check_registration(address)?;
     let mut violations = Violations::new();
     let account = validate(input, &mut violations);
     violations.into_result()?;

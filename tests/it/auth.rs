@@ -142,6 +142,35 @@ async fn logins_are_rate_limited_per_address() {
 }
 
 #[tokio::test]
+async fn registrations_are_rate_limited_per_address_before_any_work() {
+    let app = TestApp::spawn_with(|c| c.auth.register_per_address_per_hour = 3).await;
+    let body = |n: u32| json!({"email": format!("new{n}@home.test"), "password": PASSWORD, "display_name": "Pat"});
+    for n in 0..3 {
+        app.post("/v1/auth/register", None, body(n), 201).await;
+    }
+    let response = app
+        .client
+        .post(app.url("/v1/auth/register"))
+        .json(&body(3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1200).contains(&retry_after), "{retry_after}");
+    assert_problem(&response.json().await.unwrap(), 429, "rate_limited");
+    // A taken email is refused by the limit too: enumeration stays slow.
+    app.post("/v1/auth/register", None, body(0), 429).await;
+    assert_eq!(app.count("users").await, 3);
+    // Logins from the same address are a separate budget.
+    app.login("new0@home.test").await;
+}
+
+#[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let app = TestApp::spawn().await;
     let patient = app.register_patient().await;

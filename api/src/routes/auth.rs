@@ -19,17 +19,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
 }
 
-/// A patient creates an account.
+/// A patient creates an account. Rate limited per client address.
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterIn,
     responses((status = 201, body = UserOut),
               (status = 409, description = "email taken", body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              (status = 422, body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "too many registrations from this address", body = Problem, content_type = "application/problem+json")))]
 async fn register(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Json(input): Json<RegisterIn>,
 ) -> ApiResult<(StatusCode, Json<UserOut>)> {
     let account =
-        dorsal_service::users::register_patient(&state.db, &state.auth, input.into()).await?;
+        dorsal_service::users::register_patient(&state.db, &state.auth, input.into(), address)
+            .await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
