@@ -14,6 +14,7 @@ mod m20261123_000008_push_expiry;
 mod m20261124_000009_slot_leases;
 mod m20261124_000010_plan_window;
 mod m20261202_000011_account_active;
+mod m20261202_000012_receipt_expiry;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_slot_leases::Migration),
             Box::new(m20261124_000010_plan_window::Migration),
             Box::new(m20261202_000011_account_active::Migration),
+            Box::new(m20261202_000012_receipt_expiry::Migration),
         ]
     }
 }

@@ -55,6 +55,23 @@ pub struct Config {
     pub reminders: RemindersConfig,
     /// Push channels.
     pub push: PushConfig,
+    /// Device sync.
+    pub sync: SyncConfig,
+}
+
+/// `[sync]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SyncConfig {
+    /// Days a push's stored answer is kept for a retry with the same
+    /// `Idempotency-Key`.
+    pub receipt_days: i64,
+}
+
+impl SyncConfig {
+    /// `receipt_days` in milliseconds.
+    pub fn receipt_ttl_ms(&self) -> i64 {
+        self.receipt_days.saturating_mul(86_400_000)
+    }
 }
 
 /// `[reminders]`.
@@ -256,6 +273,9 @@ impl Config {
             return invalid(
                 "push.fcm_credentials_file is required when push.fcm_project_id is set",
             );
+        }
+        if !(1..=365).contains(&self.sync.receipt_days) {
+            return invalid("sync.receipt_days must be 1 to 365");
         }
         if self.worker.tick_seconds == 0 || 60 % self.worker.tick_seconds != 0 {
             return invalid("worker.tick_seconds must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, ...)");

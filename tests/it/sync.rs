@@ -246,6 +246,47 @@ async fn guarantee_3_retries_never_duplicate() {
 }
 
 #[tokio::test]
+async fn stored_push_answers_expire_after_the_configured_days() {
+    let app = TestApp::spawn_with(|c| c.sync.receipt_days = 7).await;
+    let patient = app.register_patient().await;
+    let keyed = |key: &'static str, id: &str| {
+        let body = json!({"changes": changes("pain_logs", vec![pain(id, 2)], vec![], vec![])});
+        app.client
+            .post(app.url("/v1/sync/push"))
+            .bearer_auth(&patient.token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(keyed("old", "p1").await.unwrap().status(), 200);
+    app.clock
+        .advance(std::time::Duration::from_secs(6 * 86_400));
+    assert_eq!(keyed("recent", "p2").await.unwrap().status(), 200);
+    assert_eq!(app.count("sync_push_receipts").await, 2);
+
+    // A day later the first is 7 days and some hours old; the second not.
+    app.clock
+        .advance(std::time::Duration::from_secs(86_400 + 3_600));
+    let ctx = dorsal_worker::JobCtx::from(&app.core);
+    let now = dorsal_service::clock::Clock::now(&app.clock);
+    let deleted = dorsal_worker::jobs::expire_receipts::run(&ctx, now)
+        .await
+        .unwrap();
+    assert_eq!(deleted, Some(1));
+    assert_eq!(app.count("sync_push_receipts").await, 1);
+    // Once an hour across workers: the same hour does nothing again.
+    let again = dorsal_worker::jobs::expire_receipts::run(&ctx, now)
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    // The expired key is free again: a different push under it applies
+    // instead of being refused as a reuse; the recent one still is.
+    assert_eq!(keyed("old", "p3").await.unwrap().status(), 200);
+    assert_eq!(keyed("recent", "p4").await.unwrap().status(), 409);
+    assert_eq!(app.count("pain_logs").await, 3);
+}
+
+#[tokio::test]
 async fn guarantee_4_a_bad_record_is_rejected_alone_and_the_rest_applied() {
     let app = TestApp::spawn().await;
     let ana = app.register_patient().await;

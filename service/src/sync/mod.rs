@@ -5,6 +5,7 @@
 pub mod nudge;
 pub mod pull;
 pub mod push;
+pub mod receipts;
 pub(crate) mod rows;
 pub mod write;
 

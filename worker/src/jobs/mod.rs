@@ -4,6 +4,7 @@ pub mod deliver_push;
 pub mod deliver_webhooks;
 pub mod escalate_alerts;
 pub mod evaluate_time_rules;
+pub mod expire_receipts;
 pub mod fire_reminders;
 pub mod send_prompts;
 
@@ -32,6 +33,7 @@ pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
         fire_reminders::run(ctx, now).await.map(drop),
         evaluate_time_rules::run(ctx, now).await.map(drop),
         send_prompts::run(ctx, now).await.map(drop),
+        expire_receipts::run(ctx, now).await.map(drop),
     ];
     outcomes.into_iter().collect()
 }
