@@ -660,13 +660,30 @@ async fn a_session_outlives_its_access_token_and_signing_out_ends_it() {
     assert_eq!(renewed.status, StatusCode::NOT_FOUND);
     let new = renewed.cookie("dorsal_clinic");
     assert!(new.is_some() && new != old);
+    let kept_new = new.clone();
     kept.cookie = new;
     assert_eq!(kept.get("/clinic/alerts").await.status, StatusCode::OK);
     // Its CSRF token stays the same across renewals.
     assert_eq!(kept.csrf().await, kept_csrf);
 
-    // The spent cookie is refused (and ends that login), as is the one that
-    // signed out.
+    // A second tab still holding the spent cookie, seconds later, gets the
+    // same successor rather than ending the session.
+    let refresh_part = |cookie: &Option<String>| {
+        cookie
+            .as_deref()
+            .and_then(|c| c.split('.').nth(1))
+            .map(str::to_owned)
+    };
+    kept.cookie = old.clone();
+    let other_tab = kept.get("/clinic/alerts").await;
+    assert_eq!(other_tab.status, StatusCode::OK);
+    assert_eq!(
+        refresh_part(&other_tab.cookie("dorsal_clinic")),
+        refresh_part(&kept_new),
+    );
+    // Past the grace window the spent cookie is refused (and ends that
+    // login), as is the one that signed out.
+    app.clock.advance(std::time::Duration::from_secs(11));
     kept.cookie = old;
     let replay = kept.get("/clinic/alerts").await;
     assert_eq!(replay.status, StatusCode::SEE_OTHER);
