@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dorsal_migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
@@ -165,6 +166,20 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         })
         .await?;
     Ok(WriteTxn { txn, _turn: turn })
+}
+
+/// Milliseconds since the epoch by PostgreSQL's own clock, as SQL.
+pub(crate) const POSTGRES_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)";
+
+/// "Now" for leases that workers share, in milliseconds: on PostgreSQL the
+/// database's clock, since replicas' clocks may disagree and a worker whose
+/// clock runs ahead must not take over a live lease; on SQLite (one worker)
+/// the worker's `now`, so tests can move it.
+pub fn lease_now(backend: DbBackend, now: i64) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(POSTGRES_NOW_MS),
+        _ => Expr::val(now),
+    }
 }
 
 /// Whether an error is a unique-constraint violation, on either backend.

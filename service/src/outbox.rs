@@ -12,6 +12,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
+use crate::db::{POSTGRES_NOW_MS, lease_now};
 use crate::error::ServiceResult;
 
 /// How an attempt ended.
@@ -43,7 +44,8 @@ pub enum Attempt {
 }
 
 /// The statement claiming up to `limit` due messages of outbox `table`
-/// (a fixed name, never input) for `worker` until `now + lease_ms`.
+/// (a fixed name, never input) for `worker` at `now`, each for `lease_ms`.
+/// Leases are timed by [`lease_now`]: the database's clock on PostgreSQL.
 pub fn claim_statement(
     backend: DbBackend,
     table: &'static str,
@@ -56,17 +58,14 @@ pub fn claim_statement(
     let (sql, values): (String, Vec<Value>) = match backend {
         DbBackend::Postgres => (
             format!(
-                "UPDATE {table} SET claimed_by = $1, lease_until = $2, attempt = attempt + 1 \
+                "UPDATE {table} SET claimed_by = $1, lease_until = {db_now} + $2, \
+                 attempt = attempt + 1 \
                  WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $3 \
-                 AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at LIMIT $4 \
-                 FOR UPDATE SKIP LOCKED) RETURNING *"
+                 AND (lease_until IS NULL OR lease_until < {db_now}) ORDER BY next_attempt_at LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) RETURNING *",
+                db_now = POSTGRES_NOW_MS
             ),
-            vec![
-                worker.into(),
-                (now + lease_ms).into(),
-                now.into(),
-                limit.into(),
-            ],
+            vec![worker.into(), lease_ms.into(), now.into(), limit.into()],
         ),
         _ => (
             format!(
@@ -171,18 +170,20 @@ pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static s
     Ok(out)
 }
 
-/// Extends this worker's claim on message `id` to `until` just before a
-/// send, so a batch sent one by one never outlives its lease. `false`: the
-/// claim was lost (its lease ran out and another worker took the message),
-/// and this worker must not send it.
+/// Extends this worker's claim on message `id` by `lease_ms` from now
+/// ([`lease_now`]) just before a send, so a batch sent one by one never
+/// outlives its lease. `false`: the claim was lost (its lease ran out and
+/// another worker took the message), and this worker must not send it.
 pub async fn renew(
     db: &impl ConnectionTrait,
     table: &'static str,
     id: Uuid,
     worker: Uuid,
     attempt_no: i64,
-    until: i64,
+    now: i64,
+    lease_ms: i64,
 ) -> ServiceResult<bool> {
+    let until = lease_now(db.get_database_backend(), now).add(lease_ms);
     let update = Query::update()
         .table(Alias::new(table))
         .value(Alias::new("lease_until"), until)

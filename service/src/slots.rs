@@ -9,6 +9,7 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use uuid::Uuid;
 
+use crate::db::lease_now;
 use crate::error::{ServiceError, ServiceResult};
 
 /// How long a claim holds before another worker may take the slot.
@@ -24,11 +25,13 @@ pub async fn claim(
     now: i64,
 ) -> ServiceResult<bool> {
     let existing = |column: &str| Expr::col((Alias::new("job_slots"), Alias::new(column)));
+    // The lease is timed by the database's clock on PostgreSQL.
+    let lease_now = || lease_now(db.get_database_backend(), now);
     let mut claim = Query::insert();
     claim
         .into_table(Alias::new("job_slots"))
         .columns(["job", "slot", "claimed_by", "claimed_at"].map(Alias::new))
-        .values([job.into(), slot.into(), worker.into(), now.into()])
+        .values([job.into(), slot.into(), worker.into(), lease_now()])
         .map_err(|err| ServiceError::Internal(format!("slot statement: {err}")))?
         .on_conflict(
             OnConflict::columns([Alias::new("job"), Alias::new("slot")])
@@ -36,7 +39,7 @@ pub async fn claim(
                 .action_and_where(
                     existing("done_at")
                         .is_null()
-                        .and(existing("claimed_at").lte(now - LEASE_MS)),
+                        .and(existing("claimed_at").lte(lease_now().sub(LEASE_MS))),
                 )
                 .to_owned(),
         );

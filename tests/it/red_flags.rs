@@ -388,6 +388,7 @@ async fn an_hour_whose_worker_died_half_way_is_done_by_another_once_its_lease_en
         "the dead worker's lease still holds"
     );
     assert_eq!(app.count("alerts").await, 0);
+    app.run_out_leases().await;
     assert_eq!(
         evaluate_time_rules::run(&taker, at(t + LEASE_MS))
             .await

@@ -487,6 +487,23 @@ impl TestApp {
         patient
     }
 
+    /// Every live lease runs out, as if its time had passed: outbox claims
+    /// and job-slot claims. (On PostgreSQL leases are timed by the
+    /// database's clock, which a test cannot move.)
+    pub async fn run_out_leases(&self) {
+        for statement in [
+            "UPDATE deliveries SET lease_until = 0 WHERE lease_until IS NOT NULL",
+            "UPDATE push_deliveries SET lease_until = 0 WHERE lease_until IS NOT NULL",
+            "UPDATE job_slots SET claimed_at = 0 WHERE done_at IS NULL",
+        ] {
+            self.core
+                .db
+                .execute_unprepared(statement)
+                .await
+                .expect("leases run out");
+        }
+    }
+
     /// Rows in `table` (a fixed name from the test, never input).
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.core.db.get_database_backend();

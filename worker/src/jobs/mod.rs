@@ -89,7 +89,8 @@ pub async fn keep_claim(
         id,
         ctx.worker_id,
         attempt,
-        now.as_millisecond() + deliver_webhooks::LEASE_MS,
+        now.as_millisecond(),
+        deliver_webhooks::LEASE_MS,
     )
     .await?;
     if !renewed {
