@@ -531,6 +531,7 @@ pub async fn digest(
     for chunk in patients.chunks(CHUNK) {
         let plans = plan::Entity::find()
             .filter(plan::Column::PatientId.is_in(chunk.iter().copied()))
+            .filter(plan::Column::OrgId.eq(org_id))
             .filter(plan::Column::ArchivedAt.is_null())
             .all(db)
             .await?;

@@ -228,6 +228,26 @@ async fn the_digest_lists_the_orgs_patients_idle_for_two_weeks() {
         app.get("/v1/digest", Some(&stranger.token), 200).await["items"],
         json!([])
     );
+    // The patient joins the other org too, which gives them its own plan
+    // (archiving the first): the first org's digest no longer lists them,
+    // and never shows the other org's plan.
+    let invite = app
+        .post("/v1/invites", Some(&stranger.token), json!({}), 201)
+        .await;
+    app.post(
+        "/v1/care-team/join",
+        Some(&patient.token),
+        json!({"code": invite["code"]}),
+        200,
+    )
+    .await;
+    let theirs = new_plan(&app, &stranger, &patient, None).await;
+    plan_given(&app, &patient, now.checked_sub(DAY * 20).unwrap()).await;
+    let ours = app.get("/v1/digest", Some(&therapist.token), 200).await;
+    assert!(!ours.to_string().contains(&theirs), "{ours}");
+    assert_eq!(ours["items"], json!([]), "{ours}");
+    let elsewhere = app.get("/v1/digest", Some(&stranger.token), 200).await;
+    assert_eq!(elsewhere["items"][0]["plan_id"], theirs, "{elsewhere}");
     app.get("/v1/digest", Some(&patient.token), 403).await;
     app.get("/v1/digest", None, 401).await;
 }
