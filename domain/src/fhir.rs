@@ -21,6 +21,9 @@ use crate::red_flags::{Severity, rule};
 /// Diary entries older than this many days are left out (evidence of an
 /// unresolved alert excepted).
 pub const WINDOW_DAYS: i64 = 90;
+/// At most this many pain and this many sleep entries, the newest of the
+/// window, so a diary of any size exports in bounded time and size.
+pub const MAX_ENTRIES: u64 = 2_000;
 
 /// LOINC.
 pub const LOINC: &str = "http://loinc.org";
@@ -182,6 +185,9 @@ pub struct Export {
     pub plan: Option<CarePlanData>,
     /// Alerts; resolved ones are skipped.
     pub alerts: Vec<AlertData>,
+    /// What was left out to keep the Bundle bounded, a sentence each; said
+    /// in an OperationOutcome entry.
+    pub omitted: Vec<String>,
 }
 
 /// FHIR administrative gender of a profile's `sex`.
@@ -572,6 +578,18 @@ pub fn bundle(export: &Export) -> Value {
             detected_issue(issue_id, patient, alert, evidence, zone),
         ));
     }
+    if !export.omitted.is_empty() {
+        let id = entry_id("OperationOutcome", patient, "omitted");
+        let issues: Vec<Value> = export
+            .omitted
+            .iter()
+            .map(|what| json!({"severity": "information", "code": "too-costly", "diagnostics": what}))
+            .collect();
+        entries.push(entry(
+            id,
+            json!({"resourceType": "OperationOutcome", "id": id.to_string(), "issue": issues}),
+        ));
+    }
     prune(json!({
         "resourceType": "Bundle",
         "type": "collection",
@@ -667,6 +685,7 @@ mod tests {
                 }],
             }),
             alerts: vec![alert("open", "emergency", &["p1", "gone", "p1"])],
+            omitted: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Home exercise programs: what a valid plan is, and the adherence and
 //! trend figures computed from a patient's diary in their own time zone.
 
+use std::collections::HashMap;
+
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
@@ -145,13 +147,66 @@ impl PlanWindow {
 /// A logged exercise session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Session {
-    /// When, in milliseconds since the epoch.
+    /// When, in milliseconds since the epoch (any instant of the quarter
+    /// hour the sessions were logged in).
     pub performed_at: i64,
-    /// Pain before, 0–10.
-    pub pain_before: Option<i64>,
-    /// Pain after, 0–10.
-    pub pain_after: Option<i64>,
+    /// Sessions logged in that quarter hour.
+    pub done: u32,
+    /// Their pain before, 0–10, where given.
+    pub pain_before: Tally,
+    /// Their pain after, 0–10, where given.
+    pub pain_after: Tally,
 }
+
+/// Whole numbers summed up: how many, their total and the largest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// How many.
+    pub count: u32,
+    /// Their sum.
+    pub sum: i64,
+    /// The largest, if any.
+    pub max: Option<i64>,
+}
+
+impl std::ops::Add for Tally {
+    type Output = Tally;
+
+    /// Both tallies together.
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            count: self.count.saturating_add(other.count),
+            sum: self.sum.saturating_add(other.sum),
+            max: self.max.max(other.max),
+        }
+    }
+}
+
+impl Tally {
+    /// One value.
+    pub fn of(value: i64) -> Tally {
+        Tally {
+            count: 1,
+            sum: value,
+            max: Some(value),
+        }
+    }
+
+    /// The mean, if there is any value.
+    pub fn mean(self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum as f64 / f64::from(self.count))
+    }
+}
+
+fn tally(values: impl Iterator<Item = i64>) -> Tally {
+    values.fold(Tally::default(), |t, v| t + Tally::of(v))
+}
+
+/// The width of the buckets reports read logs in: a quarter hour. Every
+/// zone's offset is a whole number of quarter hours, so a quarter hour
+/// never straddles a local day or a noon-to-noon night, and a report reads
+/// at most 96 rows a day whatever was logged.
+pub const BUCKET_MS: i64 = 15 * 60 * 1000;
 
 /// One day of adherence.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,11 +223,6 @@ pub struct DayAdherence {
     pub pain_after: Option<f64>,
 }
 
-fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
-    let (sum, n) = values.fold((0i64, 0u32), |(s, n), v| (s + v, n + 1));
-    (n > 0).then(|| sum as f64 / f64::from(n))
-}
-
 /// Prescribed and done per local day. On a day two plans cover (a handover)
 /// the larger prescription counts, not the sum.
 pub fn adherence(
@@ -181,12 +231,20 @@ pub fn adherence(
     plans: &[PlanWindow],
     sessions: &[Session],
 ) -> Vec<DayAdherence> {
+    let mut by_day: HashMap<Date, (u32, Tally, Tally)> = HashMap::new();
+    for session in sessions {
+        if let Some(day) = local_date(session.performed_at, tz) {
+            let entry = by_day.entry(day).or_default();
+            *entry = (
+                entry.0.saturating_add(session.done),
+                entry.1 + session.pain_before,
+                entry.2 + session.pain_after,
+            );
+        }
+    }
     days.iter()
         .map(|day| {
-            let todays: Vec<&Session> = sessions
-                .iter()
-                .filter(|s| local_date(s.performed_at, tz) == Some(*day))
-                .collect();
+            let (done, before, after) = by_day.get(day).copied().unwrap_or_default();
             DayAdherence {
                 date: *day,
                 prescribed: plans
@@ -195,23 +253,23 @@ pub fn adherence(
                     .map(|p| p.sessions_per_day)
                     .max()
                     .unwrap_or(0),
-                done: u32::try_from(todays.len()).unwrap_or(u32::MAX),
-                pain_before: mean(todays.iter().filter_map(|s| s.pain_before)),
-                pain_after: mean(todays.iter().filter_map(|s| s.pain_after)),
+                done,
+                pain_before: before.mean(),
+                pain_after: after.mean(),
             }
         })
         .collect()
 }
 
-/// A logged pain entry, as trends read it.
+/// Night pain entries (logged with `period = night`) of one quarter hour
+/// ([`BUCKET_MS`]), as trends read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PainPoint {
-    /// When, in milliseconds since the epoch.
+    /// When, in milliseconds since the epoch (any instant of the quarter
+    /// hour).
     pub recorded_at: i64,
-    /// 0–10.
-    pub intensity: i64,
-    /// Whether the patient logged it as night pain.
-    pub at_night: bool,
+    /// Their intensities, 0–10.
+    pub intensity: Tally,
 }
 
 /// A logged night's sleep, as trends read it.
@@ -254,22 +312,25 @@ pub fn trends(
     pains: &[PainPoint],
     sleeps: &[SleepPoint],
 ) -> Vec<NightTrend> {
+    let mut by_night: HashMap<Date, Tally> = HashMap::new();
+    for point in pains {
+        if let Some(night) = night_of(point.recorded_at, tz) {
+            let entry = by_night.entry(night).or_default();
+            *entry = *entry + point.intensity;
+        }
+    }
     nights
         .iter()
         .map(|night| {
-            let pain: Vec<i64> = pains
-                .iter()
-                .filter(|p| p.at_night && night_of(p.recorded_at, tz) == Some(*night))
-                .map(|p| p.intensity)
-                .collect();
+            let pain = by_night.get(night).copied().unwrap_or_default();
             let sleep: Vec<&SleepPoint> = sleeps.iter().filter(|s| s.night_of == *night).collect();
             NightTrend {
                 night_of: *night,
-                pain_max: pain.iter().copied().max(),
-                pain_mean: mean(pain.iter().copied()),
-                pain_logs: u32::try_from(pain.len()).unwrap_or(u32::MAX),
-                sleep_quality: mean(sleep.iter().filter_map(|s| s.quality)),
-                awakenings: mean(sleep.iter().filter_map(|s| s.awakenings)),
+                pain_max: pain.max,
+                pain_mean: pain.mean(),
+                pain_logs: pain.count,
+                sleep_quality: tally(sleep.iter().filter_map(|s| s.quality)).mean(),
+                awakenings: tally(sleep.iter().filter_map(|s| s.awakenings)).mean(),
                 woke_from_pain: (!sleep.is_empty()).then(|| sleep.iter().any(|s| s.woke_from_pain)),
             }
         })
@@ -355,23 +416,27 @@ mod tests {
         let sessions = [
             Session {
                 performed_at: ms("2026-11-01T03:30:00Z"),
-                pain_before: Some(6),
-                pain_after: Some(4),
+                done: 1,
+                pain_before: Tally::of(6),
+                pain_after: Tally::of(4),
             }, // Oct 31 23:30 EDT
             Session {
                 performed_at: ms("2026-11-01T05:30:00Z"),
-                pain_before: Some(5),
-                pain_after: None,
+                done: 1,
+                pain_before: Tally::of(5),
+                pain_after: Tally::default(),
             }, // Nov 1 01:30 EDT
             Session {
                 performed_at: ms("2026-11-01T06:30:00Z"),
-                pain_before: Some(3),
-                pain_after: Some(2),
+                done: 1,
+                pain_before: Tally::of(3),
+                pain_after: Tally::of(2),
             }, // Nov 1 01:30 EST
             Session {
                 performed_at: ms("2026-11-02T04:30:00Z"),
-                pain_before: None,
-                pain_after: None,
+                done: 1,
+                pain_before: Tally::default(),
+                pain_after: Tally::default(),
             }, // Nov 1 23:30 EST
         ];
         let days = adherence(&ny, &range, &plans, &sessions);
@@ -397,28 +462,19 @@ mod tests {
         let pains = [
             PainPoint {
                 recorded_at: ms("2026-11-01T03:30:00Z"),
-                intensity: 4,
-                at_night: true,
+                intensity: Tally::of(4),
             }, // Oct 31 23:30
             PainPoint {
                 recorded_at: ms("2026-11-01T06:30:00Z"),
-                intensity: 8,
-                at_night: true,
+                intensity: Tally::of(8),
             }, // Nov 1 01:30 EST
             PainPoint {
                 recorded_at: ms("2026-11-01T15:00:00Z"),
-                intensity: 9,
-                at_night: true,
+                intensity: Tally::of(9),
             }, // Nov 1 10:00: still night of Oct 31
             PainPoint {
-                recorded_at: ms("2026-11-01T18:00:00Z"),
-                intensity: 2,
-                at_night: false,
-            }, // day pain: not counted
-            PainPoint {
                 recorded_at: ms("2026-11-02T08:00:00Z"),
-                intensity: 5,
-                at_night: true,
+                intensity: Tally::of(5),
             }, // Nov 2 03:00: night of Nov 1
         ];
         let sleeps = [SleepPoint {

@@ -3,12 +3,13 @@
 
 use dorsal_domain::calendar;
 use dorsal_domain::fhir::{
-    AlertData, CarePlanData, Export, PainEntry, PatientData, PlanActivity, SleepEntry, WINDOW_DAYS,
+    AlertData, CarePlanData, Export, MAX_ENTRIES, PainEntry, PatientData, PlanActivity, SleepEntry,
+    WINDOW_DAYS,
 };
 use dorsal_domain::role::Capability;
 use dorsal_entity::{alert, alert_evidence};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::access::{PatientAccess, load_user};
@@ -78,14 +79,22 @@ pub async fn patient_bundle(
     } else {
         recent
     };
+    // The newest entries first, one more than is kept, to know whether
+    // some were left out; then listed oldest first.
     select
         .columns(["id", "recorded_at", "intensity", "location"].map(Alias::new))
         .and_where(wanted)
-        .order_by(Alias::new("recorded_at"), Order::Asc)
-        .order_by(Alias::new("id"), Order::Asc);
-    let pains = db
-        .query_all(&select)
-        .await?
+        .order_by(Alias::new("recorded_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(MAX_ENTRIES + 1);
+    let mut omitted = Vec::new();
+    let mut rows = db.query_all(&select).await?;
+    if cap(&mut rows) {
+        omitted.push(format!(
+            "only the newest {MAX_ENTRIES} pain entries of the last {WINDOW_DAYS} days are included"
+        ));
+    }
+    let pains = rows
         .iter()
         .map(|row| {
             Ok(PainEntry {
@@ -117,11 +126,16 @@ pub async fn patient_bundle(
             .map(Alias::new),
         )
         .and_where(Expr::col(Alias::new("night_of")).gte(first_night))
-        .order_by(Alias::new("night_of"), Order::Asc)
-        .order_by(Alias::new("id"), Order::Asc);
-    let sleeps = db
-        .query_all(&select)
-        .await?
+        .order_by(Alias::new("night_of"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(MAX_ENTRIES + 1);
+    let mut rows = db.query_all(&select).await?;
+    if cap(&mut rows) {
+        omitted.push(format!(
+            "only the newest {MAX_ENTRIES} sleep entries of the last {WINDOW_DAYS} days are included"
+        ));
+    }
+    let sleeps = rows
         .iter()
         .map(|row| {
             Ok(SleepEntry {
@@ -179,7 +193,17 @@ pub async fn patient_bundle(
         sleeps,
         plan,
         alerts,
+        omitted,
     }))
+}
+
+/// Keeps the first [`MAX_ENTRIES`] of rows read newest first, in oldest
+/// first order; whether any were dropped.
+fn cap(rows: &mut Vec<sea_orm::QueryResult>) -> bool {
+    let dropped = rows.len() > usize::try_from(MAX_ENTRIES).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(MAX_ENTRIES).unwrap_or(usize::MAX));
+    rows.reverse();
+    dropped
 }
 
 /// The patient's alerts that are not resolved, oldest first, with the ids
@@ -198,13 +222,17 @@ async fn unresolved_alerts(
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let evidence = alert_evidence::Entity::find()
+    // Evidence beyond the pain entries exported cannot be referred to;
+    // the newest is read, bounded like them.
+    let mut evidence = alert_evidence::Entity::find()
         .filter(alert_evidence::Column::PatientId.eq(patient_id))
         .filter(alert_evidence::Column::AlertId.is_in(found.iter().map(|a| a.id)))
-        .order_by_asc(alert_evidence::Column::RecordedAt)
-        .order_by_asc(alert_evidence::Column::LogId)
+        .order_by_desc(alert_evidence::Column::RecordedAt)
+        .order_by_desc(alert_evidence::Column::LogId)
+        .limit(MAX_ENTRIES)
         .all(db)
         .await?;
+    evidence.reverse();
     Ok(found
         .into_iter()
         .map(|a| AlertData {

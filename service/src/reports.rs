@@ -4,12 +4,13 @@
 use dorsal_domain::Violations;
 use dorsal_domain::calendar::{self, days, parse_date, start_of};
 use dorsal_domain::programs::{
-    DayAdherence, NightTrend, PainPoint, PlanWindow, Session, SleepPoint, adherence, trends,
+    BUCKET_MS, DayAdherence, NightTrend, PainPoint, PlanWindow, Session, SleepPoint, Tally,
+    adherence, trends,
 };
 use dorsal_entity::{plan, plan_version};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::access::PatientAccess;
@@ -85,6 +86,26 @@ fn live_rows(table: &str, patient: &PatientAccess) -> SelectStatement {
         .take()
 }
 
+/// The quarter hour an instant column falls in (instants are never
+/// negative, so integer division floors on both databases).
+fn bucket(column: &str) -> SimpleExpr {
+    Expr::cust(format!("{column} / {BUCKET_MS}"))
+}
+
+/// `SUM(column)` as a whole number on both databases (PostgreSQL sums
+/// integers as numeric).
+fn sum_of(column: &str) -> SimpleExpr {
+    Expr::cust(format!("CAST(SUM({column}) AS BIGINT)"))
+}
+
+fn count_of(column: &str) -> SimpleExpr {
+    Expr::cust(format!("COUNT({column})"))
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 async fn patient_zone(
     db: &impl ConnectionTrait,
     patient: &PatientAccess,
@@ -106,20 +127,37 @@ pub async fn adherence_report(
 ) -> ServiceResult<Vec<DayAdherence>> {
     let tz = patient_zone(db, patient).await?;
     let (start, end) = range.window(&tz)?;
+    // Summed per quarter hour in the database, so the rows read are
+    // bounded by the range, not by how many sessions were logged.
     let mut select = live_rows("exercise_sessions", patient);
     select
-        .columns(["performed_at", "pain_before", "pain_after"].map(Alias::new))
+        .expr_as(bucket("performed_at"), Alias::new("q"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("done"))
+        .expr_as(count_of("pain_before"), Alias::new("before_n"))
+        .expr_as(sum_of("pain_before"), Alias::new("before_sum"))
+        .expr_as(count_of("pain_after"), Alias::new("after_n"))
+        .expr_as(sum_of("pain_after"), Alias::new("after_sum"))
         .and_where(Expr::col(Alias::new("performed_at")).gte(start))
-        .and_where(Expr::col(Alias::new("performed_at")).lt(end));
+        .and_where(Expr::col(Alias::new("performed_at")).lt(end))
+        .group_by_col(Alias::new("q"));
     let sessions = db
         .query_all(&select)
         .await?
         .iter()
         .map(|row| {
             Ok(Session {
-                performed_at: get(row, "performed_at")?,
-                pain_before: get(row, "pain_before")?,
-                pain_after: get(row, "pain_after")?,
+                performed_at: get::<i64>(row, "q")?.saturating_mul(BUCKET_MS),
+                done: count(get(row, "done")?),
+                pain_before: Tally {
+                    count: count(get(row, "before_n")?),
+                    sum: get::<Option<i64>>(row, "before_sum")?.unwrap_or(0),
+                    max: None,
+                },
+                pain_after: Tally {
+                    count: count(get(row, "after_n")?),
+                    sum: get::<Option<i64>>(row, "after_sum")?.unwrap_or(0),
+                    max: None,
+                },
             })
         })
         .collect::<ServiceResult<Vec<_>>>()?;
@@ -167,21 +205,30 @@ pub async fn trends_report(
 ) -> ServiceResult<Vec<NightTrend>> {
     let tz = patient_zone(db, patient).await?;
     let (start, end) = range.window(&tz)?;
+    // Night pain summed per quarter hour in the database (see
+    // `BUCKET_MS`): at most 96 rows a day, whatever was logged.
     let mut select = live_rows("pain_logs", patient);
     select
-        .columns(["recorded_at", "intensity", "period"].map(Alias::new))
+        .expr_as(bucket("recorded_at"), Alias::new("q"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(sum_of("intensity"), Alias::new("total"))
+        .expr_as(Expr::cust("MAX(intensity)"), Alias::new("worst"))
+        .and_where(Expr::col(Alias::new("period")).eq("night"))
         .and_where(Expr::col(Alias::new("recorded_at")).gte(start))
-        .and_where(Expr::col(Alias::new("recorded_at")).lt(end));
+        .and_where(Expr::col(Alias::new("recorded_at")).lt(end))
+        .group_by_col(Alias::new("q"));
     let pains = db
         .query_all(&select)
         .await?
         .iter()
         .map(|row| {
-            let period: Option<String> = get(row, "period")?;
             Ok(PainPoint {
-                recorded_at: get(row, "recorded_at")?,
-                intensity: get(row, "intensity")?,
-                at_night: period.as_deref() == Some("night"),
+                recorded_at: get::<i64>(row, "q")?.saturating_mul(BUCKET_MS),
+                intensity: Tally {
+                    count: count(get(row, "n")?),
+                    sum: get::<Option<i64>>(row, "total")?.unwrap_or(0),
+                    max: get(row, "worst")?,
+                },
             })
         })
         .collect::<ServiceResult<Vec<_>>>()?;

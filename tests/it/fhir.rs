@@ -93,6 +93,7 @@ fn check_bundle(bundle: &Value) -> Vec<Value> {
             "CarePlan" => &["status", "intent", "subject"],
             "Flag" => &["status", "code", "subject"],
             "DetectedIssue" => &["status", "patient"],
+            "OperationOutcome" => &["issue"],
             other => panic!("unexpected {other}"),
         };
         for field in required {
@@ -460,4 +461,57 @@ async fn the_export_is_documented_as_fhir_json() {
     let get = &doc["paths"]["/v1/patients/{id}/fhir"]["get"];
     assert!(get["responses"]["200"]["content"]["application/fhir+json"]["schema"].is_object());
     assert!(get["responses"]["404"]["content"]["application/problem+json"].is_object());
+}
+
+#[tokio::test]
+async fn a_diary_of_any_size_exports_its_newest_entries_and_says_what_was_left_out() {
+    let Clinic {
+        app,
+        clinician,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let start = now_ms() - 10 * DAY;
+    let logs: Vec<Value> = (0..2_100)
+        .map(|n| {
+            json!({"id": format!("bulk{n:04}"), "recorded_at": start + n * 60_000,
+            "intensity": 3, "period": "day"})
+        })
+        .collect();
+    push(&app, &patient, json!({"pain_logs": {"created": logs}})).await;
+    push(
+        &app,
+        &patient,
+        json!({"sleep_logs": {"created": [{"id": "night1", "night_of": date(start)}]}}),
+    )
+    .await;
+    let (_, bundle) = export(&app, &patient, Some(&clinician.token), 200).await;
+    let resources = check_bundle(&bundle);
+    let (pains, sleeps) = observations(&resources);
+    assert_eq!(pains.len(), 2_000);
+    assert!(pains.contains_key("bulk2099") && pains.contains_key("bulk0100"));
+    assert!(!pains.contains_key("bulk0099"), "the oldest are left out");
+    assert_eq!(sleeps.len(), 1);
+    let outcome = of_kind(&resources, "OperationOutcome");
+    assert_eq!(outcome.len(), 1);
+    let issues = outcome[0]["issue"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0]["code"], "too-costly");
+    assert!(issues[0]["diagnostics"].as_str().unwrap().contains("pain"));
+    // A diary within the bound says nothing of the kind.
+    let small_diary = one_log_patient(&app).await;
+    let (_, small) = export(&app, &small_diary, Some(&small_diary.token), 200).await;
+    assert!(of_kind(&check_bundle(&small), "OperationOutcome").is_empty());
+}
+
+/// A patient with one pain log.
+async fn one_log_patient(app: &TestApp) -> Login {
+    let patient = app.register_patient().await;
+    push(
+        app,
+        &patient,
+        json!({"pain_logs": {"created": [{"id": "one", "recorded_at": now_ms(), "intensity": 2}]}}),
+    )
+    .await;
+    patient
 }
