@@ -674,8 +674,10 @@ async fn a_full_sqlite_disk_refuses_the_write_clearly_and_keeps_what_was_stored(
         "SELECT page_count AS n FROM pragma_page_count()",
     )
     .await;
+    // Statement logging off, as the app's own pool has it.
     let options = sea_orm::ConnectOptions::new(app.database.url.clone())
         .max_connections(2)
+        .sqlx_logging(false)
         .to_owned()
         .map_sqlx_sqlite_opts(move |opts| opts.pragma("max_page_count", pages.to_string()))
         .to_owned();
@@ -709,6 +711,7 @@ async fn a_read_only_sqlite_file_refuses_writes_clearly_and_still_serves_reads()
     let url = app.database.url.replace("mode=rwc", "mode=ro");
     let options = sea_orm::ConnectOptions::new(url)
         .max_connections(2)
+        .sqlx_logging(false)
         .to_owned();
     let read_only = Database::connect(options).await.unwrap();
     let (base, stop) = second_app(&app, read_only).await;
