@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Keeps a diary; belongs to no org, joins care teams by invite.
     Patient,
-    /// Physical therapist: writes exercise plans for the org's patients.
+    /// Physical therapist: writes exercise plans for the org's patients
+    /// and acts on alerts.
     Therapist,
     /// Reads the org's patients and acts on alerts.
     Clinician,
@@ -71,7 +72,9 @@ impl Role {
             InvitePatients | ReadPatients => self.is_staff(),
             JoinCareTeam | SyncDiary => matches!(self, Role::Patient),
             WritePlans => matches!(self, Role::Therapist),
-            ActOnAlerts => matches!(self, Role::Clinician | Role::Admin),
+            // In a physiotherapy-led clinic the therapists are the
+            // clinicians: every member of staff may act on alerts.
+            ActOnAlerts => self.is_staff(),
         }
     }
 }
@@ -97,7 +100,7 @@ mod tests {
             (JoinCareTeam, [true, false, false, false]),
             (ReadPatients, [false, true, true, true]),
             (WritePlans, [false, true, false, false]),
-            (ActOnAlerts, [false, false, true, true]),
+            (ActOnAlerts, [false, true, true, true]),
             (Administer, [false, false, false, true]),
             (SyncDiary, [true, false, false, false]),
         ];

@@ -395,12 +395,12 @@ async fn the_export_is_reachable_exactly_as_the_patients_data_is() {
     app.get("/v1/patients/not-a-uuid/fhir", Some(&clinician.token), 404)
         .await;
 
-    // Clinicians and admins see the alert; the therapist and the patient
-    // get the same bundle without it, as they get no alerts elsewhere.
+    // Staff see the alert (therapists act on alerts too); the patient
+    // gets the same bundle without it, as they get no alerts elsewhere.
     for (who, flags) in [
         (&clinician, 1),
         (&org.admin, 1),
-        (&therapist, 0),
+        (&therapist, 1),
         (&patient, 0),
     ] {
         let (_, bundle) = export(&app, &patient, Some(&who.token), 200).await;

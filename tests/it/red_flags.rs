@@ -171,7 +171,7 @@ async fn a_resolved_alert_is_raised_again_only_by_a_new_log() {
 }
 
 #[tokio::test]
-async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
+async fn the_patients_staff_see_and_act_on_alerts_and_patients_do_not() {
     let Clinic {
         app,
         org,
@@ -186,11 +186,8 @@ async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.get("/v1/alerts", Some(&therapist.token), 403).await;
     app.get("/v1/alerts", Some(&patient.token), 403).await;
-    app.get(&format!("/v1/alerts/{id}"), Some(&therapist.token), 403)
-        .await;
-    app.get(&format!("/v1/alerts/{id}"), Some(&clinician.token), 200)
+    app.get(&format!("/v1/alerts/{id}"), Some(&patient.token), 403)
         .await;
     app.post(
         &format!("/v1/alerts/{id}/acknowledge"),
@@ -199,6 +196,31 @@ async fn only_the_patients_clinicians_and_admins_see_and_act_on_alerts() {
         403,
     )
     .await;
+    // A physiotherapy-led clinic's therapists are its clinicians: they
+    // read, acknowledge and resolve like them.
+    let listed = app.get("/v1/alerts", Some(&therapist.token), 200).await;
+    assert_eq!(listed["items"][0]["id"], json!(id));
+    app.get(&format!("/v1/alerts/{id}"), Some(&therapist.token), 200)
+        .await;
+    let acknowledged = app
+        .post(
+            &format!("/v1/alerts/{id}/acknowledge"),
+            Some(&therapist.token),
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(acknowledged["status"], "acknowledged");
+    assert_eq!(acknowledged["acknowledged_by"], json!(therapist.id));
+    let resolved = app
+        .post(
+            &format!("/v1/alerts/{id}/resolve"),
+            Some(&therapist.token),
+            json!({"note": "Seen at the clinic today."}),
+            200,
+        )
+        .await;
+    assert_eq!(resolved["status"], "resolved");
 
     let other = app.create_org("Other").await;
     let stranger = app.add_staff(&other, "clinician").await;

@@ -340,21 +340,6 @@ pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
     )
 }
 
-/// What a therapist sees at the inbox.
-pub fn inbox_refused(chrome: &Chrome<'_>) -> Markup {
-    document(
-        "Alerts",
-        Some(chrome),
-        html! {
-            h1 { "Alert inbox" }
-            p .message role="alert" {
-                "Alerts are handled by the clinic's clinicians and admins; your role cannot see or act on them. "
-                a href="/clinic/patients" { "See your patients" }
-            }
-        },
-    )
-}
-
 /// The org's patients.
 pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
     document(
