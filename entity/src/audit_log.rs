@@ -11,6 +11,8 @@ pub struct Model {
     pub actor_id: Uuid,
     pub actor_role: String,
     pub patient_id: Option<Uuid>,
+    /// The member of staff an entry is about (staff management).
+    pub subject_id: Option<Uuid>,
     pub action: String,
     pub at: i64,
 }

@@ -2,7 +2,6 @@
 //! families with rotation and reuse detection, and login rate limiting.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -12,8 +11,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dorsal_domain::Role;
 use dorsal_domain::account::PASSWORD_MAX_BYTES;
 use dorsal_entity::{refresh_token, user};
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -33,6 +30,7 @@ use crate::clock::SharedClock;
 use crate::config::{AuthConfig, Config, ConfigError};
 use crate::db::begin_write;
 use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::limits::Limit;
 use crate::secret::{
     check_secret_length, configured_or_generated, digest, new_id, random_bytes, random_token,
 };
@@ -111,6 +109,10 @@ struct JwtKeys {
     /// Derives a refresh token's successor, so the same spent token
     /// presented again within the grace window gets the same successor.
     successor: [u8; 32],
+    /// Keys the digests of password-reset codes: eight digits are too few
+    /// to store under a plain hash, which anyone with the table could
+    /// reverse by trying them all.
+    reset: [u8; 32],
 }
 
 impl JwtKeys {
@@ -121,7 +123,11 @@ impl JwtKeys {
         let mut successor = Sha256::new();
         successor.update(b"dorsal-refresh-successor:");
         successor.update(current.expose_secret().as_bytes());
+        let mut reset = Sha256::new();
+        reset.update(b"dorsal-password-reset:");
+        reset.update(current.expose_secret().as_bytes());
         Self {
+            reset: reset.finalize().into(),
             current: SigningKey::new(current),
             previous: previous.map(SigningKey::new),
             validation,
@@ -135,6 +141,16 @@ impl JwtKeys {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.successor)
             .map_err(|err| ServiceError::Internal(format!("successor key: {err}")))?;
         mac.update(spent.as_bytes());
+        Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// The stored digest of a reset `code` for `user_id`: the same code
+    /// for another account has another digest.
+    fn reset_digest(&self, user_id: Uuid, code: &str) -> ServiceResult<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.reset)
+            .map_err(|err| ServiceError::Internal(format!("reset key: {err}")))?;
+        mac.update(user_id.as_bytes());
+        mac.update(code.as_bytes());
         Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
@@ -216,64 +232,30 @@ fn closed() -> ServiceError {
     ServiceError::Internal("password hasher closed".into())
 }
 
-/// Login attempts per account and per client address, and registrations
-/// per client address.
-struct LoginLimiter {
-    per_account: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
-    registrations: DefaultKeyedRateLimiter<IpAddr>,
+/// The limits on guessing: login attempts per account and per client
+/// address, registrations per address, password-reset requests per
+/// address and per email. Kept in the database ([`crate::limits`]).
+#[derive(Debug)]
+pub(crate) struct AuthLimits {
+    login_account: Limit,
+    login_address: Limit,
+    register_address: Limit,
+    pub(crate) reset_address: Limit,
+    pub(crate) reset_email: Limit,
 }
 
-impl LoginLimiter {
-    const FORGET_AFTER_KEYS: usize = 10_000;
-
+impl AuthLimits {
     fn new(config: &AuthConfig) -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        let per_hour = |n: u32| Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
-            per_account: DefaultKeyedRateLimiter::keyed(quota(config.login_per_account_per_minute)),
-            per_address: DefaultKeyedRateLimiter::keyed(quota(config.login_per_address_per_minute)),
-            registrations: DefaultKeyedRateLimiter::keyed(per_hour(
+            login_account: Limit::per_minute("login-account", config.login_per_account_per_minute),
+            login_address: Limit::per_minute("login-address", config.login_per_address_per_minute),
+            register_address: Limit::per_hour(
+                "register-address",
                 config.register_per_address_per_hour,
-            )),
+            ),
+            reset_address: Limit::per_hour("reset-address", config.reset_per_address_per_hour),
+            reset_email: Limit::per_hour("reset-email", config.reset_per_email_per_hour),
         }
-    }
-
-    fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> ServiceError {
-        ServiceError::RateLimited {
-            retry_after_secs: not_until
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1),
-        }
-    }
-
-    fn check_registration(&self, address: Option<IpAddr>) -> ServiceResult<()> {
-        if let Some(address) = address {
-            self.registrations
-                .check_key(&address)
-                .map_err(Self::limited)?;
-            if self.registrations.len() > Self::FORGET_AFTER_KEYS {
-                self.registrations.retain_recent();
-            }
-        }
-        Ok(())
-    }
-
-    fn check(&self, account: &str, address: Option<IpAddr>) -> ServiceResult<()> {
-        if let Some(address) = address {
-            self.per_address
-                .check_key(&address)
-                .map_err(Self::limited)?;
-        }
-        self.per_account
-            .check_key(&account.to_owned())
-            .map_err(Self::limited)?;
-        if self.per_account.len() > Self::FORGET_AFTER_KEYS {
-            self.per_account.retain_recent();
-            self.per_address.retain_recent();
-        }
-        Ok(())
     }
 }
 
@@ -295,7 +277,9 @@ pub struct Auth {
     /// Verified against when the account does not exist, so an unknown
     /// email costs the same time as a wrong password.
     dummy_hash: String,
-    limiter: LoginLimiter,
+    pub(crate) limits: AuthLimits,
+    /// Minutes a password-reset code stays valid.
+    pub(crate) reset_code_minutes: u32,
     access_ttl_seconds: u64,
     refresh_ttl_ms: i64,
     reuse_grace_ms: i64,
@@ -328,7 +312,8 @@ impl Auth {
             keys: JwtKeys::new(jwt_secret, previous_jwt_secret),
             passwords,
             dummy_hash,
-            limiter: LoginLimiter::new(config),
+            limits: AuthLimits::new(config),
+            reset_code_minutes: config.reset_code_minutes,
             access_ttl_seconds: config.access_ttl_seconds,
             refresh_ttl_ms: refresh_ttl_days.saturating_mul(86_400_000),
             reuse_grace_ms: i64::try_from(config.refresh_reuse_grace_seconds)
@@ -346,8 +331,20 @@ impl Auth {
     /// `RateLimited` once `address` has registered too many accounts
     /// lately: each costs an Argon2 hash, and 409 `email_taken` answers
     /// whether an email has an account, so the limit keeps both slow.
-    pub fn check_registration(&self, address: Option<IpAddr>) -> ServiceResult<()> {
-        self.limiter.check_registration(address)
+    pub async fn check_registration(
+        &self,
+        db: &impl ConnectionTrait,
+        address: Option<IpAddr>,
+    ) -> ServiceResult<()> {
+        match address {
+            Some(address) => {
+                self.limits
+                    .register_address
+                    .check(db, &address.to_string(), self.clock.now_ms())
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Hashes a new password (Argon2id, off the async threads).
@@ -394,6 +391,23 @@ impl Auth {
         })
     }
 
+    /// The stored digest of password-reset `code` for `user_id`.
+    pub(crate) fn reset_digest(&self, user_id: Uuid, code: &str) -> ServiceResult<String> {
+        self.keys.reset_digest(user_id, code)
+    }
+
+    /// Checks `password` against the stored hash of an account that may
+    /// not exist (`None`): an unknown account costs the same as a wrong
+    /// password.
+    pub(crate) async fn verify_or_dummy(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> ServiceResult<bool> {
+        let stored = stored.map_or_else(|| self.dummy_hash.clone(), str::to_owned);
+        self.passwords.verify(password.to_owned(), stored).await
+    }
+
     /// Signs an access token for `user`; exposed for tools and tests that need
     /// a token with particular claims.
     pub fn sign(&self, claims: &Claims) -> ServiceResult<String> {
@@ -410,7 +424,14 @@ impl Auth {
         address: Option<IpAddr>,
     ) -> ServiceResult<TokenPair> {
         let email = email.trim().to_lowercase();
-        self.limiter.check(&email, address)?;
+        let now = self.clock.now_ms();
+        if let Some(address) = address {
+            self.limits
+                .login_address
+                .check(db, &address.to_string(), now)
+                .await?;
+        }
+        self.limits.login_account.check(db, &email, now).await?;
         if password.len() > PASSWORD_MAX_BYTES {
             return Err(ServiceError::Unauthenticated(
                 AuthFailure::InvalidCredentials,
@@ -587,6 +608,22 @@ async fn find_refresh(
         .filter(refresh_token::Column::TokenHash.eq(digest(token)))
         .one(db)
         .await?)
+}
+
+/// Ends every session of `user_id` at once: each refresh-token family is
+/// revoked, so the next refresh of any of them is refused.
+pub(crate) async fn end_every_session(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: i64,
+) -> ServiceResult<u64> {
+    Ok(refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: i64) -> ServiceResult<()> {

@@ -154,6 +154,12 @@ pub struct AuthConfig {
     pub login_per_address_per_minute: u32,
     /// Accounts one client address may register per hour.
     pub register_per_address_per_hour: u32,
+    /// Password-reset requests per hour from one client address.
+    pub reset_per_address_per_hour: u32,
+    /// Password-reset requests per hour for one email address.
+    pub reset_per_email_per_hour: u32,
+    /// Minutes a password-reset code stays valid.
+    pub reset_code_minutes: u32,
     /// Invite validity in hours.
     pub invite_ttl_hours: u64,
     /// Argon2id memory cost in KiB.
@@ -251,8 +257,13 @@ impl Config {
         if self.auth.login_per_account_per_minute == 0
             || self.auth.login_per_address_per_minute == 0
             || self.auth.register_per_address_per_hour == 0
+            || self.auth.reset_per_address_per_hour == 0
+            || self.auth.reset_per_email_per_hour == 0
         {
-            return invalid("auth login and registration limits must be at least 1");
+            return invalid("auth login, registration and reset limits must be at least 1");
+        }
+        if !(5..=60).contains(&self.auth.reset_code_minutes) {
+            return invalid("auth.reset_code_minutes must be 5 to 60");
         }
         if !(7..=10).contains(&self.reminders.mattress_years) {
             return invalid("reminders.mattress_years must be 7 to 10");

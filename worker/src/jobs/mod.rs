@@ -6,6 +6,7 @@ pub mod escalate_alerts;
 pub mod evaluate_time_rules;
 pub mod expire_receipts;
 pub mod fire_reminders;
+pub mod forget_limits;
 pub mod send_prompts;
 
 use std::time::Instant;
@@ -34,6 +35,7 @@ pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
         evaluate_time_rules::run(ctx, now).await.map(drop),
         send_prompts::run(ctx, now).await.map(drop),
         expire_receipts::run(ctx, now).await.map(drop),
+        forget_limits::run(ctx, now).await.map(drop),
     ];
     outcomes.into_iter().collect()
 }
