@@ -11,7 +11,8 @@ use crate::error::ServiceResult;
 use crate::page::{Page, PageRequest};
 use crate::secret::new_id;
 
-/// Records one entry per patient for `action` by `actor`.
+/// Records one entry per patient for `action` by `actor`, in the actor's
+/// org's log.
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: Actor,
@@ -22,14 +23,79 @@ pub async fn record(
     if patient_ids.is_empty() {
         return Ok(());
     }
-    let rows = patient_ids.iter().map(|patient_id| audit_log::ActiveModel {
+    let rows = patient_ids.iter().map(|patient_id| Entry {
+        org_id: actor.org_id,
+        actor,
+        patient_id: Some(*patient_id),
+        subject_id: None,
+        action,
+        at: now_ms,
+    });
+    insert(db, rows).await
+}
+
+/// Records what an admin did to a member of their staff, `subject_id`.
+pub async fn record_about_staff(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    subject_id: Uuid,
+    action: &'static str,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    let entry = Entry {
+        org_id: actor.org_id,
+        actor,
+        patient_id: None,
+        subject_id: Some(subject_id),
+        action,
+        at: now_ms,
+    };
+    insert(db, [entry]).await
+}
+
+/// Records, in `org_id`'s log, something a patient did that concerns the
+/// org (leaving its care team).
+pub async fn record_in_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    actor: Actor,
+    action: &'static str,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    let entry = Entry {
+        org_id: Some(org_id),
+        actor,
+        patient_id: Some(actor.user_id),
+        subject_id: None,
+        action,
+        at: now_ms,
+    };
+    insert(db, [entry]).await
+}
+
+/// One entry to write.
+struct Entry {
+    org_id: Option<Uuid>,
+    actor: Actor,
+    patient_id: Option<Uuid>,
+    subject_id: Option<Uuid>,
+    action: &'static str,
+    at: i64,
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    entries: impl IntoIterator<Item = Entry>,
+) -> ServiceResult<()> {
+    let rows = entries.into_iter().map(|entry| audit_log::ActiveModel {
         id: Set(new_id()),
-        org_id: Set(actor.org_id),
-        actor_id: Set(actor.user_id),
-        actor_role: Set(actor.role.as_str().to_owned()),
-        patient_id: Set(Some(*patient_id)),
-        action: Set(action.to_owned()),
-        at: Set(now_ms),
+        org_id: Set(entry.org_id),
+        actor_id: Set(entry.actor.user_id),
+        actor_role: Set(entry.actor.role.as_str().to_owned()),
+        patient_id: Set(entry.patient_id),
+        subject_id: Set(entry.subject_id),
+        action: Set(entry.action.to_owned()),
+        at: Set(entry.at),
     });
     audit_log::Entity::insert_many(rows)
         .exec_without_returning(db)
@@ -48,6 +114,8 @@ pub struct AuditEntry {
     pub actor_role: String,
     /// Whose data.
     pub patient_id: Option<Uuid>,
+    /// The member of staff an admin's action was about.
+    pub subject_id: Option<Uuid>,
     /// What was done, e.g. `patients.read`.
     pub action: String,
     /// When, in milliseconds since the epoch.
@@ -77,6 +145,7 @@ pub async fn list(
         actor_id: row.actor_id,
         actor_role: row.actor_role,
         patient_id: row.patient_id,
+        subject_id: row.subject_id,
         action: row.action,
         at: row.at,
     }))

@@ -3,8 +3,8 @@
 
 use dorsal_domain::invite::{format_code, normalize_code};
 use dorsal_domain::role::Capability;
-use dorsal_entity::{care_team, care_team_member, invite, org, user};
-use sea_orm::sea_query::{Expr, OnConflict};
+use dorsal_entity::{care_team, care_team_member, delivery, invite, org, user, webhook};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
     QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
@@ -157,6 +157,90 @@ pub async fn join(
         org_name,
         joined_at: team.created_at,
     })
+}
+
+/// The clinics whose care teams the patient is on, in the order joined.
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+) -> ServiceResult<Vec<Membership>> {
+    actor.require(Capability::JoinCareTeam)?;
+    let rows: Vec<(Uuid, String, i64)> = care_team::Entity::find()
+        .select_only()
+        .column(care_team::Column::OrgId)
+        .column(org::Column::Name)
+        .column(care_team::Column::CreatedAt)
+        .join(
+            JoinType::InnerJoin,
+            care_team::Entity::belongs_to(org::Entity)
+                .from(care_team::Column::OrgId)
+                .to(org::Column::Id)
+                .into(),
+        )
+        .filter(care_team::Column::PatientId.eq(actor.user_id))
+        .order_by_asc(care_team::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(org_id, org_name, joined_at)| Membership {
+            org_id,
+            org_name,
+            joined_at,
+        })
+        .collect())
+}
+
+/// A patient leaves an org's care team. From this commit on the org's
+/// staff cannot reach the patient (every read goes through the care team,
+/// [`crate::access::patient_access`]), no new alert or webhook message goes
+/// to the org, and messages still waiting for its endpoints about the
+/// patient are dropped. The leaving is in the org's audit log. The invite
+/// the patient joined with stays spent: joining again needs a new one.
+pub async fn leave(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    actor: Actor,
+    org_id: Uuid,
+) -> ServiceResult<()> {
+    actor.require(Capability::JoinCareTeam)?;
+    let now = clock.now_ms();
+    let txn = begin_write(db).await?;
+    let team = care_team::Entity::find()
+        .filter(care_team::Column::OrgId.eq(org_id))
+        .filter(care_team::Column::PatientId.eq(actor.user_id))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("care team"))?;
+    care_team_member::Entity::delete_many()
+        .filter(care_team_member::Column::CareTeamId.eq(team.id))
+        .exec(&txn)
+        .await?;
+    care_team::Entity::delete_by_id(team.id).exec(&txn).await?;
+    // A retried join with the old code must not bring the patient back:
+    // the code stays used, but by no one.
+    invite::Entity::update_many()
+        .col_expr(invite::Column::UsedBy, Expr::value(Option::<Uuid>::None))
+        .filter(invite::Column::OrgId.eq(org_id))
+        .filter(invite::Column::UsedBy.eq(actor.user_id))
+        .exec(&txn)
+        .await?;
+    let endpoints = Query::select()
+        .column(webhook::Column::Id)
+        .from(webhook::Entity)
+        .and_where(Expr::col(webhook::Column::OrgId).eq(org_id))
+        .take();
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::PatientId.eq(actor.user_id))
+        .filter(delivery::Column::WebhookId.in_subquery(endpoints))
+        .filter(delivery::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?;
+    audit::record_in_org(&txn, org_id, actor, "care_team.left", now).await?;
+    txn.commit().await?;
+    tracing::info!(patient_id = %actor.user_id, %org_id, "patient left a care team");
+    Ok(())
 }
 
 /// A patient as their care team sees them.

@@ -13,8 +13,8 @@
 use dorsal_domain::Role;
 use dorsal_domain::sync::schema::TABLES;
 use dorsal_entity::{
-    alert, alert_evidence, audit_log, care_team, care_team_member, device, org, refresh_token,
-    reminder_schedule, user,
+    alert, alert_evidence, audit_log, care_team, care_team_member, device, org, password_reset,
+    refresh_token, reminder_schedule, user,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -241,6 +241,7 @@ pub async fn erase(
         actor_id: Set(patient_id),
         actor_role: Set(actor.role.as_str().to_owned()),
         patient_id: Set(Some(patient_id)),
+        subject_id: Set(None),
         action: Set("account.erased".to_owned()),
         at: Set(now_ms),
     }))
@@ -256,6 +257,10 @@ pub async fn erase(
         .await?;
     refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::UserId.eq(patient_id))
+        .exec(&txn)
+        .await?;
+    password_reset::Entity::delete_many()
+        .filter(password_reset::Column::UserId.eq(patient_id))
         .exec(&txn)
         .await?;
     user::Entity::delete_by_id(patient_id).exec(&txn).await?;

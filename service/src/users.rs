@@ -111,7 +111,7 @@ pub async fn register_patient(
     input: NewAccount,
     address: Option<IpAddr>,
 ) -> ServiceResult<Account> {
-    auth.check_registration(address)?;
+    auth.check_registration(db, address).await?;
     let mut violations = Violations::new();
     let account = validate(input, &mut violations);
     violations.into_result()?;
@@ -139,9 +139,12 @@ pub async fn create_staff(
     violations.into_result()?;
     let account =
         account.ok_or_else(|| ServiceError::Internal("validated account missing".into()))?;
-    insert_user(db, auth, account, role, Some(org_id))
-        .await
-        .map(Account::from)
+    let txn = begin_write(db).await?;
+    let added = insert_user(&txn, auth, account, role, Some(org_id)).await?;
+    crate::audit::record_about_staff(&txn, actor, added.id, "staff.added", auth.clock().now_ms())
+        .await?;
+    txn.commit().await?;
+    Ok(added.into())
 }
 
 /// A new org and its first admin, in one transaction (the `admin create-org`

@@ -3,20 +3,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dorsal_tests::{PASSWORD, TEST_JWT_SECRET, TestApp};
+use dorsal_tests::{PASSWORD, TEST_JWT_SECRET, TestApp, assert_problem};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn assert_problem(body: &Value, status: u16, code: &str) {
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["type"], format!("/problems/{code}"), "{body}");
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-}
 
 #[tokio::test]
 async fn a_patient_registers_logs_in_and_reads_their_account() {

@@ -458,7 +458,7 @@ async fn the_inbox_shows_open_alerts_with_evidence_and_acknowledging_moves_one_d
 }
 
 #[tokio::test]
-async fn a_therapist_sees_why_the_inbox_is_closed_and_cannot_act() {
+async fn a_therapist_works_the_inbox_like_a_clinician() {
     let Clinic {
         app,
         clinician,
@@ -469,10 +469,9 @@ async fn a_therapist_sees_why_the_inbox_is_closed_and_cannot_act() {
     let alert = open_alert(&app, &clinician, &patient).await;
     let browser = Browser::signed_in(&app, &therapist.email).await;
     let inbox = browser.get("/clinic/alerts").await;
-    assert_eq!(inbox.status, StatusCode::FORBIDDEN);
-    assert!(is_html(&inbox));
-    assert!(inbox.body.contains("clinicians and admins"));
-    assert!(!inbox.body.contains("Acknowledge"));
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains(&format!("alert-{alert}")));
+    assert!(inbox.body.contains("Acknowledge"));
     let csrf = browser.csrf().await;
     let answer = browser
         .post(
@@ -481,8 +480,38 @@ async fn a_therapist_sees_why_the_inbox_is_closed_and_cannot_act() {
             &[],
         )
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    assert_eq!(status_of(&app, &clinician, &alert).await, "open");
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, &clinician, &alert).await, "acknowledged");
+}
+
+#[tokio::test]
+async fn a_patient_who_left_the_clinic_is_not_found_on_its_pages() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let alert = open_alert(&app, &clinician, &patient).await;
+    let browser = Browser::signed_in(&app, &clinician.email).await;
+    let chart = format!("/clinic/patients/{}", patient.id);
+    assert_eq!(browser.get(&chart).await.status, StatusCode::OK);
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/v1/care-team/{}", org.id),
+        Some(&patient.token),
+        None,
+        204,
+    )
+    .await;
+    let gone = browser.get(&chart).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(is_html(&gone));
+    let patients = browser.get("/clinic/patients").await;
+    assert!(!patients.body.contains(&patient.id.to_string()));
+    let inbox = browser.get("/clinic/alerts").await;
+    assert!(!inbox.body.contains(&alert));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test loudly")]
 
 mod access;
+mod accounts;
 mod auth;
 mod care_team;
 mod clinic;

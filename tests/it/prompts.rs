@@ -50,7 +50,7 @@ async fn nights(app: &TestApp, who: &Login, at: Timestamp, days: &[i32], extra: 
 }
 
 /// Backdates the patient's active plan.
-async fn plan_given(app: &TestApp, who: &Login, at: Timestamp) {
+pub(crate) async fn plan_given(app: &TestApp, who: &Login, at: Timestamp) {
     plan::Entity::update_many()
         .col_expr(plan::Column::CreatedAt, Expr::value(at.as_millisecond()))
         .filter(plan::Column::PatientId.eq(who.id))

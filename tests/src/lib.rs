@@ -123,6 +123,17 @@ pub const TEST_DATA_KEY: &str = "test-data-key-test-data-key-test-data-0123";
 /// The password every fixture account has.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Asserts `body` is the problem document of `status` with `code`.
+pub fn assert_problem(body: &Value, status: u16, code: &str) {
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["type"], format!("/problems/{code}"), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+}
+
 /// A fresh, empty database for one test, dropped with it.
 #[derive(Debug)]
 pub struct TestDatabase {

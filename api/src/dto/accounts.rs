@@ -2,6 +2,7 @@
 
 use dorsal_domain::Role;
 use dorsal_service::auth::TokenPair;
+use dorsal_service::staff::{StaffChange, StaffMember};
 use dorsal_service::users::NewAccount;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,6 +41,60 @@ pub struct StaffIn {
     pub role: Role,
     /// Name shown to patients and colleagues.
     pub display_name: String,
+}
+
+/// `PATCH /v1/staff/{id}`: each field left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffPatch {
+    /// `therapist`, `clinician` or `admin`.
+    #[schema(value_type = Option<String>, example = "clinician")]
+    pub role: Option<Role>,
+    /// Name shown to patients and colleagues.
+    pub display_name: Option<String>,
+    /// `false` ends every session at once and refuses sign-in; `true`
+    /// allows it again.
+    pub active: Option<bool>,
+}
+
+impl From<StaffPatch> for StaffChange {
+    fn from(patch: StaffPatch) -> Self {
+        StaffChange {
+            role: patch.role,
+            display_name: patch.display_name,
+            active: patch.active,
+        }
+    }
+}
+
+/// A member of staff as their admin sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffOut {
+    /// User id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// `therapist`, `clinician` or `admin`.
+    pub role: String,
+    /// Whether the account may sign in.
+    pub active: bool,
+    /// Whether two-factor sign-in (TOTP) is on.
+    pub mfa: bool,
+}
+
+impl From<StaffMember> for StaffOut {
+    fn from(member: StaffMember) -> Self {
+        StaffOut {
+            id: member.id,
+            email: member.email,
+            display_name: member.display_name,
+            role: member.role,
+            active: member.active,
+            mfa: member.mfa,
+        }
+    }
 }
 
 /// `POST /v1/auth/login`.

@@ -54,6 +54,13 @@ impl From<Membership> for MembershipOut {
     }
 }
 
+/// `GET /v1/care-team`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipsOut {
+    /// The clinics, in the order joined.
+    pub items: Vec<MembershipOut>,
+}
+
 /// A patient as their care team sees them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PatientOut {
@@ -111,6 +118,8 @@ pub struct AuditOut {
     pub actor_role: String,
     /// Whose data.
     pub patient_id: Option<Uuid>,
+    /// The member of staff an admin's action was about (`staff.*`).
+    pub subject_id: Option<Uuid>,
     /// What was done, e.g. `patients.read`.
     pub action: String,
     /// RFC 3339 instant.
@@ -124,6 +133,7 @@ impl From<AuditEntry> for AuditOut {
             actor_id: e.actor_id,
             actor_role: e.actor_role,
             patient_id: e.patient_id,
+            subject_id: e.subject_id,
             action: e.action,
             at: rfc3339(e.at),
         }
