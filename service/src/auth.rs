@@ -144,14 +144,12 @@ impl JwtKeys {
         Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
-    /// The stored digest of a reset `code` for `user_id`: the same code
-    /// for another account has another digest.
-    fn reset_digest(&self, user_id: Uuid, code: &str) -> ServiceResult<String> {
+    fn reset_mac(&self, user_id: Uuid, code: &str) -> ServiceResult<Hmac<Sha256>> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.reset)
             .map_err(|err| ServiceError::Internal(format!("reset key: {err}")))?;
         mac.update(user_id.as_bytes());
         mac.update(code.as_bytes());
-        Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        Ok(mac)
     }
 
     fn sign(&self, claims: &Claims) -> ServiceResult<String> {
@@ -391,21 +389,27 @@ impl Auth {
         })
     }
 
-    /// The stored digest of password-reset `code` for `user_id`.
+    /// The stored digest of password-reset `code` for `user_id`: keyed by
+    /// the server's secret and bound to the account, so the same code for
+    /// another account has another digest.
     pub(crate) fn reset_digest(&self, user_id: Uuid, code: &str) -> ServiceResult<String> {
-        self.keys.reset_digest(user_id, code)
+        let mac = self.keys.reset_mac(user_id, code)?;
+        Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
-    /// Checks `password` against the stored hash of an account that may
-    /// not exist (`None`): an unknown account costs the same as a wrong
-    /// password.
-    pub(crate) async fn verify_or_dummy(
+    /// Whether `code` is the one `stored` is the digest of, compared in
+    /// constant time (the `hmac` crate's `verify_slice`).
+    pub(crate) fn reset_code_matches(
         &self,
-        password: &str,
-        stored: Option<&str>,
+        user_id: Uuid,
+        code: &str,
+        stored: &str,
     ) -> ServiceResult<bool> {
-        let stored = stored.map_or_else(|| self.dummy_hash.clone(), str::to_owned);
-        self.passwords.verify(password.to_owned(), stored).await
+        let Ok(expected) = URL_SAFE_NO_PAD.decode(stored) else {
+            return Ok(false);
+        };
+        let mac = self.keys.reset_mac(user_id, code)?;
+        Ok(mac.verify_slice(&expected).is_ok())
     }
 
     /// Signs an access token for `user`; exposed for tools and tests that need

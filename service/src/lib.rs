@@ -21,6 +21,7 @@ pub mod programs;
 pub mod prompts;
 pub mod push;
 pub mod red_flags;
+pub mod recovery;
 pub mod reminders;
 pub mod reports;
 pub mod sealed;

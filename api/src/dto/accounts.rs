@@ -106,6 +106,25 @@ pub struct LoginIn {
     pub password: String,
 }
 
+/// `POST /v1/auth/password-reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetIn {
+    /// The account's email address.
+    pub email: String,
+}
+
+/// `POST /v1/auth/password-reset/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetConfirmIn {
+    /// The account's email address.
+    pub email: String,
+    /// The eight-digit code from the email (spaces and dashes forgiven).
+    #[schema(example = "1234 5678")]
+    pub code: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshIn {

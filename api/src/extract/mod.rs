@@ -52,3 +52,29 @@ where
             .map_err(|_: PathRejection| ApiError::RouteNotFound)
     }
 }
+
+/// The language the client reads first, from `Accept-Language`: the
+/// primary subtag of its first range (`es-MX;q=0.9` → `es`), lowercased;
+/// `en` when there is none. The catalogs fall back to English per message
+/// for a language they lack.
+#[derive(Debug, Clone)]
+pub struct PreferredLanguage(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PreferredLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let first = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .and_then(|range| range.split(';').next())
+            .and_then(|tag| tag.trim().split('-').next())
+            .filter(|primary| {
+                (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic())
+            })
+            .map(str::to_ascii_lowercase);
+        Ok(PreferredLanguage(first.unwrap_or_else(|| "en".to_owned())))
+    }
+}
