@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod fhir;
+pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod page;
