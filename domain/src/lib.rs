@@ -5,6 +5,8 @@ pub mod account;
 pub mod calendar;
 pub mod fhir;
 pub mod invite;
+pub mod mail;
+pub mod messages;
 pub mod programs;
 pub mod prompts;
 pub mod red_flags;

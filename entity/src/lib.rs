@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod device;
 pub mod exercise;
 pub mod invite;
+pub mod mail_outbox;
 pub mod org;
 pub mod password_reset;
 pub mod plan;

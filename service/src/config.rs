@@ -57,6 +57,36 @@ pub struct Config {
     pub push: PushConfig,
     /// Device sync.
     pub sync: SyncConfig,
+    /// Outgoing email.
+    pub mail: MailConfig,
+}
+
+/// `[mail]`: how the worker delivers the mail outbox.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailConfig {
+    /// `smtp://host:port` (STARTTLS required; `?tls=none` for a local
+    /// relay) or `smtps://user:pass@host:port` (implicit TLS); see
+    /// [`dorsal_domain::mail::parse_smtp_url`]. Unset or empty: each
+    /// message is written as an `.eml` file into `<data dir>/mail/`.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// An extra PEM file of root certificates the SMTP server's
+    /// certificate may chain to (a private relay's CA); empty: the
+    /// system's roots only.
+    #[serde(default)]
+    pub ca_file: String,
+}
+
+impl MailConfig {
+    /// The SMTP URL, when one is set and not empty.
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url
+            .as_ref()
+            .map(|url| url.expose_secret().trim())
+            .filter(|url| !url.is_empty())
+    }
 }
 
 /// `[sync]`.
@@ -285,6 +315,10 @@ impl Config {
                 "push.fcm_credentials_file is required when push.fcm_project_id is set",
             );
         }
+        if let Some(url) = self.mail.smtp_url() {
+            dorsal_domain::mail::parse_smtp_url(url).map_err(ConfigError::Invalid)?;
+        }
+        dorsal_domain::mail::check_sender(&self.mail.from).map_err(ConfigError::Invalid)?;
         if !(1..=365).contains(&self.sync.receipt_days) {
             return invalid("sync.receipt_days must be 1 to 365");
         }
@@ -312,7 +346,8 @@ impl Config {
         }
     }
 
-    /// The folder the embedded default keeps its files in.
+    /// The folder the embedded default keeps its files in (generated
+    /// secrets, and `mail/` when no SMTP server is set).
     pub fn data_dir(&self) -> PathBuf {
         if !self.data_dir.is_empty() {
             return PathBuf::from(&self.data_dir);

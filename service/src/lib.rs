@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod limits;
+pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod page;

@@ -1,4 +1,4 @@
-//! What the webhook and push outboxes share: claiming due messages under a
+//! What the webhook, push and mail outboxes share: claiming due messages under a
 //! lease, and recording an attempt with fencing.
 //!
 //! A claim sets `claimed_by`, `lease_until` and `attempt += 1` in one
@@ -150,11 +150,15 @@ pub async fn finish(
     Ok(true)
 }
 
-/// Messages waiting (pending, due or not) in each outbox: `("webhook", n)`
-/// and `("push", n)`.
+/// Messages waiting (pending, due or not) in each outbox: `("webhook", n)`,
+/// `("push", n)` and `("mail", n)`.
 pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static str, i64)>> {
-    let mut out = Vec::with_capacity(2);
-    for (outbox, table) in [("webhook", "deliveries"), ("push", "push_deliveries")] {
+    let mut out = Vec::with_capacity(3);
+    for (outbox, table) in [
+        ("webhook", "deliveries"),
+        ("push", "push_deliveries"),
+        ("mail", crate::mail::TABLE),
+    ] {
         let select = Query::select()
             .expr_as(
                 Expr::col(sea_orm::sea_query::Asterisk).count(),

@@ -208,13 +208,13 @@ pub async fn confirm(
     if !auth.reset_code_matches(account.id, &code, &live.code_digest)? {
         // One statement, so concurrent guesses each count.
         let attempts = Expr::col(password_reset::Column::Attempts).add(1);
+        let spent_at: sea_orm::sea_query::SimpleExpr =
+            Expr::case(attempts.clone().gte(MAX_ATTEMPTS), Expr::val(now))
+                .finally(Expr::col(password_reset::Column::UsedAt))
+                .into();
         password_reset::Entity::update_many()
-            .col_expr(password_reset::Column::Attempts, attempts.clone())
-            .col_expr(
-                password_reset::Column::UsedAt,
-                Expr::case(attempts.gte(MAX_ATTEMPTS), Expr::val(now))
-                    .finally(Expr::col(password_reset::Column::UsedAt)),
-            )
+            .col_expr(password_reset::Column::Attempts, attempts)
+            .col_expr(password_reset::Column::UsedAt, spent_at)
             .filter(password_reset::Column::Id.eq(live.id))
             .filter(password_reset::Column::UsedAt.is_null())
             .exec(db)

@@ -11,6 +11,7 @@ mod drills;
 mod errors;
 mod fhir;
 mod logs;
+mod mail;
 mod operations;
 mod privacy;
 mod programs;

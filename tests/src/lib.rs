@@ -134,12 +134,15 @@ pub fn assert_problem(body: &Value, status: u16, code: &str) {
     );
 }
 
-/// A fresh, empty database for one test, dropped with it.
+/// A fresh, empty database for one test, dropped with it, and a data
+/// directory of its own (the SQLite file's folder, or a temporary folder
+/// beside a PostgreSQL database).
 #[derive(Debug)]
 pub struct TestDatabase {
     /// URL the app connects to.
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    data_dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
 
@@ -167,6 +170,7 @@ impl TestDatabase {
                 TestDatabase {
                     url,
                     _dir: None,
+                    data_dir: Some(tempfile::tempdir().expect("temporary folder")),
                     postgres: Some((server, name)),
                 }
             }
@@ -176,6 +180,7 @@ impl TestDatabase {
                 TestDatabase {
                     url,
                     _dir: Some(dir),
+                    data_dir: None,
                     postgres: None,
                 }
             }
@@ -195,6 +200,10 @@ impl TestDatabase {
         config.data_key = Some(TEST_DATA_KEY.into());
         config.bind = "127.0.0.1:0".to_owned();
         config.webhook_allow_private = true;
+        if let Some(dir) = &self.data_dir {
+            // Emails written as files land here, not in the working folder.
+            config.data_dir = dir.path().display().to_string();
+        }
         // Every test's patients register from 127.0.0.1.
         config.auth.register_per_address_per_hour = 1_000_000;
         config
@@ -505,6 +514,7 @@ impl TestApp {
         for statement in [
             "UPDATE deliveries SET lease_until = 0 WHERE lease_until IS NOT NULL",
             "UPDATE push_deliveries SET lease_until = 0 WHERE lease_until IS NOT NULL",
+            "UPDATE mail_outbox SET lease_until = 0 WHERE lease_until IS NOT NULL",
             "UPDATE job_slots SET claimed_at = 0 WHERE done_at IS NULL",
         ] {
             self.core
@@ -529,6 +539,87 @@ impl TestApp {
             .expect("count query")
             .expect("a count row");
         row.try_get::<i64>("", "n").expect("count value")
+    }
+}
+
+/// One email the worker wrote as an `.eml` file (the app has no SMTP
+/// server set), decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    /// The file's name in `<data dir>/mail/`.
+    pub file_name: String,
+    /// The recipient's address.
+    pub to: String,
+    /// The decoded subject.
+    pub subject: String,
+    /// The decoded plain-text body.
+    pub body: String,
+    /// The message as written.
+    pub raw: String,
+}
+
+impl SentMail {
+    /// Parses an RFC 5322 message (headers and a plain-text body, decoded
+    /// from quoted-printable or base64 as needed).
+    pub fn parse(file_name: &str, raw: &str) -> SentMail {
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .expect("an RFC 5322 message");
+        SentMail {
+            file_name: file_name.to_owned(),
+            to: message
+                .to()
+                .and_then(|to| to.first())
+                .and_then(|to| to.address())
+                .expect("a To address")
+                .to_owned(),
+            subject: message.subject().expect("a Subject").to_owned(),
+            body: message
+                .body_text(0)
+                .expect("a text body")
+                .replace("\r\n", "\n"),
+            raw: raw.to_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    /// Runs the worker's mail delivery once, as a worker of this app would
+    /// at the app's clock; returns how many emails it claimed.
+    pub async fn deliver_mail(&self) -> usize {
+        let mailer = dorsal_worker::mail::Mailer::from_config(&self.core.config).expect("mailer");
+        dorsal_worker::jobs::deliver_mail::run(
+            &dorsal_worker::JobCtx::from(&self.core),
+            &mailer,
+            self.clock.now(),
+        )
+        .await
+        .expect("mail delivery")
+    }
+
+    /// The emails written to the app's mail folder so far, oldest first.
+    pub fn mailbox(&self) -> Vec<SentMail> {
+        let dir = self
+            .core
+            .config
+            .data_dir()
+            .join(dorsal_worker::mail::MAIL_FOLDER);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .map(|entry| entry.expect("a mail folder entry").file_name())
+            .filter_map(|name| name.into_string().ok())
+            .filter(|name| name.ends_with(".eml") && !name.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|name| {
+                let raw = std::fs::read_to_string(dir.join(name)).expect("an .eml file");
+                SentMail::parse(name, &raw)
+            })
+            .collect()
     }
 }
 

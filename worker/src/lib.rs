@@ -3,6 +3,7 @@
 
 pub mod delivery;
 pub mod jobs;
+pub mod mail;
 pub mod push;
 pub mod scheduler;
 

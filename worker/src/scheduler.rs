@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::delivery::HttpSender;
-use crate::jobs::{JobError, deliver_push, deliver_webhooks};
+use crate::jobs::{JobError, deliver_mail, deliver_push, deliver_webhooks};
+use crate::mail::Mailer;
 use crate::push::{FcmProvider, GatewayProvider, Providers};
 use crate::{JobCtx, jobs};
 
@@ -47,6 +48,9 @@ pub enum WorkerError {
     /// A push provider is misconfigured.
     #[error("push: {0}")]
     Push(String),
+    /// Mail cannot be sent as configured.
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// A running worker.
@@ -102,10 +106,11 @@ type Round = std::pin::Pin<Box<dyn Future<Output = Result<usize, JobError>> + Se
 ///
 /// Rounds run as tasks: a round waiting on a receiver that hangs does not
 /// hold back the next claim, so one org's broken endpoint cannot delay
-/// another org's alert. A round that claimed a full batch starts the next
-/// at once.
+/// another org's alert. A round that claimed a full `batch` starts the
+/// next at once.
 async fn deliver_until(
     outbox: &'static str,
+    batch: u64,
     mut wake: tokio::sync::watch::Receiver<u64>,
     round: impl Fn() -> Round,
     shutdown: CancellationToken,
@@ -117,7 +122,7 @@ async fn deliver_until(
             Ok(()) = wake.changed() => true,
             () = tokio::time::sleep(std::time::Duration::from_secs(1)) => true,
             Some(done) = rounds.join_next() => match done {
-                Ok(Ok(claimed)) => claimed >= deliver_webhooks::BATCH as usize,
+                Ok(Ok(claimed)) => claimed as u64 >= batch,
                 Ok(Err(err)) => {
                     tracing::error!(outbox, error = %err, "delivery failed");
                     false
@@ -149,6 +154,8 @@ impl Worker {
 
     /// Ticks until `shutdown` is cancelled, then waits for the running tick.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
+        // A mail setting that cannot work stops the start, not each send.
+        let mailer = Arc::new(Mailer::from_config(&self.ctx.config)?);
         let running = Arc::new(Mutex::new(()));
         let mut scheduler = JobScheduler::new().await?;
         let cron = format!("*/{} * * * * *", self.ctx.config.worker.tick_seconds);
@@ -183,6 +190,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         let webhooks = tokio::spawn(deliver_until(
             "webhooks",
+            deliver_webhooks::BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, sender) = (ctx.clone(), sender.clone());
@@ -193,10 +201,22 @@ impl Worker {
         let ctx = self.ctx.clone();
         let pushes = tokio::spawn(deliver_until(
             "push",
+            deliver_webhooks::BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, providers) = (ctx.clone(), providers.clone());
                 Box::pin(async move { deliver_push::run(&ctx, &providers, ctx.clock.now()).await })
+            },
+            shutdown.clone(),
+        ));
+        let ctx = self.ctx.clone();
+        let mails = tokio::spawn(deliver_until(
+            "mail",
+            deliver_mail::BATCH,
+            self.ctx.nudges.deliveries(),
+            move || {
+                let (ctx, mailer) = (ctx.clone(), mailer.clone());
+                Box::pin(async move { deliver_mail::run(&ctx, &mailer, ctx.clock.now()).await })
             },
             shutdown.clone(),
         ));
@@ -216,7 +236,7 @@ impl Worker {
         let _finished = running.lock().await;
         // Sends in flight finish; nothing new is claimed.
         let _ = listener.await;
-        for deliveries in [webhooks, pushes] {
+        for deliveries in [webhooks, pushes, mails] {
             if let Err(err) = deliveries.await {
                 tracing::error!(error = %err, "delivery loop ended abnormally");
             }

@@ -1,5 +1,6 @@
 //! The jobs a tick runs. Each is a plain `async fn run(&JobCtx, now)`.
 
+pub mod deliver_mail;
 pub mod deliver_push;
 pub mod deliver_webhooks;
 pub mod escalate_alerts;
@@ -25,7 +26,7 @@ pub enum JobError {
     Service(#[from] dorsal_service::ServiceError),
 }
 
-/// One tick: every periodic job, in order. (Webhook and push delivery have
+/// One tick: every periodic job, in order. (Webhook, push and mail delivery have
 /// their own loop, woken by writers, so they never wait for a tick.)
 pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
     // One job failing (say, the database blinking) does not stop the rest.
