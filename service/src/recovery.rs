@@ -160,7 +160,10 @@ fn normalize_code(typed: &str) -> Option<String> {
     (code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
-async fn active_account(db: &DatabaseConnection, email: &str) -> ServiceResult<Option<user::Model>> {
+async fn active_account(
+    db: &DatabaseConnection,
+    email: &str,
+) -> ServiceResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .filter(user::Column::Active.eq(true))

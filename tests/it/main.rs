@@ -17,6 +17,7 @@ mod privacy;
 mod programs;
 mod prompts;
 mod push;
+mod recovery;
 mod red_flags;
 mod reminders;
 mod secrets;

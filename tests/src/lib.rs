@@ -525,6 +525,28 @@ impl TestApp {
         }
     }
 
+    /// The first column of every row `sql` (fixed text from the test)
+    /// returns.
+    pub async fn column<T: sea_orm::TryGetable>(&self, sql: &str) -> Vec<T> {
+        let backend = self.core.db.get_database_backend();
+        self.core
+            .db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .expect("query")
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<T>(0)
+                    .expect("a value of the asked type")
+            })
+            .collect()
+    }
+
+    /// The one value `sql` (fixed text from the test) returns.
+    pub async fn scalar<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        self.column(sql).await.into_iter().next().expect("a row")
+    }
+
     /// Rows in `table` (a fixed name from the test, never input).
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.core.db.get_database_backend();
