@@ -148,6 +148,21 @@ async fn without_smtp_an_email_is_written_once_as_an_eml_file_and_its_body_clear
 }
 
 #[tokio::test]
+async fn an_email_enqueued_in_a_transaction_that_rolls_back_is_never_sent() {
+    let app = TestApp::spawn().await;
+    let mail = password_reset("en", RESET_CODE, 30).unwrap();
+    let txn = app.core.db.begin().await.unwrap();
+    let now = app.clock.now().as_millisecond();
+    enqueue(&txn, &app.core.data_keys, &patient_address(), &mail, now)
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(app.count("mail_outbox").await, 0);
+    assert_eq!(app.deliver_mail().await, 0);
+    assert!(app.mailbox().is_empty());
+}
+
+#[tokio::test]
 async fn a_spanish_email_is_encoded_and_reads_back_whole() {
     let app = TestApp::spawn().await;
     let to = patient_address();
@@ -513,7 +528,7 @@ async fn sends_through(server: &SmtpServer, url: String) {
         Some((SMTP_USER.to_owned(), SMTP_PASSWORD.to_owned()))
     );
     assert_eq!(got.mail_from, "no-reply@clinic.example");
-    assert_eq!(got.rcpt_to, [to.clone()]);
+    assert_eq!(got.rcpt_to, std::slice::from_ref(&to));
     let sent = SentMail::parse("smtp", &got.data);
     assert_eq!(sent.to, to);
     assert_eq!(
