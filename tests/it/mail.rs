@@ -598,3 +598,40 @@ async fn a_server_whose_certificate_is_not_trusted_gets_nothing() {
     assert_eq!(status, "pending");
     assert!(error.unwrap().starts_with("smtp: "));
 }
+
+#[tokio::test]
+async fn an_email_whose_worker_died_goes_once_after_its_lease_runs_out() {
+    let app = TestApp::spawn().await;
+    let id = enqueue_reset(&app, &patient_address(), "en").await;
+    let now = app.clock.now().as_millisecond();
+    let dead_worker = Uuid::now_v7();
+    let claimed = dorsal_service::mail::claim(&app.core.db, dead_worker, now, 30_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(app.deliver_mail().await, 0, "the lease is held");
+
+    app.run_out_leases().await;
+    assert_eq!(app.deliver_mail().await, 1);
+    // The worker that died wakes up: its outcome is fenced off.
+    let late = dorsal_service::mail::finish(
+        &app.core.db,
+        &claimed[0],
+        dead_worker,
+        &dorsal_service::outbox::Attempt::Failed {
+            status: None,
+            error: "late".into(),
+            retry_after: None,
+        },
+        now + 32_000,
+        0.5,
+    )
+    .await
+    .unwrap();
+    assert!(!late);
+    let (status, attempt, body, ..) = stored(&app, id).await;
+    assert_eq!((status.as_str(), attempt, body), ("delivered", 2, None));
+    let mailbox = app.mailbox();
+    assert_eq!(mailbox.len(), 1);
+    assert_eq!(mailbox[0].file_name, format!("{id}.eml"));
+}
