@@ -234,7 +234,10 @@ mod tests {
     fn the_reset_email_renders_in_english_and_spanish_with_plurals() {
         let en = reset("en", 30);
         assert!(en.contains("Your code is: K7Q2-9XPM"), "{en}");
-        assert!(en.contains("valid for 30 minutes and works once"), "{en}");
+        assert!(
+            en.contains("valid for 30 minutes and can be used once"),
+            "{en}"
+        );
         assert!(
             en.contains("If you did not ask for this, ignore this email"),
             "{en}"

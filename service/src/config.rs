@@ -401,6 +401,24 @@ mod tests {
     }
 
     #[test]
+    fn mail_defaults_to_files_and_bad_mail_settings_are_refused() {
+        let mut config = Config::defaults_with_database("sqlite://dorsal.db?mode=rwc").unwrap();
+        assert_eq!(config.mail.smtp_url(), None);
+        assert_eq!(config.mail.from, "dorsal <no-reply@localhost>");
+        config.mail.smtp_url = Some(" ".into());
+        assert_eq!(config.mail.smtp_url(), None, "empty means unset");
+        config.validate().unwrap();
+        config.mail.smtp_url = Some("smtps://u:secret-pw@smtp.example.org".into());
+        config.validate().unwrap();
+        config.mail.smtp_url = Some("smtp://u:secret-pw@smtp.example.org?tls=maybe".into());
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("tls") && !err.contains("secret-pw"), "{err}");
+        config.mail.smtp_url = None;
+        config.mail.from = "nobody".to_owned();
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
     fn unknown_database_schemes_are_refused() {
         assert!(Config::defaults_with_database("mysql://localhost/x").is_err());
     }

@@ -148,6 +148,21 @@ async fn without_smtp_an_email_is_written_once_as_an_eml_file_and_its_body_clear
 }
 
 #[tokio::test]
+async fn an_email_enqueued_in_a_transaction_that_rolls_back_is_never_sent() {
+    let app = TestApp::spawn().await;
+    let mail = password_reset("en", RESET_CODE, 30).unwrap();
+    let txn = app.core.db.begin().await.unwrap();
+    let now = app.clock.now().as_millisecond();
+    enqueue(&txn, &app.core.data_keys, &patient_address(), &mail, now)
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(app.count("mail_outbox").await, 0);
+    assert_eq!(app.deliver_mail().await, 0);
+    assert!(app.mailbox().is_empty());
+}
+
+#[tokio::test]
 async fn a_spanish_email_is_encoded_and_reads_back_whole() {
     let app = TestApp::spawn().await;
     let to = patient_address();
@@ -513,7 +528,7 @@ async fn sends_through(server: &SmtpServer, url: String) {
         Some((SMTP_USER.to_owned(), SMTP_PASSWORD.to_owned()))
     );
     assert_eq!(got.mail_from, "no-reply@clinic.example");
-    assert_eq!(got.rcpt_to, [to.clone()]);
+    assert_eq!(got.rcpt_to, std::slice::from_ref(&to));
     let sent = SentMail::parse("smtp", &got.data);
     assert_eq!(sent.to, to);
     assert_eq!(
@@ -582,4 +597,41 @@ async fn a_server_whose_certificate_is_not_trusted_gets_nothing() {
     let (status, .., error) = stored(&app, id).await;
     assert_eq!(status, "pending");
     assert!(error.unwrap().starts_with("smtp: "));
+}
+
+#[tokio::test]
+async fn an_email_whose_worker_died_goes_once_after_its_lease_runs_out() {
+    let app = TestApp::spawn().await;
+    let id = enqueue_reset(&app, &patient_address(), "en").await;
+    let now = app.clock.now().as_millisecond();
+    let dead_worker = Uuid::now_v7();
+    let claimed = dorsal_service::mail::claim(&app.core.db, dead_worker, now, 30_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(app.deliver_mail().await, 0, "the lease is held");
+
+    app.run_out_leases().await;
+    assert_eq!(app.deliver_mail().await, 1);
+    // The worker that died wakes up: its outcome is fenced off.
+    let late = dorsal_service::mail::finish(
+        &app.core.db,
+        &claimed[0],
+        dead_worker,
+        &dorsal_service::outbox::Attempt::Failed {
+            status: None,
+            error: "late".into(),
+            retry_after: None,
+        },
+        now + 32_000,
+        0.5,
+    )
+    .await
+    .unwrap();
+    assert!(!late);
+    let (status, attempt, body, ..) = stored(&app, id).await;
+    assert_eq!((status.as_str(), attempt, body), ("delivered", 2, None));
+    let mailbox = app.mailbox();
+    assert_eq!(mailbox.len(), 1);
+    assert_eq!(mailbox[0].file_name, format!("{id}.eml"));
 }

@@ -27,6 +27,9 @@ use crate::scheduler::WorkerError;
 /// The folder of the data directory `.eml` files are written to.
 pub const MAIL_FOLDER: &str = "mail";
 
+/// What starts each certificate of a PEM file.
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
 /// Where emails go.
 #[derive(Clone)]
 enum Transport {
@@ -91,6 +94,12 @@ impl Mailer {
                         config.mail.ca_file
                     ))
                 })?;
+                if !pem
+                    .windows(PEM_CERTIFICATE.len())
+                    .any(|window| window == PEM_CERTIFICATE)
+                {
+                    return Err(mail_error("mail.ca_file holds no PEM certificate"));
+                }
                 let roots = Certificate::from_pem(&pem)
                     .map_err(|_| mail_error("mail.ca_file holds no valid PEM certificate"))?;
                 tls = tls.add_root_certificate(roots);

@@ -14,6 +14,6 @@ password-reset-body =
     It is valid for { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
-    } and works once. Enter it in dorsal together with your new password.
+    } and can be used once. Enter it in dorsal together with your new password.
 
     If you did not ask for this, ignore this email: your password stays as it is.
