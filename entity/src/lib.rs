@@ -17,5 +17,6 @@ pub mod push_delivery;
 pub mod push_gateway;
 pub mod refresh_token;
 pub mod reminder_schedule;
+pub mod totp_recovery_code;
 pub mod user;
 pub mod webhook;

@@ -15,6 +15,7 @@ mod m20261124_000009_slot_leases;
 mod m20261124_000010_plan_window;
 mod m20261202_000011_account_active;
 mod m20261202_000012_receipt_expiry;
+mod m20261202_000014_totp;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_plan_window::Migration),
             Box::new(m20261202_000011_account_active::Migration),
             Box::new(m20261202_000012_receipt_expiry::Migration),
+            Box::new(m20261202_000014_totp::Migration),
         ]
     }
 }
