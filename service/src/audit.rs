@@ -37,6 +37,28 @@ pub async fn record(
     Ok(())
 }
 
+/// Records one entry for `action` by `actor` about their own account or
+/// their org (no patient's data), e.g. turning two-factor sign-in on.
+pub async fn record_account(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    action: &'static str,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    audit_log::Entity::insert(audit_log::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(actor.org_id),
+        actor_id: Set(actor.user_id),
+        actor_role: Set(actor.role.as_str().to_owned()),
+        patient_id: Set(None),
+        action: Set(action.to_owned()),
+        at: Set(now_ms),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 /// One audit entry as shown to an admin.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod notify;
+pub mod orgs;
 pub mod outbox;
 pub mod page;
 pub mod privacy;
@@ -26,6 +27,7 @@ pub mod sealed;
 pub mod secret;
 pub mod slots;
 pub mod sync;
+pub mod totp;
 pub mod users;
 pub mod webhooks;
 
