@@ -65,6 +65,10 @@ pub fn resolve_previous_jwt_secret(config: &Config) -> Result<Option<SecretStrin
         .transpose()
 }
 
+/// What each request reads of its token's account: role, org, active,
+/// TOTP on, and the org's `require_totp` (null for patients).
+type AccountState = (String, Option<Uuid>, bool, bool, Option<bool>);
+
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -370,20 +374,19 @@ impl Auth {
             .verify(token)
             .map_err(ServiceError::Unauthenticated)?;
         // The org's TOTP policy comes with the same read.
-        let account: Option<(String, Option<Uuid>, bool, bool, Option<bool>)> =
-            user::Entity::find_by_id(claims.sub)
-                .select_only()
-                .columns([
-                    user::Column::Role,
-                    user::Column::OrgId,
-                    user::Column::Active,
-                    user::Column::TotpEnabled,
-                ])
-                .column(org::Column::RequireTotp)
-                .left_join(org::Entity)
-                .into_tuple()
-                .one(db)
-                .await?;
+        let account: Option<AccountState> = user::Entity::find_by_id(claims.sub)
+            .select_only()
+            .columns([
+                user::Column::Role,
+                user::Column::OrgId,
+                user::Column::Active,
+                user::Column::TotpEnabled,
+            ])
+            .column(org::Column::RequireTotp)
+            .left_join(org::Entity)
+            .into_tuple()
+            .one(db)
+            .await?;
         let Some((role, org_id, active, totp_enabled, require_totp)) = account else {
             return Err(ServiceError::Unauthenticated(AuthFailure::AccountGone));
         };
