@@ -229,8 +229,8 @@ impl ApiError {
                 ServiceError::TotpEnrolmentRequired => Parts::new(
                     StatusCode::FORBIDDEN,
                     "totp_enrolment_required",
-                    "your org requires two-factor sign-in: turn it on at /v1/me/totp, then \
-                     log in again",
+                    "your org requires two-factor sign-in: until you turn it on \
+                     (POST /v1/me/totp) this token reaches only /v1/me",
                 ),
                 ServiceError::InvalidTotp => Parts::new(
                     StatusCode::BAD_REQUEST,

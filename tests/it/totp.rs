@@ -575,3 +575,46 @@ async fn the_document_describes_the_two_factor_operations_and_their_errors() {
         .unwrap();
     assert!(described.contains("totp_required"), "{described}");
 }
+
+#[tokio::test]
+async fn a_totp_secret_is_sealed_again_when_the_data_key_rotates_and_still_gives_codes() {
+    let (app, _, therapist) = clinic().await;
+    let (secret, _) = enrol(&app, &therapist).await;
+    let stored = || async {
+        dorsal_entity::user::Entity::find_by_id(therapist.id)
+            .one(&app.core.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_secret
+            .unwrap()
+    };
+    let before = stored().await;
+    let mut config = app.database.config();
+    config.data_key = Some("the-next-data-key-the-next-data-key-0000".into());
+    config.previous_data_key = Some(dorsal_tests::TEST_DATA_KEY.into());
+    let clock = std::sync::Arc::new(app.clock.clone());
+    let migrated = dorsal_service::Core::open(config.clone(), clock.clone(), true)
+        .await
+        .unwrap();
+    let after = stored().await;
+    assert_ne!(after, before);
+    assert!(after.starts_with(&format!("v1.{}.", migrated.data_keys.kid())));
+
+    // Only the new key now: the code still logs in.
+    config.previous_data_key = None;
+    let rotated = dorsal_service::Core::open(config, clock, false)
+        .await
+        .unwrap();
+    let (addr, shutdown) = dorsal_tests::serve(&rotated).await;
+    let response = app
+        .client
+        .post(format!("http://{addr}/v1/auth/login"))
+        .json(&json!({"email": therapist.email, "password": PASSWORD,
+                      "totp": code(&app, &secret, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    shutdown.cancel();
+}
