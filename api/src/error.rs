@@ -132,6 +132,12 @@ fn unauthenticated(failure: AuthFailure) -> Parts {
             "this account has been deactivated",
             None,
         ),
+        AuthFailure::TotpRequired => (
+            "totp_required",
+            "this account signs in with a second factor: send `totp`, the code from the \
+             authenticator app or an unused recovery code",
+            None,
+        ),
     };
     let mut parts = Parts::new(StatusCode::UNAUTHORIZED, code, detail);
     parts.bearer_error = bearer_error;
@@ -219,6 +225,17 @@ impl ApiError {
                     StatusCode::FORBIDDEN,
                     "forbidden",
                     "your role does not allow this",
+                ),
+                ServiceError::TotpEnrolmentRequired => Parts::new(
+                    StatusCode::FORBIDDEN,
+                    "totp_enrolment_required",
+                    "your org requires two-factor sign-in: until you turn it on \
+                     (POST /v1/me/totp) this token reaches only /v1/me",
+                ),
+                ServiceError::InvalidTotp => Parts::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_totp",
+                    "the code is wrong or was already used",
                 ),
                 ServiceError::Unauthenticated(failure) => unauthenticated(failure),
                 ServiceError::Invalid(violations) => {

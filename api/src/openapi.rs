@@ -84,7 +84,12 @@ pub fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             }
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 common.push(("401", "no token, or one that is invalid or expired"));
-                common.push(("403", "the caller's role may not do this"));
+                common.push((
+                    "403",
+                    "the caller's role may not do this (`forbidden`), or their org requires \
+                     two-factor sign-in they have not turned on (`totp_enrolment_required`; \
+                     only `/v1/me*` answers until they do)",
+                ));
             }
             if operation.request_body.is_some() {
                 common.push(("400", "the body is not JSON (`malformed_body`)"));
@@ -120,6 +125,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::me::router())
         .merge(routes::staff::router())
+        .merge(routes::orgs::router())
         .merge(routes::invites::router())
         .merge(routes::care_team::router())
         .merge(routes::patients::router())

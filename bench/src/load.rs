@@ -156,6 +156,7 @@ async fn enrol(core: Core, admin: Actor, index: usize) -> anyhow::Result<Device>
         user_id: account.id,
         role: Role::Patient,
         org_id: None,
+        totp_enrolment_required: false,
     };
     let invite =
         dorsal_service::care_team::create_invite(&core.db, &*core.clock, admin, 24).await?;
@@ -375,6 +376,7 @@ pub async fn measure(name: &str, url: &str) -> anyhow::Result<Figures> {
         user_id: admin.id,
         role: Role::Admin,
         org_id: Some(org_id),
+        totp_enrolment_required: false,
     };
     let answer = reqwest::Client::new()
         .post(format!("{base}/v1/webhooks"))

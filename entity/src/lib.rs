@@ -20,5 +20,6 @@ pub mod push_gateway;
 pub mod rate_limit;
 pub mod refresh_token;
 pub mod reminder_schedule;
+pub mod totp_recovery_code;
 pub mod user;
 pub mod webhook;

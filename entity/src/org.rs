@@ -9,6 +9,9 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: i64,
+    /// Staff must sign in with TOTP; until they turn it on their tokens
+    /// reach only their own account.
+    pub require_totp: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261124_000010_plan_window;
 mod m20261202_000011_account_active;
 mod m20261202_000012_receipt_expiry;
 mod m20261202_000013_mail_outbox;
+mod m20261202_000014_totp;
 mod m20261202_000015_account_recovery;
 
 /// Every migration, oldest first.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_account_active::Migration),
             Box::new(m20261202_000012_receipt_expiry::Migration),
             Box::new(m20261202_000013_mail_outbox::Migration),
+            Box::new(m20261202_000014_totp::Migration),
             Box::new(m20261202_000015_account_recovery::Migration),
         ]
     }

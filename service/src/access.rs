@@ -23,6 +23,10 @@ pub struct Actor {
     pub role: Role,
     /// The caller's org (staff only).
     pub org_id: Option<Uuid>,
+    /// The caller's org requires two-factor sign-in and the caller has not
+    /// turned it on: until they do, the API lets them reach only their own
+    /// account (`/v1/me*`), where they can enrol.
+    pub totp_enrolment_required: bool,
 }
 
 impl Actor {

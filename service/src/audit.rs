@@ -103,6 +103,25 @@ async fn insert(
     Ok(())
 }
 
+/// Records one entry for `action` by `actor` about their own account or
+/// their org (no patient's data), e.g. turning two-factor sign-in on.
+pub async fn record_account(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    action: &'static str,
+    now_ms: i64,
+) -> ServiceResult<()> {
+    let entry = Entry {
+        org_id: actor.org_id,
+        actor,
+        patient_id: None,
+        subject_id: None,
+        action,
+        at: now_ms,
+    };
+    insert(db, [entry]).await
+}
+
 /// One audit entry as shown to an admin.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

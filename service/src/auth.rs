@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dorsal_domain::Role;
 use dorsal_domain::account::PASSWORD_MAX_BYTES;
-use dorsal_entity::{refresh_token, user};
+use dorsal_entity::{org, refresh_token, user};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -31,6 +31,7 @@ use crate::config::{AuthConfig, Config, ConfigError};
 use crate::db::begin_write;
 use crate::error::{AuthFailure, ServiceError, ServiceResult};
 use crate::limits::Limit;
+use crate::sealed::DataKeys;
 use crate::secret::{
     check_secret_length, configured_or_generated, digest, new_id, random_bytes, random_token,
 };
@@ -61,6 +62,10 @@ pub fn resolve_previous_jwt_secret(config: &Config) -> Result<Option<SecretStrin
         .map(|secret| check_secret_length(secret, "DORSAL_AUTH__PREVIOUS_JWT_SECRET"))
         .transpose()
 }
+
+/// What each request reads of its token's account: role, org, active,
+/// TOTP on, and the org's `require_totp` (null for patients).
+type AccountState = (String, Option<Uuid>, bool, bool, Option<bool>);
 
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -363,17 +368,21 @@ impl Auth {
             .keys
             .verify(token)
             .map_err(ServiceError::Unauthenticated)?;
-        let account: Option<(String, Option<Uuid>, bool)> = user::Entity::find_by_id(claims.sub)
+        // The org's TOTP policy comes with the same read.
+        let account: Option<AccountState> = user::Entity::find_by_id(claims.sub)
             .select_only()
             .columns([
                 user::Column::Role,
                 user::Column::OrgId,
                 user::Column::Active,
+                user::Column::TotpEnabled,
             ])
+            .column(org::Column::RequireTotp)
+            .left_join(org::Entity)
             .into_tuple()
             .one(db)
             .await?;
-        let Some((role, org_id, active)) = account else {
+        let Some((role, org_id, active, totp_enabled, require_totp)) = account else {
             return Err(ServiceError::Unauthenticated(AuthFailure::AccountGone));
         };
         if !active {
@@ -386,6 +395,7 @@ impl Auth {
             user_id: claims.sub,
             role,
             org_id,
+            totp_enrolment_required: role.is_staff() && require_totp == Some(true) && !totp_enabled,
         })
     }
 
@@ -419,12 +429,18 @@ impl Auth {
     }
 
     /// Email and password in, tokens out. A wrong password and an unknown
-    /// account get the same answer after the same work.
+    /// account get the same answer after the same work. An account with
+    /// two-factor sign-in on also needs `totp`, a current code (of a step
+    /// not used before) or an unused recovery code, opened with `keys`:
+    /// without one `TotpRequired`, with a wrong one the answer of a wrong
+    /// password.
     pub async fn login(
         &self,
         db: &DatabaseConnection,
+        keys: &DataKeys,
         email: &str,
         password: &str,
+        totp: Option<&str>,
         address: Option<IpAddr>,
     ) -> ServiceResult<TokenPair> {
         let email = email.trim().to_lowercase();
@@ -452,6 +468,18 @@ impl Auth {
         match account {
             Some(account) if matches && account.active => {
                 let txn = begin_write(db).await?;
+                if account.totp_enabled {
+                    let code = totp.map(str::trim).filter(|code| !code.is_empty());
+                    let Some(code) = code else {
+                        return Err(ServiceError::Unauthenticated(AuthFailure::TotpRequired));
+                    };
+                    let now = self.clock.now_ms();
+                    if !crate::totp::spend_code(&txn, keys, &account, code, now).await? {
+                        return Err(ServiceError::Unauthenticated(
+                            AuthFailure::InvalidCredentials,
+                        ));
+                    }
+                }
                 let pair = self
                     .issue(&txn, &account, new_id(), random_token()?)
                     .await?;

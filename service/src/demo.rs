@@ -187,6 +187,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
         user_id: admin.id,
         role: Role::Admin,
         org_id: Some(org_id),
+        totp_enrolment_required: false,
     };
     let therapist = create_staff(
         db,
@@ -210,6 +211,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
         user_id: therapist.id,
         role: Role::Therapist,
         org_id: Some(org_id),
+        totp_enrolment_required: false,
     };
     let tz = TimeZone::get("Europe/Berlin").unwrap_or(TimeZone::UTC);
     let patients = [
@@ -224,6 +226,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
             user_id: patient.id,
             role: Role::Patient,
             org_id: None,
+            totp_enrolment_required: false,
         };
         let invite = crate::care_team::create_invite(
             db,

@@ -23,6 +23,9 @@ pub enum AuthFailure {
     AccountGone,
     /// The token's account was deactivated by an admin.
     AccountInactive,
+    /// The password was right, but the account signs in with TOTP and the
+    /// login carried no code.
+    TotpRequired,
 }
 
 /// A failure the API maps to one HTTP answer each.
@@ -34,6 +37,14 @@ pub enum ServiceError {
     /// The caller's role may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// The caller's org requires two-factor sign-in and the caller has not
+    /// turned it on: until then their tokens reach only their own account.
+    #[error("totp enrolment required")]
+    TotpEnrolmentRequired,
+    /// A TOTP or recovery code that is wrong, spent, or of a step already
+    /// used, when changing the account's two-factor sign-in.
+    #[error("invalid totp code")]
+    InvalidTotp,
     /// Authentication failed.
     #[error("unauthenticated: {0:?}")]
     Unauthenticated(AuthFailure),

@@ -15,6 +15,7 @@ pub mod fhir;
 pub mod limits;
 pub mod mail;
 pub mod notify;
+pub mod orgs;
 pub mod outbox;
 pub mod page;
 pub mod privacy;
@@ -30,6 +31,7 @@ pub mod secret;
 pub mod slots;
 pub mod staff;
 pub mod sync;
+pub mod totp;
 pub mod users;
 pub mod webhooks;
 

@@ -248,6 +248,7 @@ pub async fn confirm(
             user_id: account.id,
             role,
             org_id: Some(org_id),
+            totp_enrolment_required: false,
         };
         audit::record_about_staff(&txn, actor, account.id, "staff.password_reset", now).await?;
     }

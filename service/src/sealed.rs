@@ -1,5 +1,5 @@
 //! Secrets at rest: values dorsal must read back to use (the signing
-//! secrets of webhooks and push gateways) are stored sealed with
+//! secrets of webhooks and push gateways, staff TOTP secrets) are stored sealed with
 //! XChaCha20-Poly1305 under the data key, bound to the row they belong to.
 //!
 //! A sealed value is `v1.<kid>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The
@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use dorsal_entity::{push_gateway, webhook};
+use dorsal_entity::{push_gateway, user, webhook};
 use hkdf::Hkdf;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityName, EntityTrait, QueryFilter, QuerySelect};
@@ -259,11 +259,14 @@ pub async fn seal_stored_secrets(db: &DatabaseConnection, keys: &DataKeys) -> Se
         push_gateway::Column::Secret,
     )
     .await?;
-    let sealed = webhooks + gateways;
+    let totp =
+        seal_column::<user::Entity>(db, keys, user::Column::Id, user::Column::TotpSecret).await?;
+    let sealed = webhooks + gateways + totp;
     if sealed > 0 {
         tracing::info!(
             webhooks,
             gateways,
+            totp,
             kid = keys.kid(),
             "stored secrets encrypted under the data key"
         );
@@ -283,6 +286,7 @@ async fn seal_column<E: EntityTrait>(
         .select_only()
         .column(id)
         .column(secret)
+        .filter(secret.is_not_null())
         .into_tuple()
         .all(db)
         .await?;

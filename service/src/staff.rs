@@ -50,7 +50,7 @@ impl From<user::Model> for StaffMember {
             display_name: user.display_name,
             role: user.role,
             active: user.active,
-            mfa: false, // MERGE: user.totp_enabled
+            mfa: user.totp_enabled,
         }
     }
 }

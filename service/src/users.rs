@@ -90,6 +90,9 @@ async fn insert_user(
         org_id: Set(org_id),
         created_at: Set(auth.clock().now_ms()),
         active: Set(true),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        totp_last_step: Set(None),
     }
     .insert(db)
     .await;
@@ -167,6 +170,7 @@ pub async fn create_org_with_admin(
         id: Set(new_id()),
         name: Set(name),
         created_at: Set(auth.clock().now_ms()),
+        require_totp: Set(false),
     }
     .insert(&txn)
     .await?;

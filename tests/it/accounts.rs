@@ -74,6 +74,11 @@ async fn an_admin_lists_and_changes_their_staff_and_every_change_is_audited() {
             "role": "therapist", "active": true, "mfa": false})
     );
     assert!(!listed.to_string().contains(&patient.id.to_string()));
+    // `mfa` says whether two-factor sign-in is on.
+    crate::totp::enrol(&app, &clinician).await;
+    let listed = app.get("/v1/staff", Some(&org.admin.token), 200).await;
+    assert_eq!(staff_item(&listed, clinician.id)["mfa"], true);
+    assert_eq!(staff_item(&listed, therapist.id)["mfa"], false);
 
     let changed = patch(
         &app,

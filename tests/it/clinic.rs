@@ -111,6 +111,23 @@ impl Browser {
             .await
     }
 
+    /// [`Browser::sign_in`] with the authenticator code field filled in.
+    async fn sign_in_with_code(&self, email: &str, password: &str, totp: &str) -> Answer {
+        let page = self.get("/clinic").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(r#"name="totp""#));
+        let login_cookie = page.cookie("dorsal_clinic_login").unwrap();
+        let csrf = csrf_of(&page.body);
+        let fields = form(&[
+            ("csrf", &csrf),
+            ("email", email),
+            ("password", password),
+            ("totp", totp),
+        ]);
+        self.send_form("/clinic/login", &fields, Some(&login_cookie), &[])
+            .await
+    }
+
     async fn get(&self, path: &str) -> Answer {
         self.get_with(path, &[]).await
     }
@@ -275,6 +292,66 @@ async fn a_patient_cannot_sign_in() {
     assert!(is_html(&answer));
     assert!(answer.body.contains("This page is for clinic staff"));
     assert_eq!(answer.cookie("dorsal_clinic"), None);
+}
+
+#[tokio::test]
+async fn staff_with_totp_sign_in_with_a_code_and_staff_who_must_enrol_are_told_so() {
+    let Clinic {
+        app,
+        org,
+        therapist,
+        clinician,
+        ..
+    } = Clinic::spawn().await;
+    let (secret, _) = crate::totp::enrol(&app, &clinician).await;
+    let browser = Browser::new(&app);
+    let without = browser.sign_in(&clinician.email, PASSWORD).await;
+    assert_eq!(without.status, StatusCode::OK);
+    assert!(
+        without
+            .body
+            .contains("enter the code from your authenticator app")
+    );
+    assert_eq!(without.cookie("dorsal_clinic"), None);
+    let wrong = browser
+        .sign_in_with_code(&clinician.email, PASSWORD, "abc")
+        .await;
+    assert!(wrong.body.contains("Email or password is wrong."));
+    assert_eq!(wrong.cookie("dorsal_clinic"), None);
+    let code = crate::totp::code(&app, &secret, 0);
+    let signed_in = browser
+        .sign_in_with_code(&clinician.email, PASSWORD, &code)
+        .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    assert!(signed_in.cookie("dorsal_clinic").is_some());
+
+    // The org comes to require TOTP: a live session without it ends with
+    // the reason, and signing in again is refused with it.
+    let admin = Browser::signed_in(&app, &org.admin.email).await;
+    app.call(
+        reqwest::Method::PATCH,
+        "/v1/org",
+        Some(&org.admin.token),
+        Some(json!({"require_totp": true})),
+        200,
+    )
+    .await;
+    let ended = admin.get("/clinic/alerts").await;
+    assert_eq!(ended.status, StatusCode::FORBIDDEN);
+    assert!(is_html(&ended));
+    assert!(ended.body.contains("Turn on two-factor sign-in first"));
+    let refused = Browser::new(&app).sign_in(&therapist.email, PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("Turn on two-factor sign-in first"));
+    assert_eq!(
+        refused.cookie("dorsal_clinic").as_deref(),
+        Some("dorsal_clinic=")
+    );
 }
 
 #[tokio::test]

@@ -25,4 +25,5 @@ mod security;
 mod startup;
 mod sync;
 mod sync_convergence;
+mod totp;
 mod webhooks;

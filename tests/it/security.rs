@@ -197,6 +197,7 @@ fn valid_body(method: &Method, template: &str) -> Option<Value> {
     match (method.as_str(), template) {
         ("POST", "/v1/patients/{id}/plans") | ("PUT", "/v1/plans/{id}") => Some(plan),
         ("POST", "/v1/alerts/{id}/resolve") => Some(serde_json::json!({"note": "seen"})),
+        ("PATCH", "/v1/staff/{id}") => Some(serde_json::json!({"active": false})),
         ("POST", _) | ("PUT", _) => Some(serde_json::json!({})),
         _ => None,
     }
@@ -232,6 +233,8 @@ struct Theirs {
     plan: String,
     device: String,
     webhook: String,
+    org: String,
+    staff: String,
 }
 
 impl Theirs {
@@ -244,6 +247,8 @@ impl Theirs {
             plan: id(),
             device: id(),
             webhook: id(),
+            org: id(),
+            staff: id(),
         }
     }
 
@@ -254,18 +259,25 @@ impl Theirs {
             Some("plans") => &self.plan,
             Some("devices") => &self.device,
             Some("webhooks") => &self.webhook,
+            Some("care-team") => &self.org,
+            Some("staff") => &self.staff,
             other => panic!("no fixture id for {other:?}: add one"),
         };
-        template.replace("{id}", id).replace("{version}", "1")
+        template
+            .replace("{id}", id)
+            .replace("{org_id}", id)
+            .replace("{version}", "1")
     }
 
-    fn all(&self) -> [&str; 5] {
+    fn all(&self) -> [&str; 7] {
         [
             &self.patient,
             &self.alert,
             &self.plan,
             &self.device,
             &self.webhook,
+            &self.org,
+            &self.staff,
         ]
     }
 }
@@ -344,6 +356,8 @@ async fn another_orgs_tokens_get_the_same_answer_as_for_ids_that_do_not_exist() 
         plan,
         device: text(&device["id"]),
         webhook: text(&webhook["id"]),
+        org: clinic.org.id.to_string(),
+        staff: clinic.therapist.id.to_string(),
     };
     let before = owners_view(app, &clinic, &theirs).await;
 

@@ -23,7 +23,7 @@ use dorsal_service::access::{Actor, patient_access};
 use dorsal_service::alerts::{self, AlertFilter, AlertView};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
-use dorsal_service::{ServiceError, care_team, programs, users};
+use dorsal_service::{AuthFailure, ServiceError, care_team, programs, users};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -122,6 +122,8 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    totp: String,
 }
 
 async fn login(
@@ -146,10 +148,27 @@ async fn login(
     }
     let pair = match state
         .auth
-        .login(&state.db, &form.email, &form.password, address)
+        .login(
+            &state.db,
+            &state.data_keys,
+            &form.email,
+            &form.password,
+            Some(form.totp.as_str()),
+            address,
+        )
         .await
     {
         Ok(pair) => pair,
+        Err(ServiceError::Unauthenticated(AuthFailure::TotpRequired)) => {
+            return sign_in_form(
+                &headers,
+                StatusCode::OK,
+                Some(
+                    "Two-factor sign-in is on for this account: enter the code from your \
+                     authenticator app (or a recovery code) with your password.",
+                ),
+            );
+        }
         Err(ServiceError::Unauthenticated(_)) => {
             return sign_in_form(
                 &headers,
@@ -176,6 +195,11 @@ async fn login(
         // Not staff: end the login at once; it has no use here.
         state.auth.logout(&state.db, &pair.refresh_token).await?;
         return Ok(respond(StatusCode::FORBIDDEN, pages::staff_only()));
+    }
+    if actor.totp_enrolment_required {
+        // Its tokens would reach nothing here; end the login at once.
+        state.auth.logout(&state.db, &pair.refresh_token).await?;
+        return Ok(pages::totp_enrolment_required());
     }
     tracing::info!(user_id = %actor.user_id, "clinic sign-in");
     let tokens = Tokens::new(pair)?;

@@ -46,7 +46,7 @@ button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid #486
 button.primary{background:#243b53;color:#fff}
 textarea{font:inherit;width:22rem;max-width:100%;height:2.3rem}
 label{display:block;font-size:.9rem;margin:.6rem 0 .2rem}
-input[type=email],input[type=password]{font:inherit;width:100%;padding:.4rem;border:1px solid #9fb3c8;border-radius:4px}
+input[type=email],input[type=password],input[type=text]{font:inherit;width:100%;padding:.4rem;border:1px solid #9fb3c8;border-radius:4px}
 .signin{max-width:24rem;margin:4rem auto}
 .message{padding:.6rem .9rem;border-radius:4px;background:#fff3e0;border:1px solid #ffb74d;margin:.8rem 0}
 .empty{color:#52606d;font-style:italic}
@@ -146,6 +146,8 @@ pub fn sign_in(csrf: &str, message: Option<&str>) -> Markup {
                     input #email type="email" name="email" autocomplete="username" required autofocus;
                     label for="password" { "Password" }
                     input #password type="password" name="password" autocomplete="current-password" required;
+                    label for="totp" { "Authenticator code (if two-factor sign-in is on)" }
+                    input #totp type="text" name="totp" autocomplete="one-time-code" inputmode="numeric" spellcheck="false";
                     div .buttons { button .primary type="submit" { "Sign in" } }
                 }
             }
@@ -166,6 +168,38 @@ pub fn staff_only() -> Markup {
             }
         },
     )
+}
+
+/// What a member of staff sees while their org requires two-factor
+/// sign-in and they have not turned it on.
+pub fn totp_enrolment_required() -> Response<Body> {
+    let mut response = respond(
+        StatusCode::FORBIDDEN,
+        document(
+            "Two-factor sign-in required",
+            None,
+            html! {
+                div .signin .card {
+                    h1 { "Turn on two-factor sign-in first" }
+                    p {
+                        "Your clinic requires a code from an authenticator app at every sign-in, "
+                        "and it is not yet turned on for your account."
+                    }
+                    p {
+                        "Turn it on from the dorsal app or the API ("
+                        code { "POST /v1/me/totp" } ", described at " a href="/docs" { "/docs" }
+                        "), then sign in here again with the code."
+                    }
+                    p { a href="/clinic" { "Back to sign in" } }
+                }
+            },
+        ),
+    );
+    // The session, if any, is of no use here until then.
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_cookie(COOKIE));
+    response
 }
 
 /// A page that reloads itself: a link from another site arrives without
@@ -518,6 +552,12 @@ fn service_error(err: ServiceError) -> Response<Body> {
             StatusCode::FORBIDDEN,
             "Not for your role",
             "Your role does not allow this.",
+        ),
+        ServiceError::TotpEnrolmentRequired => totp_enrolment_required(),
+        ServiceError::InvalidTotp => error_page(
+            StatusCode::BAD_REQUEST,
+            "Wrong code",
+            "The code is wrong or was already used.",
         ),
         ServiceError::Unauthenticated(_) => PageError::SignedOut.into_response(),
         ServiceError::Invalid(violations) => {

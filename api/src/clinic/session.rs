@@ -245,6 +245,12 @@ impl OptionalFromRequestParts<AppState> for Session {
             Err(other) => return Err(other.into()),
         };
         tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
+        if actor.totp_enrolment_required {
+            // The org came to require two-factor sign-in during the
+            // session: it ends, and the page says why.
+            state.auth.logout(&state.db, &tokens.refresh).await?;
+            return Err(PageError::Service(ServiceError::TotpEnrolmentRequired));
+        }
         Ok(Some(Session {
             actor,
             csrf: tokens.csrf,

@@ -3,7 +3,9 @@
 use dorsal_domain::Role;
 use dorsal_service::auth::TokenPair;
 use dorsal_service::staff::{StaffChange, StaffMember};
+use dorsal_service::totp::Enrolment;
 use dorsal_service::users::NewAccount;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -104,6 +106,59 @@ pub struct LoginIn {
     pub email: String,
     /// Password.
     pub password: String,
+    /// With two-factor sign-in on: the 6-digit code from the authenticator
+    /// app, or an unused recovery code. Ignored for other accounts.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// `POST /v1/me/totp`: what an authenticator app needs. Shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolmentOut {
+    /// The shared secret, base32, to type into the app.
+    pub secret: String,
+    /// `otpauth://totp/dorsal:<email>?secret=…&issuer=dorsal`, to show as a
+    /// QR code.
+    pub otpauth_uri: String,
+}
+
+impl From<Enrolment> for TotpEnrolmentOut {
+    fn from(enrolment: Enrolment) -> Self {
+        TotpEnrolmentOut {
+            secret: enrolment.secret.expose_secret().to_owned(),
+            otpauth_uri: enrolment.otpauth_uri.expose_secret().to_owned(),
+        }
+    }
+}
+
+/// `POST /v1/me/totp/confirm` and `DELETE /v1/me/totp`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TotpCodeIn {
+    /// The 6-digit code the authenticator app shows now (to turn it off, an
+    /// unused recovery code also does).
+    #[schema(example = "287082")]
+    pub code: String,
+}
+
+/// `POST /v1/me/totp/confirm`: two-factor sign-in is on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesOut {
+    /// Ten single-use codes that stand in for the app's code at login (or
+    /// to turn two-factor sign-in off) when the app is lost. Shown once;
+    /// only their digests are kept.
+    pub recovery_codes: Vec<String>,
+}
+
+impl RecoveryCodesOut {
+    /// The codes as shown to their owner, this once.
+    pub fn new(codes: &[SecretString]) -> Self {
+        RecoveryCodesOut {
+            recovery_codes: codes
+                .iter()
+                .map(|code| code.expose_secret().to_owned())
+                .collect(),
+        }
+    }
 }
 
 /// `POST /v1/auth/password-reset`.

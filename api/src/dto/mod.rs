@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod care_team;
+pub mod orgs;
 pub mod programs;
 
 use serde::Serialize;

@@ -13,7 +13,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The authenticated caller. Rejects with 401 when the token is missing,
-/// malformed, badly signed, signed by an unknown key, or expired.
+/// malformed, badly signed, signed by an unknown key, or expired; and with
+/// 403 `totp_enrolment_required` anywhere outside the caller's own account
+/// (`/v1/me*`) while their org requires two-factor sign-in they have not
+/// turned on.
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser(pub Actor);
 
@@ -40,8 +43,17 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let actor = state.auth.authenticate(&state.db, token.trim()).await?;
         tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
+        if actor.totp_enrolment_required && !is_own_account(parts.uri.path()) {
+            return Err(ApiError::Service(ServiceError::TotpEnrolmentRequired));
+        }
         Ok(CurrentUser(actor))
     }
+}
+
+/// Whether `path` is the caller's own account, the only place a token that
+/// must first enrol in two-factor sign-in reaches.
+fn is_own_account(path: &str) -> bool {
+    path == "/v1/me" || path.starts_with("/v1/me/")
 }
 
 /// The client's address: the peer, or with `http.trust_forwarded_for` the

@@ -42,10 +42,11 @@ async fn register(
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
-/// Email and password for a token pair. Rate limited per account and address.
+/// Email and password (and with two-factor sign-in on, `totp`) for a
+/// token pair. Rate limited per account and address.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn,
     responses((status = 200, body = TokenOut),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "wrong email, password or `totp` (`invalid_credentials`, all alike), or the right password for an account that needs `totp` and sent none (`totp_required`)", body = Problem, content_type = "application/problem+json"),
               (status = 429, body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
@@ -54,7 +55,14 @@ async fn login(
 ) -> ApiResult<Json<TokenOut>> {
     let pair = state
         .auth
-        .login(&state.db, &input.email, &input.password, address)
+        .login(
+            &state.db,
+            &state.data_keys,
+            &input.email,
+            &input.password,
+            input.totp.as_deref(),
+            address,
+        )
         .await?;
     Ok(Json(pair.into()))
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::accounts::UserOut;
+use crate::dto::accounts::{RecoveryCodesOut, TotpCodeIn, TotpEnrolmentOut, UserOut};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{CurrentUser, Json};
 use crate::state::AppState;
@@ -18,6 +18,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me, erase_me))
         .routes(routes!(export_me))
+        .routes(routes!(start_totp, disable_totp))
+        .routes(routes!(confirm_totp))
 }
 
 /// Who the token belongs to.
@@ -75,6 +77,71 @@ async fn erase_me(
         &state.auth,
         actor,
         &input.password,
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts (or restarts) turning on two-factor sign-in for the calling
+/// member of staff: a new secret for an authenticator app, in force once
+/// confirmed with a code from it. Staff only.
+#[utoipa::path(post, path = "/v1/me/totp", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TotpEnrolmentOut),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "not staff", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "two-factor sign-in is already on (`totp_enabled`)", body = Problem, content_type = "application/problem+json")))]
+async fn start_totp(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> ApiResult<Json<TotpEnrolmentOut>> {
+    let enrolment =
+        dorsal_service::totp::start_enrolment(&state.db, &state.data_keys, actor).await?;
+    Ok(Json(enrolment.into()))
+}
+
+/// Turns two-factor sign-in on with a current code from the app; answers
+/// ten single-use recovery codes, shown this once. Logins then need `totp`.
+#[utoipa::path(post, path = "/v1/me/totp/confirm", tag = "auth", security(("bearer" = [])), request_body = TotpCodeIn,
+    responses((status = 200, body = RecoveryCodesOut),
+              (status = 400, description = "the code is wrong (`invalid_totp`)", body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "not staff", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "already on (`totp_enabled`), or no enrolment started (`totp_not_enrolling`)", body = Problem, content_type = "application/problem+json")))]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Json(input): Json<TotpCodeIn>,
+) -> ApiResult<Json<RecoveryCodesOut>> {
+    let codes = dorsal_service::totp::confirm_enrolment(
+        &state.db,
+        &state.data_keys,
+        actor,
+        &input.code,
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(Json(RecoveryCodesOut::new(&codes)))
+}
+
+/// Turns two-factor sign-in off, given a current code or an unused
+/// recovery code; the secret and the recovery codes are deleted.
+#[utoipa::path(delete, path = "/v1/me/totp", tag = "auth", security(("bearer" = [])), request_body = TotpCodeIn,
+    responses((status = 204, description = "turned off"),
+              (status = 400, description = "the code is wrong or spent (`invalid_totp`)", body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "not staff", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "two-factor sign-in is not on (`totp_not_enabled`)", body = Problem, content_type = "application/problem+json")))]
+async fn disable_totp(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Json(input): Json<TotpCodeIn>,
+) -> ApiResult<StatusCode> {
+    dorsal_service::totp::disable(
+        &state.db,
+        &state.data_keys,
+        actor,
+        &input.code,
         state.clock.now_ms(),
     )
     .await?;

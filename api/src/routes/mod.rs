@@ -11,6 +11,7 @@ pub mod fhir;
 pub mod health;
 pub mod invites;
 pub mod me;
+pub mod orgs;
 pub mod patients;
 pub mod plans;
 pub mod push_gateway;
