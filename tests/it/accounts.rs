@@ -26,7 +26,7 @@ async fn patch(
     .await
 }
 
-fn staff_item<'a>(list: &'a Value, id: Uuid) -> &'a Value {
+fn staff_item(list: &Value, id: Uuid) -> &Value {
     list["items"]
         .as_array()
         .unwrap()
