@@ -81,6 +81,19 @@ async fn insert_user(
     org_id: Option<Uuid>,
 ) -> ServiceResult<user::Model> {
     let password_hash = auth.hash_password(&account.password).await?;
+    insert_hashed(db, auth, account, password_hash, role, org_id).await
+}
+
+/// Stores an account whose password is already hashed (so a transaction
+/// need not wait for Argon2).
+async fn insert_hashed(
+    db: &impl ConnectionTrait,
+    auth: &Auth,
+    account: ValidAccount,
+    password_hash: String,
+    role: Role,
+    org_id: Option<Uuid>,
+) -> ServiceResult<user::Model> {
     let inserted = user::ActiveModel {
         id: Set(new_id()),
         email: Set(account.email),
@@ -142,8 +155,11 @@ pub async fn create_staff(
     violations.into_result()?;
     let account =
         account.ok_or_else(|| ServiceError::Internal("validated account missing".into()))?;
+    // Hashed before the transaction: SQLite's one writer does not wait
+    // for Argon2.
+    let password_hash = auth.hash_password(&account.password).await?;
     let txn = begin_write(db).await?;
-    let added = insert_user(&txn, auth, account, role, Some(org_id)).await?;
+    let added = insert_hashed(&txn, auth, account, password_hash, role, Some(org_id)).await?;
     crate::audit::record_about_staff(&txn, actor, added.id, "staff.added", auth.clock().now_ms())
         .await?;
     txn.commit().await?;
@@ -165,6 +181,7 @@ pub async fn create_org_with_admin(
     let (Some(name), Some(account)) = (name, account) else {
         return Err(ServiceError::Internal("validated org missing".into()));
     };
+    let password_hash = auth.hash_password(&account.password).await?;
     let txn = begin_write(db).await?;
     let org = org::ActiveModel {
         id: Set(new_id()),
@@ -174,7 +191,15 @@ pub async fn create_org_with_admin(
     }
     .insert(&txn)
     .await?;
-    let admin = insert_user(&txn, auth, account, Role::Admin, Some(org.id)).await?;
+    let admin = insert_hashed(
+        &txn,
+        auth,
+        account,
+        password_hash,
+        Role::Admin,
+        Some(org.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok((org.id, admin.into()))
 }
