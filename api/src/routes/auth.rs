@@ -42,8 +42,8 @@ async fn register(
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
-/// Email and password (and with two-factor sign-in on, `totp`) for a
-/// token pair. Rate limited per account and address.
+/// Email and password for a token pair; with two-factor sign-in on, also
+/// `totp`. Rate limited per account and address.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn,
     responses((status = 200, body = TokenOut),
               (status = 401, description = "wrong email, password or `totp` (`invalid_credentials`, all alike), or the right password for an account that needs `totp` and sent none (`totp_required`)", body = Problem, content_type = "application/problem+json"),
