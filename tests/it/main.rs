@@ -8,6 +8,8 @@ mod auth;
 mod care_team;
 mod clinic;
 mod drills;
+#[cfg(target_os = "linux")]
+mod driver;
 mod errors;
 mod fhir;
 mod logs;
