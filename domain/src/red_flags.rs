@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{local_date, night_of};
 
-/// How urgent a finding is, lowest first.
+/// How urgent a finding is, lowest first: its `Ord` is the one order of
+/// urgency (the clinic inbox sorts by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {

@@ -13,12 +13,13 @@
 use dorsal_domain::Role;
 use dorsal_domain::sync::schema::TABLES;
 use dorsal_entity::{
-    alert, alert_evidence, audit_log, care_team, care_team_member, device, org, password_reset,
-    refresh_token, reminder_schedule, user,
+    alert, alert_evidence, audit_log, care_team, care_team_member, device, org, reminder_schedule,
+    user,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -159,24 +160,54 @@ pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> Servi
     }))
 }
 
-/// Tables keyed by `patient_id` that erasure empties of the patient's rows
-/// (besides the synced tables).
-const PATIENT_TABLES: &[&str] = &[
-    // Change counters and push answers kept for idempotency.
-    "sync_clocks",
-    "sync_push_receipts",
-    "reminder_occurrences",
-    "reminder_schedules",
-    "prompts",
-    // The plans therapists gave: their versions hold the program and notes.
-    "plan_versions",
-    "plans",
-    "push_deliveries",
-    "devices",
-    // Webhook messages carry the patient id; the clinic already has them
-    // or never will.
-    "deliveries",
+/// Tables with a `patient_id` column that erasure does not empty by that
+/// column; every other such table is emptied of the patient's rows.
+pub const KEPT_ON_ERASURE: &[&str] = &[
+    // The clinic's record of the alerts it raised: kept, pseudonymised.
+    "alerts",
+    "alert_evidence",
+    // The record of who read which record when: it outlives the account.
+    "audit_log",
+    // Deleted explicitly, members by team, once the erasure is written
+    // into the audit log of each clinic the teams name.
+    "care_teams",
+    "care_team_members",
 ];
+
+/// Names of the tables that have a column called `column`, read from the
+/// database's catalog, sorted.
+pub async fn tables_with_column(
+    db: &impl ConnectionTrait,
+    column: &str,
+) -> ServiceResult<Vec<String>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT table_name::text AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = $1 ORDER BY 1"
+        }
+        // SQLite; dorsal runs on no third backend.
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = ? ORDER BY 1"
+        }
+    };
+    let statement = Statement::from_sql_and_values(backend, sql, [column.into()]);
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "name").map_err(Into::into))
+        .collect()
+}
+
+/// The tables erasure empties of a patient's rows by `patient_id`: every
+/// table with that column, found in the schema so a new one can't be
+/// forgotten, except those [`KEPT_ON_ERASURE`].
+pub async fn patient_tables(db: &impl ConnectionTrait) -> ServiceResult<Vec<String>> {
+    let mut tables = tables_with_column(db, "patient_id").await?;
+    tables.retain(|t| !KEPT_ON_ERASURE.contains(&t.as_str()));
+    Ok(tables)
+}
 
 /// Erases the calling patient's account after checking their password.
 pub async fn erase(
@@ -202,11 +233,8 @@ pub async fn erase(
     // erasure waits for that push to commit and then deletes what it
     // wrote; a push that starts later finds no account under the lock.
     take_change_numbers(&txn, &[patient_id]).await?;
-    for table in TABLES
-        .iter()
-        .map(|t| t.name)
-        .chain(PATIENT_TABLES.iter().copied())
-    {
+    // None of these tables references another, so any order will do.
+    for table in patient_tables(&txn).await? {
         let delete = Query::delete()
             .from_table(Alias::new(table))
             .and_where(Expr::col(Alias::new("patient_id")).eq(patient_id))
@@ -255,14 +283,14 @@ pub async fn erase(
         .filter(care_team::Column::Id.is_in(teams))
         .exec(&txn)
         .await?;
-    refresh_token::Entity::delete_many()
-        .filter(refresh_token::Column::UserId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    password_reset::Entity::delete_many()
-        .filter(password_reset::Column::UserId.eq(patient_id))
-        .exec(&txn)
-        .await?;
+    // The account's own rows (sessions, resets, recovery codes).
+    for table in tables_with_column(&txn, "user_id").await? {
+        let delete = Query::delete()
+            .from_table(Alias::new(table))
+            .and_where(Expr::col(Alias::new("user_id")).eq(patient_id))
+            .to_owned();
+        txn.execute(&delete).await?;
+    }
     user::Entity::delete_by_id(patient_id).exec(&txn).await?;
     txn.commit().await?;
     tracing::info!(%patient_id, "account erased");

@@ -3,6 +3,7 @@
 //! de-identified, and a token still in hand cannot bring the data back.
 
 use dorsal_entity::alert;
+use dorsal_service::privacy::tables_with_column;
 use dorsal_tests::{Clinic, TestApp};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -126,30 +127,33 @@ async fn a_patient_exports_everything_and_then_erases_it() {
     )
     .await;
 
+    // Every table that names a patient, read from the schema so a new one
+    // is checked without editing this test. Only the audit log keeps the
+    // patient id; alerts and their evidence now carry a pseudonym.
+    let named = tables_with_column(&app.core.db, "patient_id")
+        .await
+        .unwrap();
     for table in [
-        "profiles",
         "pain_logs",
-        "sleep_logs",
-        "exercise_plans",
-        "plan_items",
-        "notifications",
-        "sync_clocks",
-        "devices",
-        "push_deliveries",
-        "reminder_schedules",
-        "care_teams",
-        "alert_evidence",
-        "deliveries",
-        "plans",
-        "plan_versions",
+        "prompts",
+        "reminder_occurrences",
+        "sync_push_receipts",
     ] {
+        assert!(named.iter().any(|t| t == table), "{table} in {named:?}");
+    }
+    for table in named.iter().filter(|t| *t != "audit_log") {
         assert_eq!(rows_of(&app, table, patient.id).await, 0, "{table}");
     }
+    let owned = tables_with_column(&app.core.db, "user_id").await.unwrap();
+    assert!(owned.iter().any(|t| t == "refresh_tokens"), "{owned:?}");
+    for table in &owned {
+        assert_eq!(
+            rows_where(&app, table, "user_id", patient.id).await,
+            0,
+            "{table}"
+        );
+    }
     assert_eq!(rows_where(&app, "users", "id", patient.id).await, 0);
-    assert_eq!(
-        rows_where(&app, "refresh_tokens", "user_id", patient.id).await,
-        0
-    );
     // The clinic's alert stays, linked to no one.
     assert_eq!(app.count("alerts").await, alerts_before);
     let kept = alert::Entity::find()

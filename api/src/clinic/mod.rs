@@ -7,6 +7,7 @@ mod chart;
 mod pages;
 mod session;
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -249,14 +250,6 @@ async fn logout(
     Ok(PageError::SignedOut.into_response())
 }
 
-fn severity_rank(severity: &str) -> u8 {
-    match Severity::parse(severity) {
-        Some(Severity::Emergency) => 0,
-        Some(Severity::Urgent) => 1,
-        Some(Severity::Routine) | None => 2,
-    }
-}
-
 async fn list_alerts(
     state: &AppState,
     actor: Actor,
@@ -336,9 +329,11 @@ async fn inbox(State(state): State<AppState>, session: Session) -> Page {
         .map(named)
         .partition(|item| item.view.alert.status == "open");
     for list in [&mut open, &mut acknowledged] {
+        // Most urgent first (a severity this build does not know counts as
+        // routine), then oldest first.
         list.sort_by_key(|item| {
             (
-                severity_rank(&item.view.alert.severity),
+                Reverse(Severity::parse(&item.view.alert.severity).unwrap_or(Severity::Routine)),
                 item.view.alert.created_at,
             )
         });

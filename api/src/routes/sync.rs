@@ -10,7 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use dorsal_domain::role::Capability;
 use dorsal_domain::sync::record::{ID_MAX_LEN, TEXT_MAX_CHARS};
-use dorsal_domain::sync::{DEFAULT_PULL_LIMIT, Kind, MAX_CURSOR, TABLES, TableSpec};
+use dorsal_domain::sync::{
+    DEFAULT_PULL_LIMIT, Kind, MAX_CURSOR, RawCursor, TABLES, TableSpec, parse_cursor,
+};
 use dorsal_service::access::{Actor, PatientAccess, patient_access};
 use dorsal_service::sync::{pull, push};
 use serde::{Deserialize, Serialize};
@@ -49,18 +51,12 @@ async fn own_diary(state: &AppState, actor: Actor) -> ApiResult<PatientAccess> {
     .await?)
 }
 
-/// A cursor as the client sends it: a number, or `null` before its first
-/// pull.
 fn cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    match raw.map(str::trim) {
-        None | Some("" | "null" | "undefined") => Ok(None),
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (0..=MAX_CURSOR).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::InvalidQuery(
-                "last_pulled_at must be a cursor from a pull, or null".into(),
-            )),
-        },
-    }
+    Ok(raw
+        .map(|text| parse_cursor(RawCursor::Text(text), "last_pulled_at"))
+        .transpose()
+        .map_err(|err| ApiError::InvalidQuery(err.to_string()))?
+        .flatten())
 }
 
 /// `GET /v1/sync/pull` parameters.

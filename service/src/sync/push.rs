@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use dorsal_domain::red_flags::Thresholds;
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
 use dorsal_domain::sync::record::{self, Record, RecordError};
-use dorsal_domain::sync::{MAX_CURSOR, MAX_PUSH_RECORDS, TableSpec, schema};
+use dorsal_domain::sync::{MAX_PUSH_RECORDS, RawCursor, TableSpec, parse_cursor, schema};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
@@ -47,18 +47,9 @@ pub struct PushRequest {
     pub last_pulled_at: Option<i64>,
 }
 
-/// A cursor as a JavaScript client sends it: null, or a whole number
-/// (`4.0` too) that a pull could have returned.
 fn cursor<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    match Option::<Value>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(value) => record::integer(&value)
-            .filter(|n| (0..=MAX_CURSOR).contains(n))
-            .map(Some)
-            .ok_or_else(|| {
-                serde::de::Error::custom("lastPulledAt must be a cursor from a pull, or null")
-            }),
-    }
+    let value = Value::deserialize(deserializer)?;
+    parse_cursor(RawCursor::Json(&value), "lastPulledAt").map_err(serde::de::Error::custom)
 }
 
 /// What happened to one record.
