@@ -144,6 +144,25 @@ fn unauthenticated(failure: AuthFailure) -> Parts {
     parts
 }
 
+/// The HTTP status of each service error: the one table, for the API's
+/// problem documents and the clinic's pages alike.
+pub fn status_of(err: &ServiceError) -> StatusCode {
+    match err {
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Forbidden | ServiceError::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
+        ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+        ServiceError::Gone { .. } => StatusCode::GONE,
+        ServiceError::InvalidTotp | ServiceError::Malformed { .. } => StatusCode::BAD_REQUEST,
+        ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::UpgradeRequired { .. } => StatusCode::UPGRADE_REQUIRED,
+        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 fn field_errors(violations: &Violations) -> Vec<FieldError> {
     violations
         .iter()
@@ -215,74 +234,66 @@ fn outage_parts(outage: Outage, err: &dyn std::fmt::Display) -> Parts {
 impl ApiError {
     fn parts(self) -> Parts {
         match self {
-            ApiError::Service(err) => match err {
-                ServiceError::NotFound(what) => Parts::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    format!("{what} not found"),
-                ),
-                ServiceError::Forbidden => Parts::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "your role does not allow this",
-                ),
-                ServiceError::TotpEnrolmentRequired => Parts::new(
-                    StatusCode::FORBIDDEN,
-                    "totp_enrolment_required",
-                    "your org requires two-factor sign-in: until you turn it on \
+            ApiError::Service(err) => {
+                let status = status_of(&err);
+                match err {
+                    ServiceError::NotFound(what) => {
+                        Parts::new(status, "not_found", format!("{what} not found"))
+                    }
+                    ServiceError::Forbidden => {
+                        Parts::new(status, "forbidden", "your role does not allow this")
+                    }
+                    ServiceError::TotpEnrolmentRequired => Parts::new(
+                        status,
+                        "totp_enrolment_required",
+                        "your org requires two-factor sign-in: until you turn it on \
                      (POST /v1/me/totp) this token reaches only /v1/me",
-                ),
-                ServiceError::InvalidTotp => Parts::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_totp",
-                    "the code is wrong or was already used",
-                ),
-                ServiceError::Unauthenticated(failure) => unauthenticated(failure),
-                ServiceError::Invalid(violations) => {
-                    let mut parts = Parts::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_failed",
-                        "some fields are invalid",
-                    );
-                    parts.errors = field_errors(&violations);
-                    parts
+                    ),
+                    ServiceError::InvalidTotp => Parts::new(
+                        status,
+                        "invalid_totp",
+                        "the code is wrong or was already used",
+                    ),
+                    ServiceError::Unauthenticated(failure) => unauthenticated(failure),
+                    ServiceError::Invalid(violations) => {
+                        let mut parts =
+                            Parts::new(status, "validation_failed", "some fields are invalid");
+                        parts.errors = field_errors(&violations);
+                        parts
+                    }
+                    ServiceError::Conflict { code, detail } => Parts::new(status, code, detail),
+                    ServiceError::Gone { code, detail } => Parts::new(status, code, detail),
+                    ServiceError::Malformed { code, detail } => Parts::new(status, code, detail),
+                    ServiceError::TooLarge(detail) => {
+                        Parts::new(status, "payload_too_large", detail)
+                    }
+                    ServiceError::UpgradeRequired { min_schema_version } => {
+                        let mut parts = Parts::new(
+                            status,
+                            "upgrade_required",
+                            format!(
+                                "this app is too old to sync; update it (schema {min_schema_version} or later)"
+                            ),
+                        );
+                        parts.min_schema_version = Some(min_schema_version);
+                        parts
+                    }
+                    ServiceError::RateLimited { retry_after_secs } => {
+                        let mut parts = Parts::new(
+                            status,
+                            "rate_limited",
+                            format!("too many attempts; try again in {retry_after_secs} s"),
+                        );
+                        parts.retry_after = Some(retry_after_secs);
+                        parts
+                    }
+                    ServiceError::Unavailable(outage, err) => outage_parts(outage, &err),
+                    ServiceError::Internal(cause) => {
+                        tracing::error!(%cause, "internal error");
+                        status_parts(status)
+                    }
                 }
-                ServiceError::Conflict { code, detail } => {
-                    Parts::new(StatusCode::CONFLICT, code, detail)
-                }
-                ServiceError::Gone { code, detail } => Parts::new(StatusCode::GONE, code, detail),
-                ServiceError::Malformed { code, detail } => {
-                    Parts::new(StatusCode::BAD_REQUEST, code, detail)
-                }
-                ServiceError::TooLarge(detail) => {
-                    Parts::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
-                }
-                ServiceError::UpgradeRequired { min_schema_version } => {
-                    let mut parts = Parts::new(
-                        StatusCode::UPGRADE_REQUIRED,
-                        "upgrade_required",
-                        format!(
-                            "this app is too old to sync; update it (schema {min_schema_version} or later)"
-                        ),
-                    );
-                    parts.min_schema_version = Some(min_schema_version);
-                    parts
-                }
-                ServiceError::RateLimited { retry_after_secs } => {
-                    let mut parts = Parts::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "rate_limited",
-                        format!("too many attempts; try again in {retry_after_secs} s"),
-                    );
-                    parts.retry_after = Some(retry_after_secs);
-                    parts
-                }
-                ServiceError::Unavailable(outage, err) => outage_parts(outage, &err),
-                ServiceError::Internal(cause) => {
-                    tracing::error!(%cause, "internal error");
-                    status_parts(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-            },
+            }
             ApiError::MalformedBody(detail) => {
                 Parts::new(StatusCode::BAD_REQUEST, "malformed_body", detail)
             }

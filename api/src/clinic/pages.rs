@@ -545,20 +545,18 @@ fn error_page(status: StatusCode, title: &str, detail: &str) -> Response<Body> {
 }
 
 fn service_error(err: ServiceError) -> Response<Body> {
+    // The status is the API's for the same error (one table).
+    let code = crate::error::status_of(&err);
     let status = |code| error_page(code, "Something went wrong", "Please try again.");
     match err {
         ServiceError::NotFound(_) => PageError::NotFound.into_response(),
-        ServiceError::Forbidden => error_page(
-            StatusCode::FORBIDDEN,
-            "Not for your role",
-            "Your role does not allow this.",
-        ),
+        ServiceError::Forbidden => {
+            error_page(code, "Not for your role", "Your role does not allow this.")
+        }
         ServiceError::TotpEnrolmentRequired => totp_enrolment_required(),
-        ServiceError::InvalidTotp => error_page(
-            StatusCode::BAD_REQUEST,
-            "Wrong code",
-            "The code is wrong or was already used.",
-        ),
+        ServiceError::InvalidTotp => {
+            error_page(code, "Wrong code", "The code is wrong or was already used.")
+        }
         ServiceError::Unauthenticated(_) => PageError::SignedOut.into_response(),
         ServiceError::Invalid(violations) => {
             let detail = violations
@@ -566,26 +564,16 @@ fn service_error(err: ServiceError) -> Response<Body> {
                 .map(|v| format!("{}: {}", v.pointer.trim_start_matches('/'), v.detail))
                 .collect::<Vec<_>>()
                 .join("; ");
-            error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Please check the form",
-                &detail,
-            )
+            error_page(code, "Please check the form", &detail)
         }
-        ServiceError::Conflict { detail, .. } => {
-            error_page(StatusCode::CONFLICT, "Already done", detail)
-        }
-        ServiceError::Gone { detail, .. } => error_page(StatusCode::GONE, "Gone", detail),
-        ServiceError::Malformed { detail, .. } => {
-            error_page(StatusCode::BAD_REQUEST, "Bad request", &detail)
-        }
-        ServiceError::TooLarge(detail) => {
-            error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", detail)
-        }
-        ServiceError::UpgradeRequired { .. } => status(StatusCode::BAD_REQUEST),
+        ServiceError::Conflict { detail, .. } => error_page(code, "Already done", detail),
+        ServiceError::Gone { detail, .. } => error_page(code, "Gone", detail),
+        ServiceError::Malformed { detail, .. } => error_page(code, "Bad request", &detail),
+        ServiceError::TooLarge(detail) => error_page(code, "Too large", detail),
+        ServiceError::UpgradeRequired { .. } => status(code),
         ServiceError::RateLimited { retry_after_secs } => {
             let mut response = error_page(
-                StatusCode::TOO_MANY_REQUESTS,
+                code,
                 "Too many attempts",
                 &format!("Try again in {retry_after_secs} s."),
             );
@@ -597,7 +585,7 @@ fn service_error(err: ServiceError) -> Response<Body> {
         ServiceError::Unavailable(outage, err) => {
             tracing::warn!(?outage, error = %err, "database unavailable");
             let mut response = error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
+                code,
                 "Briefly unavailable",
                 "The service is briefly unavailable; reload the page in a moment.",
             );
@@ -608,7 +596,7 @@ fn service_error(err: ServiceError) -> Response<Body> {
         }
         ServiceError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
-            status(StatusCode::INTERNAL_SERVER_ERROR)
+            status(code)
         }
     }
 }
