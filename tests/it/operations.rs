@@ -238,3 +238,26 @@ async fn the_demo_seeds_a_clinic_to_look_around_in() {
     let again = dorsal_service::demo::seed(&app.core).await.unwrap();
     assert_ne!(again.logins[0].email, demo.logins[0].email);
 }
+
+#[tokio::test]
+async fn every_failing_job_of_a_tick_is_logged_under_its_own_name() {
+    let capture = dorsal_tests::capture_logs();
+    let app = dorsal_tests::TestApp::spawn().await;
+    // Two jobs claim an hourly slot in this table; without it both fail,
+    // and the others still run.
+    sea_orm::ConnectionTrait::execute_unprepared(&app.core.db, "DROP TABLE job_slots")
+        .await
+        .unwrap();
+    let ctx = dorsal_worker::JobCtx::from(&app.core);
+    let failed = dorsal_worker::jobs::tick(&ctx, jiff::Timestamp::now()).await;
+    assert!(failed >= 2, "{failed}");
+    let logged = capture.text();
+    for job in ["expire_receipts", "forget_limits"] {
+        assert!(
+            logged
+                .lines()
+                .any(|line| line.contains("job failed") && line.contains(&format!("job=\"{job}\""))),
+            "no failure logged for {job}"
+        );
+    }
+}

@@ -169,12 +169,10 @@ impl Worker {
                         return;
                     };
                     let now = ctx.clock.now();
-                    let outcome = jobs::tick(&ctx, now)
+                    // Each job logs its own failure.
+                    jobs::tick(&ctx, now)
                         .instrument(tracing::info_span!("tick"))
                         .await;
-                    if let Err(err) = outcome {
-                        tracing::error!(error = %err, "tick failed");
-                    }
                 })
             })?)
             .await?;

@@ -27,18 +27,41 @@ pub enum JobError {
 }
 
 /// One tick: every periodic job, in order. (Webhook, push and mail delivery have
-/// their own loop, woken by writers, so they never wait for a tick.)
-pub async fn tick(ctx: &JobCtx, now: Timestamp) -> Result<(), JobError> {
-    // One job failing (say, the database blinking) does not stop the rest.
+/// their own loop, woken by writers, so they never wait for a tick.) One job
+/// failing (say, the database blinking) does not stop the rest; each failure
+/// is logged under its job's name. Returns how many jobs failed.
+pub async fn tick(ctx: &JobCtx, now: Timestamp) -> usize {
     let outcomes = [
-        escalate_alerts::run(ctx, now).await.map(drop),
-        fire_reminders::run(ctx, now).await.map(drop),
-        evaluate_time_rules::run(ctx, now).await.map(drop),
-        send_prompts::run(ctx, now).await.map(drop),
-        expire_receipts::run(ctx, now).await.map(drop),
-        forget_limits::run(ctx, now).await.map(drop),
+        (
+            "escalate_alerts",
+            escalate_alerts::run(ctx, now).await.map(drop),
+        ),
+        (
+            "fire_reminders",
+            fire_reminders::run(ctx, now).await.map(drop),
+        ),
+        (
+            "evaluate_time_rules",
+            evaluate_time_rules::run(ctx, now).await.map(drop),
+        ),
+        ("send_prompts", send_prompts::run(ctx, now).await.map(drop)),
+        (
+            "expire_receipts",
+            expire_receipts::run(ctx, now).await.map(drop),
+        ),
+        (
+            "forget_limits",
+            forget_limits::run(ctx, now).await.map(drop),
+        ),
     ];
-    outcomes.into_iter().collect()
+    let mut failed = 0;
+    for (job, outcome) in outcomes {
+        if let Err(err) = outcome {
+            tracing::error!(job, error = %err, "job failed");
+            failed += 1;
+        }
+    }
+    failed
 }
 
 /// `now` moved on by the time elapsed since `started`: a round's clock for
