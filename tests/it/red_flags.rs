@@ -179,6 +179,13 @@ async fn the_patients_staff_see_and_act_on_alerts_and_patients_do_not() {
         clinician,
         patient,
     } = Clinic::spawn().await;
+    app.post(
+        "/v1/webhooks",
+        Some(&org.admin.token),
+        json!({"url": "https://hooks.example.org/in", "min_severity": "urgent"}),
+        201,
+    )
+    .await;
     let mut record = pain("p1", T);
     record["fever"] = json!(true);
     log(&app, &patient, record).await;
@@ -221,6 +228,14 @@ async fn the_patients_staff_see_and_act_on_alerts_and_patients_do_not() {
         )
         .await;
     assert_eq!(resolved["status"], "resolved");
+    // The clinic's systems hear the same events whoever acted.
+    let events: Vec<String> = app
+        .column("SELECT event FROM deliveries ORDER BY event")
+        .await;
+    assert_eq!(
+        events,
+        ["alert.acknowledged", "alert.raised", "alert.resolved"]
+    );
 
     let other = app.create_org("Other").await;
     let stranger = app.add_staff(&other, "clinician").await;
