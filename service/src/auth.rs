@@ -648,20 +648,23 @@ pub(crate) async fn end_every_session(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     now: i64,
-) -> ServiceResult<u64> {
-    Ok(refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::UserId.eq(user_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
+) -> ServiceResult<()> {
+    revoke(db, refresh_token::Column::UserId.eq(user_id), now).await
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: i64) -> ServiceResult<()> {
+    revoke(db, refresh_token::Column::FamilyId.eq(family_id), now).await
+}
+
+/// Revokes the live refresh tokens `which` selects.
+async fn revoke(
+    db: &impl ConnectionTrait,
+    which: sea_orm::sea_query::SimpleExpr,
+    now: i64,
+) -> ServiceResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(which)
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
