@@ -8,6 +8,8 @@
     reason = "a harness that cannot set up must fail the test loudly"
 )]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

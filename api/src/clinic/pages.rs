@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use dorsal_domain::programs::{DayAdherence, NightTrend};
+use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
 use dorsal_service::alerts::AlertView;
 use dorsal_service::care_team::PatientSummary;
@@ -71,7 +72,35 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
 }
 
-fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -> Markup {
+/// The links of the header, for what `role` may do: each page's own checks
+/// still decide (a link is only a way there).
+fn nav_links(role: &str) -> Vec<(&'static str, &'static str)> {
+    let role = Role::parse(role);
+    let can = |capability| role.is_some_and(|role| role.can(capability));
+    let mut links = vec![
+        ("/clinic/alerts", "Alerts"),
+        ("/clinic/patients", "Patients"),
+    ];
+    if can(Capability::InvitePatients) {
+        links.push(("/clinic/invites", "Invites"));
+    }
+    if can(Capability::WritePlans) {
+        links.push(("/clinic/exercises", "Exercises"));
+    }
+    if can(Capability::ManageStaff) {
+        links.push(("/clinic/staff", "Staff"));
+    }
+    if can(Capability::Administer) {
+        links.push(("/clinic/webhooks", "Webhooks"));
+        links.push(("/clinic/audit", "Audit log"));
+        links.push(("/clinic/settings", "Settings"));
+    }
+    links
+}
+
+/// A whole page: the header (with the signed-in member of staff's links
+/// and sign-out form when `chrome` is given) around `body`.
+pub(super) fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -88,9 +117,10 @@ fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -> Markup {
                 header {
                     span .brand { "dorsal clinic" }
                     @if let Some(chrome) = chrome {
-                        nav {
-                            a href="/clinic/alerts" { "Alerts" }
-                            a href="/clinic/patients" { "Patients" }
+                        nav aria-label="Clinic" {
+                            @for (href, label) in nav_links(chrome.role) {
+                                a href=(href) { (label) }
+                            }
                         }
                         span .who { "Signed in as " (chrome.name) " (" (chrome.role) ")" }
                         form method="post" action="/clinic/logout" {
@@ -105,7 +135,8 @@ fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -> Markup {
     }
 }
 
-fn csrf_field(token: &str) -> Markup {
+/// The hidden field that carries the session's CSRF token in a form.
+pub(super) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
