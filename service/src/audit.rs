@@ -2,7 +2,7 @@
 
 use dorsal_entity::audit_log;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -141,19 +141,37 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
-/// The org's audit entries, newest first, optionally for one patient.
+/// Which of the org's entries to list; `None` leaves that out of the
+/// filter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter {
+    /// Only entries about this patient.
+    pub patient_id: Option<Uuid>,
+    /// Only entries by this member of staff, or about them (`staff.*`).
+    pub staff_id: Option<Uuid>,
+}
+
+/// The org's audit entries, newest first, optionally for one patient
+/// and/or one member of staff.
 pub async fn list(
     db: &impl ConnectionTrait,
     org_id: Uuid,
-    patient_id: Option<Uuid>,
+    filter: AuditFilter,
     page: PageRequest,
 ) -> ServiceResult<Page<AuditEntry>> {
     let mut query = audit_log::Entity::find()
         .filter(audit_log::Column::OrgId.eq(org_id))
         .order_by_desc(audit_log::Column::Id)
         .limit(page.fetch_limit());
-    if let Some(patient_id) = patient_id {
+    if let Some(patient_id) = filter.patient_id {
         query = query.filter(audit_log::Column::PatientId.eq(patient_id));
+    }
+    if let Some(staff_id) = filter.staff_id {
+        query = query.filter(
+            Condition::any()
+                .add(audit_log::Column::ActorId.eq(staff_id))
+                .add(audit_log::Column::SubjectId.eq(staff_id)),
+        );
     }
     if let Some(after) = page.after {
         query = query.filter(audit_log::Column::Id.lt(after));

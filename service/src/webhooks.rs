@@ -10,7 +10,7 @@ use dorsal_entity::{alert, care_team, delivery, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -125,6 +125,65 @@ pub async fn rotate(
     model.disabled_at = Set(None);
     model.disabled_reason = Set(None);
     Ok((model.update(db).await?, secret))
+}
+
+/// How many of an endpoint's latest deliveries [`recent_deliveries`]
+/// returns.
+pub const RECENT_DELIVERIES: u64 = 20;
+
+/// One delivery of an endpoint as its admin sees it: its outcome, never
+/// its payload.
+#[derive(Debug, Clone)]
+pub struct DeliverySummary {
+    /// Delivery id.
+    pub id: Uuid,
+    /// The alert it is about.
+    pub alert_id: Uuid,
+    /// `alert.created`, `alert.acknowledged`, ...
+    pub event: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// The receiver's last HTTP status, if it answered.
+    pub last_status: Option<i64>,
+    /// What went wrong last (an error code or short reason, no payload).
+    pub last_error: Option<String>,
+    /// When it was written, ms since the epoch.
+    pub created_at: i64,
+    /// When it was delivered, if it was.
+    pub delivered_at: Option<i64>,
+}
+
+/// The latest [`RECENT_DELIVERIES`] deliveries of one of the admin's org's
+/// endpoints, newest first. Another org's endpoint is `NotFound`.
+pub async fn recent_deliveries(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: Uuid,
+) -> ServiceResult<Vec<DeliverySummary>> {
+    let endpoint = own(db, actor, id).await?;
+    let rows = delivery::Entity::find()
+        .filter(delivery::Column::WebhookId.eq(endpoint.id))
+        .order_by_desc(delivery::Column::CreatedAt)
+        .order_by_desc(delivery::Column::Id)
+        .limit(RECENT_DELIVERIES)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| DeliverySummary {
+            id: row.id,
+            alert_id: row.alert_id,
+            event: row.event,
+            status: row.status,
+            attempts: row.attempt,
+            last_status: row.last_status,
+            last_error: row.last_error,
+            created_at: row.created_at,
+            delivered_at: row.delivered_at,
+        })
+        .collect())
 }
 
 /// The body of an alert event.

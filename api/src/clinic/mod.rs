@@ -3,6 +3,7 @@
 //! stands on the same service calls as the API (access checks and audit
 //! included) and is not part of the OpenAPI document.
 
+mod admin;
 mod chart;
 mod pages;
 mod session;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/clinic/alerts/{id}/resolve", post(resolve))
         .route("/clinic/patients", get(patients))
         .route("/clinic/patients/{id}", get(patient))
+        .merge(admin::routes())
         .layer(middleware::from_fn(session::layer))
 }
 

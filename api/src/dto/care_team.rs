@@ -101,6 +101,8 @@ pub struct PageQuery {
 pub struct AuditQuery {
     /// Only entries about this patient.
     pub patient_id: Option<Uuid>,
+    /// Only entries by this member of staff, or about them (`staff.*`).
+    pub staff_id: Option<Uuid>,
     /// Items per page, 1–500 (default 100).
     pub limit: Option<u64>,
     /// The `next` of the previous page.

@@ -17,7 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
 }
 
-/// Who read or wrote which patient's data, newest first.
+/// Who read or wrote which patient's data, newest first; `patient_id`
+/// and `staff_id` narrow it to one patient and/or one member of staff.
 #[utoipa::path(get, path = "/v1/audit", tag = "orgs", security(("bearer" = [])),
     params(AuditQuery),
     responses((status = 200, body = List<AuditOut>),
@@ -31,7 +32,10 @@ async fn list_audit(
     let page = dorsal_service::audit::list(
         &state.db,
         org_id,
-        query.patient_id,
+        dorsal_service::audit::AuditFilter {
+            patient_id: query.patient_id,
+            staff_id: query.staff_id,
+        },
         PageRequest::new(query.limit, query.cursor),
     )
     .await?;

@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(delete_webhook))
         .routes(routes!(rotate_secret))
+        .routes(routes!(list_deliveries))
 }
 
 /// `POST /v1/webhooks`.
@@ -122,4 +123,64 @@ async fn rotate_secret(
 ) -> ApiResult<Json<WebhookOut>> {
     let (rotated, secret) = webhooks::rotate(&state.db, &state.data_keys, actor, id).await?;
     Ok(Json(out(rotated, Some(secret))))
+}
+
+/// One delivery of an endpoint: its outcome, never its payload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryOut {
+    /// Delivery id.
+    pub id: Uuid,
+    /// The alert it is about.
+    pub alert_id: Uuid,
+    /// `alert.created`, `alert.acknowledged`, `alert.resolved`, ...
+    pub event: String,
+    /// `pending` (still being tried), `delivered` or `dead` (given up).
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// The receiver's last HTTP status, if it answered.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed (a short reason, no payload), if it did.
+    pub last_error: Option<String>,
+    /// RFC 3339 instant it was written.
+    pub created_at: String,
+    /// RFC 3339 instant it was delivered, if it was.
+    pub delivered_at: Option<String>,
+}
+
+impl From<webhooks::DeliverySummary> for DeliveryOut {
+    fn from(d: webhooks::DeliverySummary) -> Self {
+        DeliveryOut {
+            id: d.id,
+            alert_id: d.alert_id,
+            event: d.event,
+            status: d.status,
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: rfc3339(d.created_at),
+            delivered_at: d.delivered_at.map(rfc3339),
+        }
+    }
+}
+
+/// The endpoint's latest 20 deliveries, newest first: what the clinic's
+/// webhook page shows (status, attempts, last error, times; no payloads).
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "alerts", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "webhook id")),
+    responses((status = 200, body = List<DeliveryOut>),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "no such endpoint of the admin's org", body = Problem, content_type = "application/problem+json")))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<List<DeliveryOut>>> {
+    let items = webhooks::recent_deliveries(&state.db, actor, id)
+        .await?
+        .into_iter()
+        .map(DeliveryOut::from)
+        .collect();
+    Ok(Json(List { items, next: None }))
 }
