@@ -365,7 +365,12 @@ async fn a_webhook_is_added_with_its_secret_shown_once_shows_its_deliveries_and_
         .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert_well_formed(&added);
-    let secret = between(&added.body, r#"id="webhook-secret">"#, "<").to_owned();
+    let secret = between(
+        &added.body,
+        r#"id="webhook-secret" type="text" readonly value=""#,
+        "\"",
+    )
+    .to_owned();
     assert!(secret.starts_with("whsec_"), "{secret}");
     let listed = app.get("/v1/webhooks", Some(&org.admin.token), 200).await;
     assert_eq!(listed["items"][0]["url"], "https://hooks.example.org/in");
@@ -374,7 +379,7 @@ async fn a_webhook_is_added_with_its_secret_shown_once_shows_its_deliveries_and_
     let shown = page(&browser, "/clinic/webhooks", StatusCode::OK).await;
     assert!(!shown.contains(&secret));
     assert!(!shown.contains("whsec_"));
-    assert!(shown.contains("https://hooks.example.org/in"));
+    assert!(shown.contains("hooks.example.org/<wbr>in"));
     assert!(shown.contains("No deliveries yet."));
 
     // An emergency alert writes a delivery; the page shows its outcome.
@@ -399,6 +404,11 @@ async fn a_webhook_is_added_with_its_secret_shown_once_shows_its_deliveries_and_
     assert_eq!(items[0]["status"], "pending");
     assert!(items[0].get("payload").is_none());
     assert!(table.contains(items[0]["id"].as_str().unwrap()));
+    let doc = app.get("/openapi.json", None, 200).await;
+    let responses = &doc["paths"]["/v1/webhooks/{id}/deliveries"]["get"]["responses"];
+    for status in ["200", "401", "403", "404"] {
+        assert!(responses.get(status).is_some(), "{status} in {responses}");
+    }
 
     // Removing goes through a confirmation page.
     let remove = format!("/clinic/webhooks/{id}/remove");
@@ -583,14 +593,19 @@ async fn settings_show_and_change_require_totp_and_the_push_gateway_without_its_
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     assert_well_formed(&set);
-    let secret = between(&set.body, r#"id="gateway-secret">"#, "<").to_owned();
+    let secret = between(
+        &set.body,
+        r#"id="gateway-secret" type="text" readonly value=""#,
+        "\"",
+    )
+    .to_owned();
     assert!(secret.starts_with("whsec_"));
     let gateway = app
         .get("/v1/push-gateway", Some(&org.admin.token), 200)
         .await;
     assert_eq!(gateway["url"], "https://push.example.org/in");
     let shown = page(&browser, "/clinic/settings", StatusCode::OK).await;
-    assert!(shown.contains("https://push.example.org/in"));
+    assert!(shown.contains("push.example.org/<wbr>in"));
     assert!(!shown.contains(&secret));
     assert!(!shown.contains("whsec_"));
 

@@ -218,6 +218,38 @@ fn sentence(detail: &str) -> String {
     }
 }
 
+/// `text` with line-break opportunities after each `/` and within every
+/// 24-character run without one, so a long URL or address wraps on a
+/// phone instead of widening the page.
+fn breakable(text: &str) -> Markup {
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    for c in text.chars() {
+        piece.push(c);
+        if c == '/' || piece.chars().count() >= 24 {
+            pieces.push(std::mem::take(&mut piece));
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    html! {
+        @for (i, piece) in pieces.iter().enumerate() {
+            @if i > 0 { wbr; }
+            (piece)
+        }
+    }
+}
+
+/// A secret shown this once, in a read-only field that fits any width
+/// and is easy to select and copy.
+fn secret_field(id: &str, label: &str, secret: &SecretString) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        input #(id) type="text" readonly value=(secret.expose_secret()) autocomplete="off" spellcheck="false";
+    }
+}
+
 fn role_select(id: &str, chosen: &str) -> Markup {
     html! {
         select #(id) name="role" required {
@@ -504,7 +536,7 @@ fn member_markup(
             p { a href="/clinic/staff" { "← Staff" } }
             h1 { (member.display_name) }
             p .meta #member-state {
-                (member.email) " · " (member.role) " · "
+                (breakable(&member.email)) " · " (member.role) " · "
                 @if member.active { "active" } @else { "switched off: cannot sign in" }
                 " · two-factor sign-in " @if member.mfa { "on" } @else { "off" }
             }
@@ -635,7 +667,7 @@ async fn confirm_deactivate(
             html! {
                 h1 { "Switch off " (member.display_name) "'s account?" }
                 div .card {
-                    p { (member.email) " · " (member.role) }
+                    p { (breakable(&member.email)) " · " (member.role) }
                     ul {
                         li { "Every session they have ends at once, in the app and on this page." }
                         li { "They can no longer sign in." }
@@ -762,8 +794,8 @@ fn webhooks_markup(
             @if let Some((endpoint, secret)) = secret {
                 div .card #new-secret role="status" {
                     h2 { "Endpoint added: copy its signing secret now" }
-                    p { "For " (endpoint.url) ":" }
-                    p { code #webhook-secret { (secret.expose_secret()) } }
+                    p { "For " (breakable(&endpoint.url)) ":" }
+                    (secret_field("webhook-secret", "Signing secret", secret))
                     p .meta {
                         "This is the only time the secret is shown. Store it with the receiving "
                         "system; if it is lost, remove the endpoint and add it again."
@@ -775,7 +807,7 @@ fn webhooks_markup(
             }
             @for hook in hooks {
                 section .card .webhook data-webhook-id=(hook.endpoint.id) {
-                    h2 { (hook.endpoint.url) }
+                    h2 { (breakable(&hook.endpoint.url)) }
                     p .meta {
                         "Sends " (hook.endpoint.min_severity) " alerts and above · added "
                         (when(hook.endpoint.created_at))
@@ -887,7 +919,7 @@ async fn confirm_remove_webhook(
             html! {
                 h1 { "Remove this endpoint?" }
                 div .card {
-                    p { strong { (endpoint.url) } }
+                    p { strong { (breakable(&endpoint.url)) } }
                     p { "No more alert events go to it; messages not yet delivered are dropped. This cannot be undone (add it again for a new secret)." }
                     div .buttons {
                         form method="post" action={ "/clinic/webhooks/" (endpoint.id) "/remove" } {
@@ -1131,14 +1163,14 @@ fn settings_markup(
                 @if let Some(secret) = secret {
                     div #new-secret role="status" {
                         p { strong { "Gateway set: copy its signing secret now." } }
-                        p { code #gateway-secret { (secret.expose_secret()) } }
+                        (secret_field("gateway-secret", "Signing secret", secret))
                         p .meta { "This is the only time the secret is shown; setting the gateway again makes a new one." }
                     }
                 }
                 @match &settings.gateway {
                     Some(gateway) => {
                         p #gateway-state {
-                            "Set: " strong { (gateway.url) } " (since " (when(gateway.updated_at)) "; its secret is not shown)."
+                            "Set: " strong { (breakable(&gateway.url)) } " (since " (when(gateway.updated_at)) "; its secret is not shown)."
                         }
                         p { a href="/clinic/settings/push-gateway/remove" { "Remove the push gateway…" } }
                     }
@@ -1229,7 +1261,7 @@ async fn confirm_remove_gateway(State(state): State<AppState>, session: Session)
             html! {
                 h1 { "Remove the push gateway?" }
                 div .card {
-                    p { strong { (gateway.url) } }
+                    p { strong { (breakable(&gateway.url)) } }
                     p { "Pushes to patients' gateway devices stop until a gateway is set again (with a new secret)." }
                     div .buttons {
                         form method="post" action="/clinic/settings/push-gateway/remove" {
