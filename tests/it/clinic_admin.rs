@@ -442,7 +442,10 @@ async fn a_private_or_malformed_webhook_url_is_refused_on_the_form_and_nothing_i
     let browser = Browser::signed_in(&app, &org.admin.email).await;
     let csrf = browser.csrf().await;
     for (url, said) in [
-        ("https://127.0.0.1/hook", "loopback, private"),
+        (
+            "https://127.0.0.1/hook",
+            "URL must not point at a loopback, private",
+        ),
         ("https://10.1.2.3/hook", "loopback, private"),
         ("not a url", "absolute URL"),
         ("ftp://hooks.example.org/in", "http or https"),

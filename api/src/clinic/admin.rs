@@ -174,12 +174,12 @@ fn violations_text(violations: &Violations) -> String {
     violations
         .iter()
         .map(|v| {
-            let field = v.pointer.trim_start_matches('/').replace('_', " ");
-            let mut chars = field.chars();
-            let field: String = chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default();
+            let field = match v.pointer.trim_start_matches('/') {
+                "url" => "URL".to_owned(),
+                other => sentence(&other.replace('_', " "))
+                    .trim_end_matches('.')
+                    .to_owned(),
+            };
             format!("{field} {}.", v.detail.trim_end_matches('.'))
         })
         .collect::<Vec<_>>()
