@@ -147,7 +147,9 @@ async fn a_therapist_assigns_a_program_through_the_form_exactly_as_typed() {
     assert_labelled_and_plain(&builder.body);
     for slug in ["cat-cow", "childs-pose", "pelvic-tilt", "knees-to-chest"] {
         assert!(
-            builder.body.contains(&format!(r#"name="include" value="{slug}""#)),
+            builder
+                .body
+                .contains(&format!(r#"name="include" value="{slug}""#)),
             "{slug}"
         );
     }
@@ -217,22 +219,22 @@ async fn a_therapist_assigns_a_program_through_the_form_exactly_as_typed() {
     assert_eq!(synced["id"], plan["id"]);
     assert_eq!(synced["reminder_time"], "21:30");
     assert_eq!(synced["ends_on"], "2027-01-31");
-    let mut rows: Vec<(String, i64, i64, i64, i64, i64)> = pulled["changes"]["plan_items"]
-        ["created"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["exercise_slug"].as_str().unwrap().to_owned(),
-                i["position"].as_i64().unwrap(),
-                i["sets"].as_i64().unwrap(),
-                i["reps"].as_i64().unwrap(),
-                i["hold_seconds"].as_i64().unwrap(),
-                i["times_per_day"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let mut rows: Vec<(String, i64, i64, i64, i64, i64)> =
+        pulled["changes"]["plan_items"]["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["exercise_slug"].as_str().unwrap().to_owned(),
+                    i["position"].as_i64().unwrap(),
+                    i["sets"].as_i64().unwrap(),
+                    i["reps"].as_i64().unwrap(),
+                    i["hold_seconds"].as_i64().unwrap(),
+                    i["times_per_day"].as_i64().unwrap(),
+                )
+            })
+            .collect();
     rows.sort_by_key(|r| r.1);
     assert_eq!(rows, items);
 
@@ -262,7 +264,9 @@ async fn revising_makes_version_two_and_version_one_stays_readable_on_the_page()
     } = Clinic::spawn().await;
     let plan_id = assign_by_api(&app, &therapist, &patient).await;
     let browser = Browser::signed_in(&app, &therapist.email).await;
-    let form = browser.get(&format!("/clinic/plans/{plan_id}/revise")).await;
+    let form = browser
+        .get(&format!("/clinic/plans/{plan_id}/revise"))
+        .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert_labelled_and_plain(&form.body);
     // Prefilled from the plan as it stands.
@@ -316,7 +320,11 @@ async fn revising_makes_version_two_and_version_one_stays_readable_on_the_page()
     assert!(page.body.contains(r#"id="version-1""#));
     assert!(page.body.contains("Version 1: First"));
     assert!(page.body.contains("Version 2: Second"));
-    assert!(!page.body.contains("<form method=\"post\" action=\"/clinic/plans"));
+    assert!(
+        !page
+            .body
+            .contains("<form method=\"post\" action=\"/clinic/plans")
+    );
     assert!(page.body.contains(r#"<div class="table-wrap">"#));
 }
 
@@ -481,7 +489,12 @@ async fn bad_input_comes_back_on_the_form_with_what_was_typed_and_stores_nothing
         .get(&format!("/clinic/patients/{}/plans/new", stranger.id))
         .await;
     assert_eq!(builder.status, StatusCode::NOT_FOUND);
-    let nonsense = post(&browser, "/clinic/patients/x/plans", &evening().fields(&csrf)).await;
+    let nonsense = post(
+        &browser,
+        "/clinic/patients/x/plans",
+        &evening().fields(&csrf),
+    )
+    .await;
     assert_eq!(nonsense.status, StatusCode::NOT_FOUND);
     assert_eq!(
         (app.count("plans").await, app.count("plan_versions").await),
@@ -634,7 +647,12 @@ async fn adding_an_exercise_on_the_page_puts_it_in_the_catalog() {
         assert!(answer.body.contains(">Lie on your side.</textarea>"));
         assert_eq!(app.count("exercises").await, before, "{message}");
     }
-    let missing = post(&browser, "/clinic/exercises", &fields("Twist", "twist", "2")[1..]).await;
+    let missing = post(
+        &browser,
+        "/clinic/exercises",
+        &fields("Twist", "twist", "2")[1..],
+    )
+    .await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("exercises").await, before);
 

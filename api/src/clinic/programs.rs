@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use dorsal_domain::Violations;
 use dorsal_domain::role::{Capability, Role};
+use dorsal_service::ServiceError;
 use dorsal_service::access::patient_access;
 use dorsal_service::care_team::{self, PatientSummary};
-use dorsal_service::ServiceError;
 use dorsal_service::programs::{self, Exercise, Plan};
 use maud::{Markup, html};
 use uuid::Uuid;
@@ -457,7 +457,6 @@ async fn new_plan_form(
 
 /// Re-renders the builder with `draft` and the reasons, or passes on an
 /// error that is not about the form.
-#[allow(clippy::too_many_arguments)]
 async fn rejected(
     state: &AppState,
     session: &Session,
@@ -875,20 +874,18 @@ async fn create_exercise(
     let draft = ExerciseDraft::from_fields(&fields);
     let outcome = match draft.to_input() {
         Ok(input) => {
-            programs::create_exercise(
-                &state.db,
-                state.clock.as_ref(),
-                session.actor,
-                input.into(),
-            )
-            .await
+            programs::create_exercise(&state.db, state.clock.as_ref(), session.actor, input.into())
+                .await
         }
         Err(violations) => Err(ServiceError::Invalid(violations)),
     };
     let (status, errors) = match outcome {
         Ok(made) => {
             tracing::info!(exercise_id = %made.id, "exercise added from the clinic page");
-            return Ok(see_other(&format!("/clinic/exercises#exercise-{}", made.slug)));
+            return Ok(see_other(&format!(
+                "/clinic/exercises#exercise-{}",
+                made.slug
+            )));
         }
         Err(ServiceError::Invalid(violations)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
