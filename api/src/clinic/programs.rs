@@ -151,10 +151,13 @@ impl PlanDraft {
         };
         for (name, value) in fields {
             if name == "include" {
-                if !draft.chosen.contains(value) {
+                // Each exercise once (a lookup, not a scan: the form is
+                // the sender's to make as long as the body limit allows).
+                let row = draft.rows.entry(value.clone()).or_default();
+                if !row.include {
+                    row.include = true;
                     draft.chosen.push(value.clone());
                 }
-                draft.rows.entry(value.clone()).or_default().include = true;
                 continue;
             }
             let Some((kind, slug)) = name.split_once('-') else {
