@@ -318,6 +318,14 @@ async fn revising_makes_version_two_and_version_one_stays_readable_on_the_page()
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(r#"id="version-2""#));
     assert!(page.body.contains(r#"id="version-1""#));
+    assert!(
+        page.body
+            .contains(r##"<a href="#version-1">Version 1</a>"##)
+    );
+    assert!(
+        page.body
+            .contains(r##"<a href="#version-2">Version 2</a>"##)
+    );
     assert!(page.body.contains("Version 1: First"));
     assert!(page.body.contains("Version 2: Second"));
     assert!(

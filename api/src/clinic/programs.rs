@@ -735,6 +735,16 @@ async fn versions(
                     "This program is " (latest.status) "; version " (latest.latest_version)
                     " is the newest. Versions are read-only."
                 }
+                nav aria-label="Versions" {
+                    ul #version-list {
+                        @for plan in std::iter::once(&latest).chain(&all) {
+                            li {
+                                a href={ "#version-" (plan.version) } { "Version " (plan.version) }
+                                " · " (when(plan.written_at)) " · " (plan.body.therapist_name)
+                            }
+                        }
+                    }
+                }
                 (plan_card(&latest))
                 @if all.is_empty() { p .empty { "No earlier versions." } }
                 @for plan in &all { (plan_card(plan)) }
