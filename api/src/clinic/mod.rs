@@ -6,6 +6,7 @@
 mod admin;
 mod chart;
 mod pages;
+mod programs;
 mod session;
 
 use std::cmp::Reverse;
@@ -25,7 +26,7 @@ use dorsal_service::access::{Actor, patient_access};
 use dorsal_service::alerts::{self, AlertFilter, AlertView};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
-use dorsal_service::{AuthFailure, ServiceError, care_team, programs, users};
+use dorsal_service::{AuthFailure, ServiceError, care_team, users};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/clinic/patients", get(patients))
         .route("/clinic/patients/{id}", get(patient))
         .merge(admin::routes())
+        .merge(programs::routes())
         .layer(middleware::from_fn(session::layer))
 }
 
@@ -448,7 +450,7 @@ async fn patient(State(state): State<AppState>, session: Session, Path(id): Path
         reports::trends_report(&state.db, &grant("patients.trends").await?, &range).await?;
     let days =
         reports::adherence_report(&state.db, &grant("patients.adherence").await?, &range).await?;
-    let plan = programs::list_plans(&state.db, &grant("plans.list").await?)
+    let plan = dorsal_service::programs::list_plans(&state.db, &grant("plans.list").await?)
         .await?
         .into_iter()
         .find(|plan| plan.status == "active");

@@ -491,6 +491,7 @@ pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
                 }
             }
             h2 { "Home exercise programme" }
+            (super::programs::plan_links(chrome.role, page.patient.id, page.plan.as_ref()))
             @match &page.plan {
                 None => p .empty { "No active plan." },
                 Some(plan) => div .card {
