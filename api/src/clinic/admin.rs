@@ -26,7 +26,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::pages::{Chrome, PageError, csrf_field, document, parse_id, see_other, when};
+use super::pages::{
+    Chrome, Confirm, PageError, confirm, csrf_field, document, parse_id, see_other, when,
+};
 use super::session::{self, Session};
 use super::{Page, framed};
 use crate::state::AppState;
@@ -661,12 +663,14 @@ async fn confirm_deactivate(
 ) -> Page {
     let member = member_of(&state, &session, &id).await?;
     framed(&state, &session, StatusCode::OK, |chrome| {
-        document(
-            "Switch off an account",
-            Some(chrome),
-            html! {
-                h1 { "Switch off " (member.display_name) "'s account?" }
-                div .card {
+        let action = format!("/clinic/staff/{}/deactivate", member.id);
+        let cancel = format!("/clinic/staff/{}", member.id);
+        confirm(
+            chrome,
+            Confirm {
+                title: "Switch off an account",
+                heading: html! { "Switch off " (member.display_name) "'s account?" },
+                details: html! {
                     p { (breakable(&member.email)) " · " (member.role) }
                     ul {
                         li { "Every session they have ends at once, in the app and on this page." }
@@ -674,14 +678,10 @@ async fn confirm_deactivate(
                         li { "Their past work (plans, notes, alert actions) stays as it is." }
                         li { "You can switch the account on again later from their page." }
                     }
-                    div .buttons {
-                        form method="post" action={ "/clinic/staff/" (member.id) "/deactivate" } {
-                            (csrf_field(chrome.csrf))
-                            button .primary type="submit" { "Switch off" }
-                        }
-                        a href={ "/clinic/staff/" (member.id) } { "Cancel" }
-                    }
-                }
+                },
+                action: &action,
+                button: "Switch off",
+                cancel: &cancel,
             },
         )
     })
@@ -913,22 +913,19 @@ async fn confirm_remove_webhook(
 ) -> Page {
     let endpoint = endpoint_of(&state, &session, &id).await?;
     framed(&state, &session, StatusCode::OK, |chrome| {
-        document(
-            "Remove an endpoint",
-            Some(chrome),
-            html! {
-                h1 { "Remove this endpoint?" }
-                div .card {
+        let action = format!("/clinic/webhooks/{}/remove", endpoint.id);
+        confirm(
+            chrome,
+            Confirm {
+                title: "Remove an endpoint",
+                heading: html! { "Remove this endpoint?" },
+                details: html! {
                     p { strong { (breakable(&endpoint.url)) } }
                     p { "No more alert events go to it; messages not yet delivered are dropped. This cannot be undone (add it again for a new secret)." }
-                    div .buttons {
-                        form method="post" action={ "/clinic/webhooks/" (endpoint.id) "/remove" } {
-                            (csrf_field(chrome.csrf))
-                            button .primary type="submit" { "Remove" }
-                        }
-                        a href="/clinic/webhooks" { "Cancel" }
-                    }
-                }
+                },
+                action: &action,
+                button: "Remove",
+                cancel: "/clinic/webhooks",
             },
         )
     })
@@ -1255,22 +1252,18 @@ async fn confirm_remove_gateway(State(state): State<AppState>, session: Session)
         return Ok(see_other("/clinic/settings"));
     };
     framed(&state, &session, StatusCode::OK, |chrome| {
-        document(
-            "Remove the push gateway",
-            Some(chrome),
-            html! {
-                h1 { "Remove the push gateway?" }
-                div .card {
+        confirm(
+            chrome,
+            Confirm {
+                title: "Remove the push gateway",
+                heading: html! { "Remove the push gateway?" },
+                details: html! {
                     p { strong { (breakable(&gateway.url)) } }
                     p { "Pushes to patients' gateway devices stop until a gateway is set again (with a new secret)." }
-                    div .buttons {
-                        form method="post" action="/clinic/settings/push-gateway/remove" {
-                            (csrf_field(chrome.csrf))
-                            button .primary type="submit" { "Remove" }
-                        }
-                        a href="/clinic/settings" { "Cancel" }
-                    }
-                }
+                },
+                action: "/clinic/settings/push-gateway/remove",
+                button: "Remove",
+                cancel: "/clinic/settings",
             },
         )
     })

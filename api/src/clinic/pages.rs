@@ -135,6 +135,45 @@ pub(super) fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -
     }
 }
 
+/// A page that asks before a destructive action: what will happen, a
+/// button that POSTs to `action`, and a way back to `cancel`. With
+/// JavaScript off this page is the confirmation.
+pub(super) struct Confirm<'a> {
+    /// The page's title.
+    pub title: &'a str,
+    /// The question, as the heading.
+    pub heading: Markup,
+    /// What will happen.
+    pub details: Markup,
+    /// Where the form POSTs.
+    pub action: &'a str,
+    /// The button's words.
+    pub button: &'a str,
+    /// Where "Cancel" leads.
+    pub cancel: &'a str,
+}
+
+/// The page of a [`Confirm`].
+pub(super) fn confirm(chrome: &Chrome<'_>, page: Confirm<'_>) -> Markup {
+    document(
+        page.title,
+        Some(chrome),
+        html! {
+            h1 { (page.heading) }
+            div .card {
+                (page.details)
+                div .buttons {
+                    form method="post" action=(page.action) {
+                        (csrf_field(chrome.csrf))
+                        button .primary type="submit" { (page.button) }
+                    }
+                    a href=(page.cancel) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
 /// The hidden field that carries the session's CSRF token in a form.
 pub(super) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
