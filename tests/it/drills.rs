@@ -109,6 +109,12 @@ impl Proxy {
                     let Ok(mut server) = TcpStream::connect(&upstream).await else {
                         return;
                     };
+                    // Pass small writes on at once, as the driver sends
+                    // them (and as driver.rs checks of every socket to
+                    // the server in this process).
+                    if client.set_nodelay(true).is_err() || server.set_nodelay(true).is_err() {
+                        return;
+                    }
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         () = stop.cancelled() => {}
