@@ -90,6 +90,45 @@ async fn a_wrong_password_and_an_unknown_account_re_render_the_form_alike_withou
 }
 
 #[tokio::test]
+async fn a_sign_in_from_a_plain_http_page_on_another_computer_is_told_to_use_https() {
+    let Clinic { app, clinician, .. } = Clinic::spawn().await;
+    let browser = Browser::new(&app);
+    let token = "x".repeat(43);
+    // The browser dropped the form's Secure cookie, so none comes back.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", clinician.email.as_str()),
+        ("password", PASSWORD),
+    ];
+    let afar = browser
+        .send_form(
+            "/clinic/login",
+            &form(&fields),
+            None,
+            &[("origin", "http://192.168.1.20:8080")],
+        )
+        .await;
+    assert_eq!(afar.status, StatusCode::FORBIDDEN);
+    assert!(afar.body.contains("only over HTTPS"), "{}", afar.body);
+    assert_eq!(afar.cookie("dorsal_clinic"), None);
+    // From this computer the same cookie-less form is only an expired one.
+    let here = browser
+        .send_form(
+            "/clinic/login",
+            &form(&fields),
+            None,
+            &[("origin", "http://127.0.0.1:8080")],
+        )
+        .await;
+    assert!(
+        here.body.contains("The sign-in form had expired"),
+        "{}",
+        here.body
+    );
+    assert!(!here.body.contains("only over HTTPS"), "{}", here.body);
+}
+
+#[tokio::test]
 async fn a_patient_cannot_sign_in() {
     let Clinic { app, patient, .. } = Clinic::spawn().await;
     let answer = Browser::new(&app).sign_in(&patient.email, PASSWORD).await;

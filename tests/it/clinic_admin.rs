@@ -26,8 +26,13 @@ fn assert_well_formed(answer: &Answer) {
     assert!(is_html(answer));
     assert!(!body.contains(" style="), "inline style in {body}");
     assert!(!body.contains("<script"), "script in {body}");
-    // The one <style> is the document's own, in its head.
-    assert_eq!(body.matches("<style").count(), 1);
+    // Styles come from dorsal's one stylesheet.
+    assert!(!body.contains("<style"), "a style element in {body}");
+    assert_eq!(
+        body.matches(r#"<link rel="stylesheet" href="/clinic/assets/clinic.css">"#)
+            .count(),
+        1
+    );
     assert_eq!(
         body.matches("<table").count(),
         body.matches(r#"class="table-wrap""#).count(),

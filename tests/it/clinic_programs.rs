@@ -33,7 +33,12 @@ fn assert_labelled_and_plain(html: &str) {
     }
     assert!(!html.contains("style="), "an inline style");
     assert!(!html.contains("<script"), "a script");
-    assert_eq!(html.matches("<style>").count(), 1, "only the page's own");
+    assert!(!html.contains("<style"), "styles come from the stylesheet");
+    assert_eq!(
+        html.matches(r#"<link rel="stylesheet" href="/clinic/assets/clinic.css">"#)
+            .count(),
+        1
+    );
 }
 
 /// The fields of a plan form.

@@ -48,8 +48,8 @@ async fn metrics_count_requests_by_route_and_show_backlogs_without_patient_data(
 
 /// Asserts that a Content-Security-Policy starts from `default-src 'none'`
 /// and allows nothing from another origin: every source is `'self'` or
-/// `'none'`, `data:` only for images, `'unsafe-inline'` only for styles,
-/// and never `'unsafe-eval'`.
+/// `'none'`, `data:` only for images, and never `'unsafe-inline'` or
+/// `'unsafe-eval'`.
 pub(crate) fn assert_same_origin_policy(csp: &str) {
     let directives: Vec<(&str, Vec<&str>)> = csp
         .split(';')
@@ -68,7 +68,6 @@ pub(crate) fn assert_same_origin_policy(csp: &str) {
             let allowed = match *source {
                 "'self'" | "'none'" => true,
                 "data:" => *name == "img-src",
-                "'unsafe-inline'" => *name == "style-src",
                 _ => false,
             };
             assert!(allowed, "{source} in {name}: {csp}");
@@ -177,6 +176,29 @@ async fn docs_load_their_reader_from_dorsal_alone_under_a_same_origin_policy_as_
         .unwrap();
     assert_same_origin_policy(csp);
     assert!(!csp.contains("script-src"), "{csp}");
+    // Their styles come from dorsal's stylesheet, not from the page.
+    let html = sign_in.text().await.unwrap();
+    assert!(!html.contains("<style"), "{html}");
+    let sheets: Vec<&str> = linked(&html)
+        .into_iter()
+        .filter(|l| l.ends_with(".css"))
+        .collect();
+    assert_eq!(sheets, ["/clinic/assets/clinic.css"]);
+    let sheet = app.client.get(app.url(sheets[0])).send().await.unwrap();
+    assert_eq!(sheet.status(), 200);
+    assert!(
+        sheet.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(
+        sheet
+            .text()
+            .await
+            .unwrap()
+            .contains("@media (max-width:40rem)")
+    );
 }
 
 #[tokio::test]

@@ -7,10 +7,12 @@ use maud::{Markup, html};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 290.0;
-const LEFT: f64 = 48.0;
-const RIGHT: f64 = 48.0;
-const TOP: f64 = 34.0;
-const BOTTOM: f64 = 40.0;
+// Margins fit the axis labels at the phone-width font size too (the
+// stylesheet doubles the text where the chart is drawn at half size).
+const LEFT: f64 = 60.0;
+const RIGHT: f64 = 60.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 62.0;
 const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
 const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
 const PAIN: &str = "#c62828";
@@ -42,6 +44,17 @@ fn pain_runs(nights: &[NightTrend], x: impl Fn(usize) -> f64) -> Vec<String> {
     runs
 }
 
+/// The chart's legend, as text beside it (it wraps at phone width, where
+/// text inside the drawing would shrink with it).
+pub fn legend() -> Markup {
+    html! {
+        p .legend {
+            span .pain { "Worst night pain (0–10, left axis)" }
+            span .sleep { "Sleep quality (1–5, right axis)" }
+        }
+    }
+}
+
 /// The chart for `nights` (oldest first).
 pub fn pain_and_sleep(nights: &[NightTrend]) -> Markup {
     let slot = PLOT_W / nights.len().max(1) as f64;
@@ -54,11 +67,6 @@ pub fn pain_and_sleep(nights: &[NightTrend]) -> Markup {
         svg #pain-sleep-chart xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (HEIGHT) }
             width="100%" role="img" aria-labelledby="chart-title" {
             title #chart-title { "Worst night pain and sleep quality per night" }
-            // Legend.
-            line x1=(LEFT) y1="14" x2=(LEFT + 22.0) y2="14" stroke=(PAIN) stroke-width="2.5" {}
-            text x=(LEFT + 28.0) y="18" { "Worst night pain (0–10)" }
-            rect x=(LEFT + 190.0) y="8" width="14" height="12" fill=(SLEEP) {}
-            text x=(LEFT + 210.0) y="18" { "Sleep quality (1–5)" }
             // Grid and both value axes: pain 0, 2, …, 10 on the left is
             // sleep 0, 1, …, 5 on the right.
             @for step in 0..=5u8 {
@@ -95,7 +103,7 @@ pub fn pain_and_sleep(nights: &[NightTrend]) -> Markup {
             @for (i, night) in nights.iter().enumerate() {
                 @if i % 5 == 0 || i + 1 == nights.len() {
                     line x1=(num(x(i))) y1=(num(bottom)) x2=(num(x(i))) y2=(num(bottom + 4.0)) stroke="#829ab1" {}
-                    text x=(num(x(i))) y=(num(bottom + 17.0)) text-anchor="middle" {
+                    text x=(num(x(i))) y=(num(bottom + 26.0)) text-anchor="middle" {
                         (night.night_of.strftime("%b %d"))
                     }
                 }

@@ -50,6 +50,7 @@ pub fn owns(path: &str) -> bool {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clinic", get(home))
+        .route(pages::STYLESHEET, get(stylesheet))
         .route("/clinic/login", post(login))
         .route("/clinic/logout", post(logout))
         .route("/clinic/alerts", get(inbox))
@@ -63,6 +64,22 @@ pub fn router() -> Router<AppState> {
 }
 
 type Page = Result<Response<Body>, PageError>;
+
+/// The pages' stylesheet. Cached for an hour: a release that changes it
+/// reaches every open page within that.
+async fn stylesheet() -> Response<Body> {
+    let mut response = pages::STYLE.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
 
 /// A link from another site arrives without the SameSite=Strict cookie; a
 /// page that reloads itself gets it sent.
@@ -141,6 +158,17 @@ async fn login(
     let Ok(Form(form)) = form else {
         return Err(PageError::BadRequest("the sign-in form could not be read"));
     };
+    if expected.is_empty() && session::plain_http_from_afar(&headers) {
+        return sign_in_form(
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some(
+                "This page was opened over plain HTTP from another computer, and browsers \
+                 keep the sign-in cookie only over HTTPS. Open the clinic at its https:// \
+                 address (or ask whoever runs dorsal to put it behind HTTPS).",
+            ),
+        );
+    }
     if expected.is_empty()
         || !session::same_origin(&headers)
         || !session::same_token(&form.csrf, expected)

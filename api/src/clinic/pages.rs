@@ -11,55 +11,16 @@ use dorsal_service::alerts::AlertView;
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use uuid::Uuid;
 
 use super::chart;
 use super::session::{COOKIE, clear_cookie};
 
-const STYLE: &str = "
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933;background:#f5f7fa}
-header{display:flex;align-items:center;gap:1.5rem;padding:.6rem 1.5rem;background:#243b53;color:#fff}
-header a{color:#fff;text-decoration:none;font-weight:600}
-nav a+a{margin-left:1rem}
-header .brand{font-size:1.1rem;margin-right:1rem}
-header .who{margin-left:auto;font-size:.9rem;opacity:.9}
-header form{margin:0}
-header button{background:transparent;color:#fff;border:1px solid #9fb3c8;padding:.2rem .7rem}
-main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem 3rem}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}
-h2{font-size:1.15rem;margin:1.8rem 0 .6rem}
-.card{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:.9rem 1.1rem;margin:.6rem 0}
-.alert{border-left:6px solid #829ab1}
-.alert.emergency{border-left-color:#c62828}
-.alert.urgent{border-left-color:#ef6c00}
-.alert.routine{border-left-color:#486581}
-.alert h3{margin:0 0 .3rem;font-size:1.05rem}
-.badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.78rem;font-weight:700;text-transform:uppercase;color:#fff;background:#486581;vertical-align:middle}
-.badge.emergency{background:#c62828}.badge.urgent{background:#ef6c00}
-.meta{color:#52606d;font-size:.9rem}
-.action{margin:.4rem 0}
-ul.evidence{margin:.3rem 0;padding-left:1.2rem}
-.buttons{display:flex;flex-wrap:wrap;gap:.8rem;align-items:flex-end;margin-top:.6rem}
-.buttons form{display:flex;gap:.5rem;align-items:flex-end;margin:0}
-button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid #486581;background:#fff;color:#243b53;cursor:pointer}
-button.primary{background:#243b53;color:#fff}
-textarea{font:inherit;width:22rem;max-width:100%;height:2.3rem}
-label{display:block;font-size:.9rem;margin:.6rem 0 .2rem}
-input[type=email],input[type=password],input[type=text]{font:inherit;width:100%;padding:.4rem;border:1px solid #9fb3c8;border-radius:4px}
-.signin{max-width:24rem;margin:4rem auto}
-.message{padding:.6rem .9rem;border-radius:4px;background:#fff3e0;border:1px solid #ffb74d;margin:.8rem 0}
-.empty{color:#52606d;font-style:italic}
-table{border-collapse:collapse;width:100%;background:#fff}
-th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d9e2ec}
-th{font-size:.85rem;color:#52606d}
-details summary{cursor:pointer;font-weight:600;margin:1.8rem 0 .6rem}
-svg text{font:11px system-ui,sans-serif;fill:#334e68}
-.stats{display:flex;flex-wrap:wrap;gap:1rem}
-.stats .card{flex:1 1 12rem;margin:0}
-.stats strong{display:block;font-size:1.3rem}
-";
+/// The stylesheet, served at [`STYLESHEET`].
+pub(super) const STYLE: &str = include_str!("../../assets/clinic.css");
+/// Where pages load [`STYLE`] from.
+pub(super) const STYLESHEET: &str = "/clinic/assets/clinic.css";
 
 /// What the header shows for a signed-in member of staff.
 #[derive(Debug)]
@@ -111,7 +72,7 @@ pub(super) fn document(title: &str, chrome: Option<&Chrome<'_>>, body: Markup) -
                 // No icon to fetch (and no 404 for it in the console).
                 link rel="icon" href="data:,";
                 title { (title) " · dorsal clinic" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(STYLESHEET);
             }
             body {
                 header {
@@ -454,14 +415,16 @@ pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
             @if page.items.is_empty() {
                 p .empty { "No patient has joined the clinic's care team yet." }
             } @else {
-                table {
-                    thead { tr { th { "Name" } th { "Email" } th { "Joined" } } }
-                    tbody {
-                        @for patient in &page.items {
-                            tr {
-                                td { a href={ "/clinic/patients/" (patient.id) } { (patient.display_name) } }
-                                td { (patient.email) }
-                                td { (when(patient.joined_at)) }
+                div .table-wrap {
+                    table {
+                        thead { tr { th { "Name" } th { "Email" } th { "Joined" } } }
+                        tbody {
+                            @for patient in &page.items {
+                                tr {
+                                    td { a href={ "/clinic/patients/" (patient.id) } { (patient.display_name) } }
+                                    td { (patient.email) }
+                                    td { (when(patient.joined_at)) }
+                                }
                             }
                         }
                     }
@@ -520,6 +483,7 @@ pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
             p .meta { (page.patient.email) " · on the care team since " (when(page.patient.joined_at)) }
             h2 { "Pain and sleep, last 30 nights" }
             div .card {
+                (chart::legend())
                 (chart::pain_and_sleep(&page.nights))
                 p .meta {
                     "Nights " (first.unwrap_or_default()) " to " (last.unwrap_or_default())
@@ -542,15 +506,17 @@ pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
                         @if let Some(time) = &plan.body.reminder_time { " · reminder at " (time) }
                     }
                     @if let Some(notes) = &plan.body.notes { p { (notes) } }
-                    table {
-                        thead { tr { th { "Exercise" } th { "Sets × reps" } th { "Hold" } th { "Times a day" } } }
-                        tbody {
-                            @for item in &plan.body.items {
-                                tr {
-                                    td { (item.name) }
-                                    td { (item.sets) " × " (item.reps) }
-                                    td { (item.hold_seconds) " s" }
-                                    td { (item.times_per_day) }
+                    div .table-wrap {
+                        table {
+                            thead { tr { th { "Exercise" } th { "Sets × reps" } th { "Hold" } th { "Times a day" } } }
+                            tbody {
+                                @for item in &plan.body.items {
+                                    tr {
+                                        td { (item.name) }
+                                        td { (item.sets) " × " (item.reps) }
+                                        td { (item.hold_seconds) " s" }
+                                        td { (item.times_per_day) }
+                                    }
                                 }
                             }
                         }

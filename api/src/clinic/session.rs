@@ -142,6 +142,29 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Whether a form was sent from a plain-HTTP page on another computer:
+/// the browser then keeps none of our cookies (they are `Secure`, which
+/// browsers relax only for this computer's own addresses).
+pub fn plain_http_from_afar(headers: &HeaderMap) -> bool {
+    let Some(rest) = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|origin| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => rest.rsplit_once(':').map_or(rest, |(host, _)| host),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
 /// Checks a form POST made within a session: our origin, and the session's
 /// CSRF token in the form's `csrf` field.
 pub fn check_post(
@@ -163,8 +186,8 @@ pub fn check_post(
 struct Renewed(Arc<OnceLock<HeaderValue>>);
 
 /// Sets the renewed session cookie, and on every clinic response the
-/// headers that keep pages out of caches and frames and scripts out of
-/// pages.
+/// headers that keep pages out of caches (the stylesheet excepted) and
+/// frames, and scripts and other sites' styles out of pages.
 pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
     let renewed = Renewed::default();
     request.extensions_mut().insert(renewed.clone());
@@ -173,11 +196,13 @@ pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
     if let Some(cookie) = renewed.0.get() {
         headers.append(header::SET_COOKIE, cookie.clone());
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
@@ -271,6 +296,34 @@ impl FromRequestParts<AppState> for Session {
             Ok(Some(session)) => Ok(session),
             Ok(None) => Err(super::signed_out(&parts.method, &parts.headers)),
             Err(err) => Err(err.into_response()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_from_afar_is_told_apart_from_this_computer_and_https() {
+        for (origin, expected) in [
+            (None, false),
+            (Some("https://clinic.example"), false),
+            (Some("http://localhost:8080"), false),
+            (Some("http://app.localhost"), false),
+            (Some("http://127.0.0.1:8080"), false),
+            (Some("http://127.9.9.9"), false),
+            (Some("http://[::1]:8080"), false),
+            (Some("http://192.168.1.20:8080"), true),
+            (Some("http://clinic.example"), true),
+            (Some("http://[2001:db8::1]:80"), true),
+            (Some("null"), false),
+        ] {
+            let mut headers = HeaderMap::new();
+            if let Some(origin) = origin {
+                headers.insert(header::ORIGIN, HeaderValue::from_static(origin));
+            }
+            assert_eq!(plain_http_from_afar(&headers), expected, "{origin:?}");
         }
     }
 }
