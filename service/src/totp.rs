@@ -124,6 +124,11 @@ fn already_enabled() -> ServiceError {
     }
 }
 
+/// Whether two-factor sign-in is on for the calling account.
+pub async fn is_enabled(db: &DatabaseConnection, actor: Actor) -> ServiceResult<bool> {
+    Ok(load_user(db, actor.user_id).await?.totp_enabled)
+}
+
 /// Starts (or restarts) enrolling the calling member of staff: a new
 /// 160-bit secret, stored sealed and not yet in force until
 /// [`confirm_enrolment`] sees a code made from it.

@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod care_team;
 mod clinic;
+mod clinic_account;
 mod clinic_admin;
 mod clinic_programs;
 mod drills;

@@ -21,13 +21,13 @@ use dorsal_service::push::{self, Gateway};
 use dorsal_service::staff::{self, StaffChange, StaffMember};
 use dorsal_service::webhooks::{self, DeliverySummary, Endpoint};
 use dorsal_service::{ServiceError, care_team, orgs, users};
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pages::{
-    Chrome, Confirm, PageError, confirm, csrf_field, document, parse_id, see_other, when,
+    Chrome, Confirm, PageError, confirm, csrf_field, document, parse_id, qr_svg, see_other, when,
 };
 use super::session::{self, Session};
 use super::{Page, framed};
@@ -315,36 +315,6 @@ fn invites_markup(
     )
 }
 
-/// The invite `code` as an inline SVG QR code that scales to its
-/// container (at most 240 px tall).
-fn qr_svg(code: &str) -> Result<Markup, ServiceError> {
-    let qr = qrcode::QrCode::new(code.as_bytes())
-        .map_err(|err| ServiceError::Internal(format!("invite QR code: {err}")))?;
-    let drawn = qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .module_dimensions(1, 1)
-        .build();
-    let unreadable = || ServiceError::Internal("invite QR code: unexpected SVG".into());
-    let view_box = drawn
-        .split_once(r#"viewBox=""#)
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(view_box, _)| view_box.to_owned())
-        .ok_or_else(unreadable)?;
-    let start = drawn.find("<path").ok_or_else(unreadable)?;
-    let end = drawn.rfind("</svg>").ok_or_else(unreadable)?;
-    let path = drawn.get(start..end).ok_or_else(unreadable)?;
-    // The path is the library's own output: digits and path commands.
-    Ok(html! {
-        svg #invite-qr xmlns="http://www.w3.org/2000/svg" role="img"
-            aria-label={ "QR code of the invite code " (code) }
-            width="100%" height="240" viewBox=(view_box) shape-rendering="crispEdges" {
-            title { "QR code of the invite code " (code) }
-            rect x="0" y="0" width="100%" height="100%" fill="#fff" {}
-            (PreEscaped(path))
-        }
-    })
-}
-
 async fn invites(State(state): State<AppState>, session: Session) -> Page {
     // Only staff who may invite see the form.
     session.actor.staff_org(Capability::InvitePatients)?;
@@ -368,7 +338,11 @@ async fn make_invite(
         state.config.auth.invite_ttl_hours,
     )
     .await?;
-    let qr = qr_svg(&invite.code)?;
+    let qr = qr_svg(
+        &invite.code,
+        "invite-qr",
+        &format!("QR code of the invite code {}", invite.code),
+    )?;
     tracing::info!(user_id = %session.actor.user_id, "invite made from the clinic page");
     framed(&state, &session, StatusCode::CREATED, |chrome| {
         invites_markup(chrome, Some(&invite), Some(qr))

@@ -3,6 +3,7 @@
 //! stands on the same service calls as the API (access checks and audit
 //! included) and is not part of the OpenAPI document.
 
+mod account;
 mod admin;
 mod chart;
 mod pages;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/clinic/alerts/{id}/resolve", post(resolve))
         .route("/clinic/patients", get(patients))
         .route("/clinic/patients/{id}", get(patient))
+        .merge(account::routes())
         .merge(admin::routes())
         .merge(programs::routes())
         .layer(middleware::from_fn(session::layer))
@@ -229,14 +231,21 @@ async fn login(
         state.auth.logout(&state.db, &pair.refresh_token).await?;
         return Ok(respond(StatusCode::FORBIDDEN, pages::staff_only()));
     }
-    if actor.totp_enrolment_required {
-        // Its tokens would reach nothing here; end the login at once.
-        state.auth.logout(&state.db, &pair.refresh_token).await?;
-        return Ok(pages::totp_enrolment_required());
-    }
-    tracing::info!(user_id = %actor.user_id, "clinic sign-in");
+    // Staff whose org requires two-factor sign-in they have not turned on
+    // get a session that reaches only its enrolment (as their API tokens
+    // reach only `/v1/me*`); confirming it ends that session.
+    let next = if actor.totp_enrolment_required {
+        account::ENROLMENT
+    } else {
+        "/clinic/alerts"
+    };
+    tracing::info!(
+        user_id = %actor.user_id,
+        enrolment_required = actor.totp_enrolment_required,
+        "clinic sign-in"
+    );
     let tokens = Tokens::new(pair)?;
-    let mut response = see_other("/clinic/alerts");
+    let mut response = see_other(next);
     let set = response.headers_mut();
     set.append(header::SET_COOKIE, tokens.set_cookie());
     set.append(header::SET_COOKIE, session::clear_cookie(LOGIN_COOKIE));

@@ -11,7 +11,7 @@ use dorsal_service::alerts::AlertView;
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use uuid::Uuid;
 
 use super::chart;
@@ -56,6 +56,7 @@ fn nav_links(role: &str) -> Vec<(&'static str, &'static str)> {
         links.push(("/clinic/audit", "Audit log"));
         links.push(("/clinic/settings", "Settings"));
     }
+    links.push(("/clinic/account", "Account"));
     links
 }
 
@@ -181,6 +182,7 @@ pub fn sign_in(csrf: &str, message: Option<&str>) -> Markup {
                     input #totp type="text" name="totp" autocomplete="one-time-code" inputmode="numeric" spellcheck="false";
                     div .buttons { button .primary type="submit" { "Sign in" } }
                 }
+                p { a href="/clinic/password-reset" { "Forgot your password?" } }
             }
         },
     )
@@ -201,36 +203,40 @@ pub fn staff_only() -> Markup {
     )
 }
 
-/// What a member of staff sees while their org requires two-factor
-/// sign-in and they have not turned it on.
+/// Where a session goes while its org requires two-factor sign-in and it
+/// is not on yet: the enrolment page, the only one such a session reaches
+/// (as its tokens reach only `/v1/me*` in the API).
 pub fn totp_enrolment_required() -> Response<Body> {
-    let mut response = respond(
-        StatusCode::FORBIDDEN,
-        document(
-            "Two-factor sign-in required",
-            None,
-            html! {
-                div .signin .card {
-                    h1 { "Turn on two-factor sign-in first" }
-                    p {
-                        "Your clinic requires a code from an authenticator app at every sign-in, "
-                        "and it is not yet turned on for your account."
-                    }
-                    p {
-                        "Turn it on from the dorsal app or the API ("
-                        code { "POST /v1/me/totp" } ", described at " a href="/docs" { "/docs" }
-                        "), then sign in here again with the code."
-                    }
-                    p { a href="/clinic" { "Back to sign in" } }
-                }
-            },
-        ),
-    );
-    // The session, if any, is of no use here until then.
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, clear_cookie(COOKIE));
-    response
+    see_other(super::account::ENROLMENT)
+}
+
+/// `data` as an inline SVG QR code that scales to its container (at most
+/// 240 px tall), labelled `label` for screen readers.
+pub(super) fn qr_svg(data: &str, id: &str, label: &str) -> Result<Markup, ServiceError> {
+    let qr = qrcode::QrCode::new(data.as_bytes())
+        .map_err(|err| ServiceError::Internal(format!("QR code: {err}")))?;
+    let drawn = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .module_dimensions(1, 1)
+        .build();
+    let unreadable = || ServiceError::Internal("QR code: unexpected SVG".into());
+    let view_box = drawn
+        .split_once(r#"viewBox=""#)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(view_box, _)| view_box.to_owned())
+        .ok_or_else(unreadable)?;
+    let start = drawn.find("<path").ok_or_else(unreadable)?;
+    let end = drawn.rfind("</svg>").ok_or_else(unreadable)?;
+    let path = drawn.get(start..end).ok_or_else(unreadable)?;
+    // The path is the library's own output: digits and path commands.
+    Ok(html! {
+        svg id=(id) xmlns="http://www.w3.org/2000/svg" role="img" aria-label=(label)
+            width="100%" height="240" viewBox=(view_box) shape-rendering="crispEdges" {
+            title { (label) }
+            rect x="0" y="0" width="100%" height="100%" fill="#fff" {}
+            (PreEscaped(path))
+        }
+    })
 }
 
 /// A page that reloads itself: a link from another site arrives without

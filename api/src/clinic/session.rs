@@ -193,7 +193,15 @@ pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
     request.extensions_mut().insert(renewed.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if let Some(cookie) = renewed.0.get() {
+    // A response that sets the session cookie itself (ending the session)
+    // has the last word over a renewal made on the way in.
+    let session_set = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(format!("{COOKIE}=").as_bytes()));
+    if let Some(cookie) = renewed.0.get()
+        && !session_set
+    {
         headers.append(header::SET_COOKIE, cookie.clone());
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
@@ -228,6 +236,50 @@ pub struct Session {
     pub csrf: String,
 }
 
+/// The session of a request, whatever its org's two-factor policy makes
+/// of it; `None` without a working one.
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Session>, PageError> {
+    let Some(tokens) = Tokens::from_headers(&parts.headers) else {
+        return Ok(None);
+    };
+    let actor = match state.auth.authenticate(&state.db, &tokens.access).await {
+        Ok(actor) => actor,
+        // An erased or deactivated account is signed out.
+        Err(ServiceError::Unauthenticated(
+            AuthFailure::AccountGone | AuthFailure::AccountInactive,
+        )) => return Ok(None),
+        // Expired (or signed with a retired key): the refresh token is
+        // the credential that renews it, as it would for an app.
+        Err(ServiceError::Unauthenticated(_)) => {
+            match state.auth.refresh(&state.db, &tokens.refresh).await {
+                Ok(pair) => {
+                    let actor = state
+                        .auth
+                        .authenticate(&state.db, &pair.access_token)
+                        .await?;
+                    let renewed = Tokens {
+                        csrf: tokens.csrf.clone(),
+                        refresh: pair.refresh_token,
+                        access: pair.access_token,
+                    };
+                    if let Some(slot) = parts.extensions.get::<Renewed>() {
+                        slot.0.set(renewed.set_cookie()).ok();
+                    }
+                    actor
+                }
+                Err(ServiceError::Unauthenticated(_)) => return Ok(None),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(other) => return Err(other.into()),
+    };
+    tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
+    Ok(Some(Session {
+        actor,
+        csrf: tokens.csrf,
+    }))
+}
+
 impl OptionalFromRequestParts<AppState> for Session {
     type Rejection = PageError;
 
@@ -235,51 +287,38 @@ impl OptionalFromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let Some(tokens) = Tokens::from_headers(&parts.headers) else {
-            return Ok(None);
-        };
-        let actor = match state.auth.authenticate(&state.db, &tokens.access).await {
-            Ok(actor) => actor,
-            // An erased or deactivated account is signed out.
-            Err(ServiceError::Unauthenticated(
-                AuthFailure::AccountGone | AuthFailure::AccountInactive,
-            )) => return Ok(None),
-            // Expired (or signed with a retired key): the refresh token is
-            // the credential that renews it, as it would for an app.
-            Err(ServiceError::Unauthenticated(_)) => {
-                match state.auth.refresh(&state.db, &tokens.refresh).await {
-                    Ok(pair) => {
-                        let actor = state
-                            .auth
-                            .authenticate(&state.db, &pair.access_token)
-                            .await?;
-                        let renewed = Tokens {
-                            csrf: tokens.csrf.clone(),
-                            refresh: pair.refresh_token,
-                            access: pair.access_token,
-                        };
-                        if let Some(slot) = parts.extensions.get::<Renewed>() {
-                            slot.0.set(renewed.set_cookie()).ok();
-                        }
-                        actor
-                    }
-                    Err(ServiceError::Unauthenticated(_)) => return Ok(None),
-                    Err(other) => return Err(other.into()),
-                }
-            }
-            Err(other) => return Err(other.into()),
-        };
-        tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
-        if actor.totp_enrolment_required {
-            // The org came to require two-factor sign-in during the
-            // session: it ends, and the page says why.
-            state.auth.logout(&state.db, &tokens.refresh).await?;
+        let session = resolve(parts, state).await?;
+        if session
+            .as_ref()
+            .is_some_and(|session| session.actor.totp_enrolment_required)
+        {
+            // The org requires two-factor sign-in (from the sign-in on, or
+            // since it came to during the session) and it is not on: the
+            // session reaches only its enrolment until it is.
             return Err(PageError::Service(ServiceError::TotpEnrolmentRequired));
         }
-        Ok(Some(Session {
-            actor,
-            csrf: tokens.csrf,
-        }))
+        Ok(session)
+    }
+}
+
+/// A session on the way to turning on two-factor sign-in: like
+/// [`Session`], but also one whose org requires it before anything else
+/// (`actor.totp_enrolment_required`), which only the enrolment pages take.
+#[derive(Debug, Clone)]
+pub struct Enrolling(pub Session);
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = Response<Body>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await {
+            Ok(Some(session)) => Ok(Enrolling(session)),
+            Ok(None) => Err(super::signed_out(&parts.method, &parts.headers)),
+            Err(err) => Err(err.into_response()),
+        }
     }
 }
 
