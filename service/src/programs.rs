@@ -332,6 +332,8 @@ pub struct Plan {
     pub latest_version: i64,
     /// `active` or `archived`.
     pub status: &'static str,
+    /// When the plan was archived, ms.
+    pub archived_at: Option<i64>,
     /// When this version was written, ms.
     pub written_at: i64,
     /// Content.
@@ -541,6 +543,7 @@ pub async fn create_plan(
         version: 1,
         latest_version: 1,
         status: "active",
+        archived_at: None,
         written_at: now,
         body,
     })
@@ -599,6 +602,7 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
         } else {
             "active"
         },
+        archived_at: found.archived_at,
         written_at: version.created_at,
         body,
     })
@@ -651,6 +655,7 @@ pub async fn revise_plan(
         version,
         latest_version: version,
         status: "active",
+        archived_at: None,
         written_at: now,
         body,
     })

@@ -830,3 +830,49 @@ async fn exercise_media_fields_are_labelled_checked_kept_as_typed_and_shown_as_l
         assert_labelled_and_plain(&page.body);
     }
 }
+
+#[tokio::test]
+async fn revising_an_archived_plan_says_when_it_was_archived_and_offers_a_new_plan() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let plan_id = assign_by_api(&app, &therapist, &patient).await;
+    let browser = Browser::signed_in(&app, &therapist.email).await;
+    let path = format!("/clinic/plans/{plan_id}/revise");
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = csrf_of(&form.body);
+    // Archived elsewhere (another tab, a colleague) while the form is open.
+    app.post(
+        &format!("/v1/plans/{plan_id}/archive"),
+        Some(&therapist.token),
+        json!({}),
+        200,
+    )
+    .await;
+    let mut typed = evening();
+    typed.title = "Too late";
+    let answer = post(&browser, &path, &typed.fields(&csrf)).await;
+    let new_plan = format!(
+        r#"<a href="/clinic/patients/{}/plans/new">Assign a new program</a>"#,
+        patient.id
+    );
+    for answer in [answer, browser.get(&path).await] {
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+        assert!(is_html(&answer), "{}", answer.body);
+        assert!(
+            answer.body.contains("This plan was archived on "),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains("Assign a new plan instead."));
+        assert!(answer.body.contains(&new_plan), "{}", answer.body);
+        assert_labelled_and_plain(&answer.body);
+    }
+    let plans = plans_of(&app, &therapist, &patient).await;
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0]["latest_version"], 1, "nothing was revised");
+}

@@ -591,6 +591,9 @@ async fn revise_form(
     )
     .await?;
     let patient = patient_summary(&state, &session, plan.patient_id).await?;
+    if plan.status == "archived" {
+        return archived_page(&state, &session, &patient, &plan).await;
+    }
     let catalog = programs::list_exercises(&state.db, session.actor).await?;
     let draft = PlanDraft::of_plan(&catalog, &plan);
     let builder = revise_builder(&patient, &plan);
@@ -645,8 +648,58 @@ async fn revise_plan(
             let err = ServiceError::Invalid(violations);
             rejected(&state, &session, &builder, &catalog, &draft, &slugs, err).await
         }
+        (
+            Err(ServiceError::Conflict {
+                code: "plan_archived",
+                ..
+            }),
+            _,
+        ) => {
+            let plan = programs::get_plan(
+                &state.db,
+                session.actor,
+                &plan_id,
+                None,
+                state.clock.now_ms(),
+            )
+            .await?;
+            let patient = patient_summary(&state, &session, plan.patient_id).await?;
+            archived_page(&state, &session, &patient, &plan).await
+        }
         (Err(err), _) => Err(err.into()),
     }
+}
+
+/// An archived plan cannot be revised (a 409): says so, when it was
+/// archived, and offers a new plan instead.
+async fn archived_page(
+    state: &AppState,
+    session: &Session,
+    patient: &PatientSummary,
+    plan: &Plan,
+) -> Page {
+    framed(state, session, StatusCode::CONFLICT, |chrome| {
+        document(
+            "This program is archived",
+            Some(chrome),
+            html! {
+                p .meta { a href={ "/clinic/patients/" (patient.id) } { "← " (patient.display_name) } }
+                div .card #plan-archived {
+                    h1 { "“" (plan.body.title) "” is archived" }
+                    p {
+                        "This plan was archived"
+                        @if let Some(at) = plan.archived_at { " on " (when(at)) }
+                        "; an archived plan cannot be revised. Assign a new plan instead."
+                    }
+                    p .buttons {
+                        a href={ "/clinic/patients/" (patient.id) "/plans/new" } { "Assign a new program" }
+                        a href={ "/clinic/plans/" (plan.id) "/versions" } { "Its versions" }
+                    }
+                }
+            },
+        )
+    })
+    .await
 }
 
 async fn archive_confirm(
