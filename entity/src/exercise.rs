@@ -15,6 +15,9 @@ pub struct Model {
     pub default_sets: i64,
     pub default_reps: i64,
     pub default_hold_seconds: i64,
+    pub image_url: Option<String>,
+    pub image_alt: Option<String>,
+    pub video_url: Option<String>,
     pub created_at: i64,
 }
 

@@ -18,6 +18,7 @@ mod m20261202_000012_receipt_expiry;
 mod m20261202_000013_mail_outbox;
 mod m20261202_000014_totp;
 mod m20261202_000015_account_recovery;
+mod m20261203_000016_exercise_media;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_mail_outbox::Migration),
             Box::new(m20261202_000014_totp::Migration),
             Box::new(m20261202_000015_account_recovery::Migration),
+            Box::new(m20261203_000016_exercise_media::Migration),
         ]
     }
 }

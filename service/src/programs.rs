@@ -44,6 +44,20 @@ pub struct Exercise {
     pub default_reps: i64,
     /// Default seconds held.
     pub default_hold_seconds: i64,
+    /// The exercise's media.
+    pub media: Media,
+}
+
+/// An exercise's image and video: absolute `https://` URLs, and the
+/// image's alt text (present exactly when the image is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// An image of the exercise.
+    pub image_url: Option<String>,
+    /// What the image shows, for people who cannot see it.
+    pub image_alt: Option<String>,
+    /// A video of the exercise.
+    pub video_url: Option<String>,
 }
 
 impl From<exercise::Model> for Exercise {
@@ -58,6 +72,11 @@ impl From<exercise::Model> for Exercise {
             default_sets: m.default_sets,
             default_reps: m.default_reps,
             default_hold_seconds: m.default_hold_seconds,
+            media: Media {
+                image_url: m.image_url,
+                image_alt: m.image_alt,
+                video_url: m.video_url,
+            },
         }
     }
 }
@@ -104,6 +123,70 @@ pub struct NewExercise {
     pub default_reps: i64,
     /// Default seconds held.
     pub default_hold_seconds: i64,
+    /// Image, alt text and video; see [`check_media`].
+    pub media: Media,
+}
+
+/// The longest media URL accepted, in characters.
+pub const MEDIA_URL_MAX: usize = 2000;
+/// The longest image alt text accepted, in characters.
+pub const IMAGE_ALT_MAX: usize = 300;
+
+fn check_media_url(raw: &str) -> Result<(), String> {
+    let shape = "must be an absolute https:// URL";
+    if raw.chars().count() > MEDIA_URL_MAX {
+        return Err(format!("must be at most {MEDIA_URL_MAX} characters"));
+    }
+    // The URL parser silently drops tabs, newlines and edge spaces; a URL
+    // that carries them is refused rather than stored as something else.
+    if raw.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(shape.into());
+    }
+    let url = dorsal_domain::webhooks::check_target(raw, true).map_err(|_| shape.to_owned())?;
+    if url.scheme() != "https" {
+        return Err(shape.into());
+    }
+    Ok(())
+}
+
+/// The host a media URL points at (for a link that says where it goes),
+/// or `None` when the URL does not parse.
+pub fn media_host(raw: &str) -> Option<String> {
+    let url = dorsal_domain::webhooks::check_target(raw, true).ok()?;
+    url.host_str().map(str::to_owned)
+}
+
+/// Checks an exercise's media: each URL an absolute `https://` URL of at
+/// most [`MEDIA_URL_MAX`] characters with no spaces, control characters or
+/// credentials; alt text of 1–[`IMAGE_ALT_MAX`] characters exactly when
+/// there is an image. Returns the media with the alt text trimmed.
+pub fn check_media(media: Media, violations: &mut Violations) -> Media {
+    for (pointer, value) in [
+        ("/image_url", &media.image_url),
+        ("/video_url", &media.video_url),
+    ] {
+        if let Some(raw) = value {
+            violations.check(pointer, check_media_url(raw));
+        }
+    }
+    let alt = media.image_alt.as_deref().map(str::trim);
+    match (&media.image_url, alt) {
+        (Some(_), None | Some("")) => {
+            violations.add("/image_alt", "is required with an image");
+        }
+        (Some(_), Some(text)) if text.chars().count() > IMAGE_ALT_MAX => {
+            violations.add(
+                "/image_alt",
+                format!("must be at most {IMAGE_ALT_MAX} characters"),
+            );
+        }
+        (None, Some(_)) => violations.add("/image_alt", "must not be given without an image"),
+        _ => {}
+    }
+    Media {
+        image_alt: alt.map(str::to_owned),
+        ..media
+    }
 }
 
 const DEFAULT_SAFETY: &str = "Move slowly and stay in a pain-free range.";
@@ -149,6 +232,7 @@ pub async fn create_exercise(
             violations.add(pointer, format!("must be from 0 to {max}"));
         }
     }
+    let media = check_media(input.media, &mut violations);
     violations.into_result()?;
     let clash = exercise::Entity::find()
         .filter(visible_to(Some(org_id)))
@@ -174,6 +258,9 @@ pub async fn create_exercise(
         default_sets: Set(input.default_sets),
         default_reps: Set(input.default_reps),
         default_hold_seconds: Set(input.default_hold_seconds),
+        image_url: Set(media.image_url),
+        image_alt: Set(media.image_alt),
+        video_url: Set(media.video_url),
         created_at: Set(clock.now_ms()),
     }
     .insert(db)
@@ -207,6 +294,10 @@ pub struct PlanItem {
     pub hold_seconds: i64,
     /// Times a day.
     pub times_per_day: i64,
+    /// The exercise's media when prescribed (none in versions written
+    /// before the catalog had media).
+    #[serde(default, flatten)]
+    pub media: Media,
 }
 
 /// A plan version's content, as stored.
@@ -241,6 +332,8 @@ pub struct Plan {
     pub latest_version: i64,
     /// `active` or `archived`.
     pub status: &'static str,
+    /// When the plan was archived, ms.
+    pub archived_at: Option<i64>,
     /// When this version was written, ms.
     pub written_at: i64,
     /// Content.
@@ -297,6 +390,9 @@ async fn write_synced(
                 ("reps", Cell::Int(item.reps)),
                 ("hold_seconds", Cell::Int(item.hold_seconds)),
                 ("times_per_day", Cell::Int(item.times_per_day)),
+                ("image_url", text(&item.media.image_url)),
+                ("image_alt", text(&item.media.image_alt)),
+                ("video_url", text(&item.media.video_url)),
             ]);
             (item_id(plan_id, version, item.position), row)
         })
@@ -335,6 +431,11 @@ async fn build_body(
             reps: item.reps.unwrap_or(exercise.default_reps),
             hold_seconds: item.hold_seconds.unwrap_or(exercise.default_hold_seconds),
             times_per_day: item.times_per_day.unwrap_or(1),
+            media: Media {
+                image_url: exercise.image_url.clone(),
+                image_alt: exercise.image_alt.clone(),
+                video_url: exercise.video_url.clone(),
+            },
         });
     }
     violations.into_result()?;
@@ -442,6 +543,7 @@ pub async fn create_plan(
         version: 1,
         latest_version: 1,
         status: "active",
+        archived_at: None,
         written_at: now,
         body,
     })
@@ -500,6 +602,7 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
         } else {
             "active"
         },
+        archived_at: found.archived_at,
         written_at: version.created_at,
         body,
     })
@@ -552,6 +655,7 @@ pub async fn revise_plan(
         version,
         latest_version: version,
         status: "active",
+        archived_at: None,
         written_at: now,
         body,
     })

@@ -699,3 +699,180 @@ async fn adding_an_exercise_on_the_page_puts_it_in_the_catalog() {
     let page = browser.get("/clinic/exercises").await;
     assert!(page.body.contains(r#"data-slug="side-lying""#));
 }
+
+const IMAGE: &str = "https://media.example.org/stretches/side-lying.png";
+const VIDEO: &str = "https://video.example.org/watch/side-lying";
+
+#[tokio::test]
+async fn exercise_media_fields_are_labelled_checked_kept_as_typed_and_shown_as_links() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let browser = Browser::signed_in(&app, &therapist.email).await;
+    let page = browser.get("/clinic/exercises").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_labelled_and_plain(&page.body);
+    for id in ["image_url", "image_alt", "video_url"] {
+        assert!(
+            page.body.contains(&format!(r#"<label for="{id}">"#)),
+            "{id}"
+        );
+        assert!(page.body.contains(&format!(r#"name="{id}""#)), "{id}");
+    }
+    let csrf = csrf_of(&page.body);
+    let fields = |image: &str, alt: &str, video: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("name".to_owned(), "Side-lying twist".to_owned()),
+            ("slug".to_owned(), "side-lying".to_owned()),
+            ("instructions".to_owned(), "Lie on your side.".to_owned()),
+            ("safety_note".to_owned(), String::new()),
+            ("default_sets".to_owned(), "2".to_owned()),
+            ("default_reps".to_owned(), "6".to_owned()),
+            ("default_hold_seconds".to_owned(), "15".to_owned()),
+            ("image_url".to_owned(), image.to_owned()),
+            ("image_alt".to_owned(), alt.to_owned()),
+            ("video_url".to_owned(), video.to_owned()),
+        ]
+    };
+    let before = app.count("exercises").await;
+    for (image, alt, video, messages) in [
+        (
+            "http://media.example.org/a.png",
+            "",
+            "",
+            vec![
+                "Image URL: must be an absolute https:// URL",
+                "Image description: is required with an image",
+            ],
+        ),
+        (
+            "",
+            "A twist",
+            "javascript:alert(1)",
+            vec![
+                "Video URL: must be an absolute https:// URL",
+                "Image description: must not be given without an image",
+            ],
+        ),
+    ] {
+        let answer = post(&browser, "/clinic/exercises", &fields(image, alt, video)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.body
+        );
+        for message in messages {
+            assert!(answer.body.contains(message), "{message}: {}", answer.body);
+        }
+        for (id, typed) in [
+            ("image_url", image),
+            ("image_alt", alt),
+            ("video_url", video),
+        ] {
+            assert!(
+                answer
+                    .body
+                    .contains(&format!(r#"name="{id}" value="{typed}""#)),
+                "{id} kept as typed: {}",
+                answer.body
+            );
+        }
+        assert_labelled_and_plain(&answer.body);
+        assert_eq!(app.count("exercises").await, before);
+    }
+
+    let answer = post(
+        &browser,
+        "/clinic/exercises",
+        &fields(IMAGE, "A person lying on their side, knees bent", VIDEO),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let made = app.get("/v1/exercises", Some(&therapist.token), 200).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == "side-lying")
+        .expect("the new exercise")
+        .clone();
+    assert_eq!(
+        (&made["image_url"], &made["image_alt"], &made["video_url"]),
+        (
+            &json!(IMAGE),
+            &json!("A person lying on their side, knees bent"),
+            &json!(VIDEO)
+        )
+    );
+
+    // The catalog and the builder link to the media; nothing is loaded
+    // from another origin, and the links send no referrer.
+    let image_link = format!(
+        r#"<a href="{IMAGE}" rel="noopener noreferrer">Image: A person lying on their side, knees bent (opens media.example.org)</a>"#
+    );
+    let video_link = format!(
+        r#"<a href="{VIDEO}" rel="noopener noreferrer">Video (opens video.example.org)</a>"#
+    );
+    for path in [
+        "/clinic/exercises".to_owned(),
+        format!("/clinic/patients/{}/plans/new", patient.id),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains(&image_link), "{path}: {}", page.body);
+        assert!(page.body.contains(&video_link), "{path}");
+        assert!(!page.body.contains("<img"), "{path}");
+        assert!(!page.body.contains(r#"src="https:"#), "{path}");
+        assert_labelled_and_plain(&page.body);
+    }
+}
+
+#[tokio::test]
+async fn revising_an_archived_plan_says_when_it_was_archived_and_offers_a_new_plan() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let plan_id = assign_by_api(&app, &therapist, &patient).await;
+    let browser = Browser::signed_in(&app, &therapist.email).await;
+    let path = format!("/clinic/plans/{plan_id}/revise");
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = csrf_of(&form.body);
+    // Archived elsewhere (another tab, a colleague) while the form is open.
+    app.post(
+        &format!("/v1/plans/{plan_id}/archive"),
+        Some(&therapist.token),
+        json!({}),
+        200,
+    )
+    .await;
+    let mut typed = evening();
+    typed.title = "Too late";
+    let answer = post(&browser, &path, &typed.fields(&csrf)).await;
+    let new_plan = format!(
+        r#"<a href="/clinic/patients/{}/plans/new">Assign a new program</a>"#,
+        patient.id
+    );
+    for answer in [answer, browser.get(&path).await] {
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+        assert!(is_html(&answer), "{}", answer.body);
+        assert!(
+            answer.body.contains("This plan was archived on "),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains("Assign a new plan instead."));
+        assert!(answer.body.contains(&new_plan), "{}", answer.body);
+        assert_labelled_and_plain(&answer.body);
+    }
+    let plans = plans_of(&app, &therapist, &patient).await;
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0]["latest_version"], 1, "nothing was revised");
+}

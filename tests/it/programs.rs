@@ -523,3 +523,247 @@ async fn adherence_and_trends_use_the_patients_local_dates_across_a_dst_change()
         assert!(actions.contains(&action), "{action} not in {actions:?}");
     }
 }
+
+const IMAGE: &str = "https://media.example.org/stretches/bridge.webp?size=large";
+const VIDEO: &str = "https://video.example.org/watch/bridge";
+
+#[tokio::test]
+async fn exercise_media_is_stored_returned_and_snapshotted_into_the_patients_plan() {
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let own = json!({"slug": "bridge", "name": "Bridge", "instructions": "Lift your hips.",
+        "default_sets": 2, "default_reps": 8, "default_hold_seconds": 5,
+        "image_url": IMAGE, "image_alt": "  A person lying on their back, hips lifted  ",
+        "video_url": VIDEO});
+    let made = app
+        .post("/v1/exercises", Some(&therapist.token), own, 201)
+        .await;
+    assert_eq!(
+        (&made["image_url"], &made["image_alt"], &made["video_url"]),
+        (
+            &json!(IMAGE),
+            &json!("A person lying on their back, hips lifted"),
+            &json!(VIDEO)
+        )
+    );
+    let catalog = app.get("/v1/exercises", Some(&therapist.token), 200).await;
+    let items = catalog["items"].as_array().unwrap();
+    let bridge = items.iter().find(|e| e["slug"] == "bridge").unwrap();
+    assert_eq!(
+        (&bridge["image_url"], &bridge["video_url"]),
+        (&json!(IMAGE), &json!(VIDEO))
+    );
+    let builtin = items.iter().find(|e| e["slug"] == "cat-cow").unwrap();
+    assert_eq!(
+        (
+            &builtin["image_url"],
+            &builtin["image_alt"],
+            &builtin["video_url"]
+        ),
+        (&Value::Null, &Value::Null, &Value::Null),
+        "built-in exercises have no media yet"
+    );
+
+    let start = pull(&app, &patient, None).await;
+    let cursor = start["timestamp"].as_i64().unwrap();
+    let path = format!("/v1/patients/{}/plans", patient.id);
+    let plan = app
+        .post(
+            &path,
+            Some(&therapist.token),
+            plan_body("Hips", &["bridge", "cat-cow"]),
+            201,
+        )
+        .await;
+    assert_eq!(plan["items"][0]["image_url"], IMAGE);
+    assert_eq!(plan["items"][0]["video_url"], VIDEO);
+    assert_eq!(plan["items"][1]["image_url"], Value::Null);
+    let plan_id = plan["id"].as_str().unwrap().to_owned();
+    let page = pull(&app, &patient, Some(cursor)).await;
+    let pulled = page["changes"]["plan_items"]["updated"].as_array().unwrap();
+    let item = pulled
+        .iter()
+        .find(|i| i["exercise_slug"] == "bridge")
+        .unwrap();
+    assert_eq!(
+        (&item["image_url"], &item["image_alt"], &item["video_url"]),
+        (
+            &json!(IMAGE),
+            &json!("A person lying on their back, hips lifted"),
+            &json!(VIDEO)
+        )
+    );
+    let other = pulled
+        .iter()
+        .find(|i| i["exercise_slug"] == "cat-cow")
+        .unwrap();
+    assert_eq!(other["image_url"], Value::Null);
+    let cursor = page["timestamp"].as_i64().unwrap();
+
+    // The catalog changes (there is no edit route yet, so in the database):
+    // the prescribed plan keeps what was prescribed.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.core.db,
+        "UPDATE exercises SET image_url = 'https://media.example.org/other.png', \
+         image_alt = 'Something else', video_url = NULL WHERE slug = 'bridge'",
+    )
+    .await
+    .unwrap();
+    let current = app
+        .get(&format!("/v1/plans/{plan_id}"), Some(&therapist.token), 200)
+        .await;
+    assert_eq!(
+        (
+            &current["items"][0]["image_url"],
+            &current["items"][0]["video_url"]
+        ),
+        (&json!(IMAGE), &json!(VIDEO))
+    );
+    let page = pull(&app, &patient, Some(cursor)).await;
+    assert!(
+        page["changes"]["plan_items"]["updated"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{page}"
+    );
+    let full = pull(&app, &patient, None).await;
+    let item = full["changes"]["plan_items"]["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["exercise_slug"] == "bridge")
+        .unwrap()
+        .clone();
+    assert_eq!(item["image_url"], IMAGE);
+
+    // A revision snapshots the catalog as it is then.
+    let revised = app
+        .put(
+            &format!("/v1/plans/{plan_id}"),
+            &therapist,
+            plan_body("Hips again", &["bridge"]),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (
+            &revised["items"][0]["image_url"],
+            &revised["items"][0]["image_alt"],
+            &revised["items"][0]["video_url"]
+        ),
+        (
+            &json!("https://media.example.org/other.png"),
+            &json!("Something else"),
+            &Value::Null
+        )
+    );
+    let page = pull(&app, &patient, Some(cursor)).await;
+    assert_eq!(
+        page["changes"]["plan_items"]["updated"][0]["image_url"],
+        "https://media.example.org/other.png"
+    );
+    let old = app
+        .get(
+            &format!("/v1/plans/{plan_id}/versions/1"),
+            Some(&therapist.token),
+            200,
+        )
+        .await;
+    assert_eq!(old["items"][0]["image_url"], IMAGE);
+}
+
+#[tokio::test]
+async fn exercise_media_that_is_not_https_or_lacks_alt_text_is_refused_and_nothing_stored() {
+    let Clinic { app, therapist, .. } = Clinic::spawn().await;
+    let before = app.count("exercises").await;
+    let with = |media: Value| {
+        let mut body = json!({"slug": "bridge", "name": "Bridge", "instructions": "Lift your hips.",
+            "default_sets": 2, "default_reps": 8, "default_hold_seconds": 5});
+        for (key, value) in media.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    let long = format!("https://media.example.org/{}", "a".repeat(2000));
+    let cases = [
+        (
+            json!({"image_url": "http://media.example.org/a.png", "image_alt": "A"}),
+            "/image_url",
+        ),
+        (
+            json!({"image_url": "javascript:alert(1)", "image_alt": "A"}),
+            "/image_url",
+        ),
+        (json!({"video_url": "javascript:alert(1)"}), "/video_url"),
+        (json!({"video_url": "//video.example.org/a"}), "/video_url"),
+        (
+            json!({"video_url": "https://video.example.org/a b"}),
+            "/video_url",
+        ),
+        (
+            json!({"video_url": "https://video.example.org/a\n"}),
+            "/video_url",
+        ),
+        (
+            json!({"video_url": "https://user:pw@video.example.org/a"}),
+            "/video_url",
+        ),
+        (json!({"image_url": long, "image_alt": "A"}), "/image_url"),
+        (json!({"image_url": IMAGE}), "/image_alt"),
+        (
+            json!({"image_url": IMAGE, "image_alt": "   "}),
+            "/image_alt",
+        ),
+        (
+            json!({"image_url": IMAGE, "image_alt": "x".repeat(301)}),
+            "/image_alt",
+        ),
+        (json!({"image_alt": "A picture of nothing"}), "/image_alt"),
+    ];
+    for (media, pointer) in cases {
+        let problem = app
+            .post(
+                "/v1/exercises",
+                Some(&therapist.token),
+                with(media.clone()),
+                422,
+            )
+            .await;
+        dorsal_tests::assert_problem(&problem, 422, "validation_failed");
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{media}: {problem}");
+        assert_eq!(errors[0]["pointer"], pointer, "{media}: {problem}");
+    }
+    // Every field at once: each reported.
+    let problem = app
+        .post(
+            "/v1/exercises",
+            Some(&therapist.token),
+            with(json!({"image_url": "ftp://x.example/a.png", "video_url": "http://x.example/v"})),
+            422,
+        )
+        .await;
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/image_url", "/video_url", "/image_alt"]);
+    assert_eq!(app.count("exercises").await, before, "nothing stored");
+    // At the limits, accepted.
+    let longest = format!("https://media.example.org/{}", "a".repeat(2000 - 26));
+    assert_eq!(longest.len(), 2000);
+    app.post(
+        "/v1/exercises",
+        Some(&therapist.token),
+        with(json!({"image_url": longest, "image_alt": "x".repeat(300), "video_url": VIDEO})),
+        201,
+    )
+    .await;
+}

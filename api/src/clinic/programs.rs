@@ -17,7 +17,7 @@ use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
 use dorsal_service::access::patient_access;
 use dorsal_service::care_team::{self, PatientSummary};
-use dorsal_service::programs::{self, Exercise, Plan};
+use dorsal_service::programs::{self, Exercise, Media, Plan};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -318,6 +318,9 @@ fn messages(violations: &Violations, slugs: &[String], catalog: &[Exercise]) -> 
                 ["default_sets"] => "Default sets".to_owned(),
                 ["default_reps"] => "Default reps".to_owned(),
                 ["default_hold_seconds"] => "Default hold seconds".to_owned(),
+                ["image_url"] => "Image URL".to_owned(),
+                ["image_alt"] => "Image description".to_owned(),
+                ["video_url"] => "Video URL".to_owned(),
                 _ => v.pointer.clone(),
             };
             format!("{label}: {}", v.detail)
@@ -394,6 +397,7 @@ fn builder_page(
                             " " strong { (exercise.name) }
                         }
                         p .meta { (exercise.instructions) }
+                        (media_links(&exercise.media))
                         div .buttons {
                             (number_field("order", slug, "Order", &row.order, 1))
                             (number_field("sets", slug, "Sets", &row.sets, 1))
@@ -407,6 +411,34 @@ fn builder_page(
             }
         },
     )
+}
+
+/// An exercise's image and video as links to where they are: the page
+/// loads nothing from another origin (its CSP allows images from dorsal
+/// only), and the links send no referrer, so the host learns nothing about
+/// which page, or which patient, they were opened from.
+fn media_links(media: &Media) -> Markup {
+    let image_host = media.image_url.as_deref().and_then(programs::media_host);
+    let video_host = media.video_url.as_deref().and_then(programs::media_host);
+    html! {
+        @if media.image_url.is_some() || media.video_url.is_some() {
+            ul .media {
+                @if let (Some(url), Some(alt)) = (&media.image_url, &media.image_alt) {
+                    li .media-image {
+                        a href=(url) rel="noopener noreferrer" {
+                            "Image: " (alt)
+                            @if let Some(host) = &image_host { " (opens " (host) ")" }
+                        }
+                    }
+                }
+                @if let (Some(url), Some(host)) = (&media.video_url, video_host) {
+                    li .media-video {
+                        a href=(url) rel="noopener noreferrer" { "Video (opens " (host) ")" }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn number_field(kind: &str, slug: &str, label: &str, value: &str, min: i64) -> Markup {
@@ -559,6 +591,9 @@ async fn revise_form(
     )
     .await?;
     let patient = patient_summary(&state, &session, plan.patient_id).await?;
+    if plan.status == "archived" {
+        return archived_page(&state, &session, &patient, &plan).await;
+    }
     let catalog = programs::list_exercises(&state.db, session.actor).await?;
     let draft = PlanDraft::of_plan(&catalog, &plan);
     let builder = revise_builder(&patient, &plan);
@@ -613,8 +648,58 @@ async fn revise_plan(
             let err = ServiceError::Invalid(violations);
             rejected(&state, &session, &builder, &catalog, &draft, &slugs, err).await
         }
+        (
+            Err(ServiceError::Conflict {
+                code: "plan_archived",
+                ..
+            }),
+            _,
+        ) => {
+            let plan = programs::get_plan(
+                &state.db,
+                session.actor,
+                &plan_id,
+                None,
+                state.clock.now_ms(),
+            )
+            .await?;
+            let patient = patient_summary(&state, &session, plan.patient_id).await?;
+            archived_page(&state, &session, &patient, &plan).await
+        }
         (Err(err), _) => Err(err.into()),
     }
+}
+
+/// An archived plan cannot be revised (a 409): says so, when it was
+/// archived, and offers a new plan instead.
+async fn archived_page(
+    state: &AppState,
+    session: &Session,
+    patient: &PatientSummary,
+    plan: &Plan,
+) -> Page {
+    framed(state, session, StatusCode::CONFLICT, |chrome| {
+        document(
+            "This program is archived",
+            Some(chrome),
+            html! {
+                p .meta { a href={ "/clinic/patients/" (patient.id) } { "← " (patient.display_name) } }
+                div .card #plan-archived {
+                    h1 { "“" (plan.body.title) "” is archived" }
+                    p {
+                        "This plan was archived"
+                        @if let Some(at) = plan.archived_at { " on " (when(at)) }
+                        "; an archived plan cannot be revised. Assign a new plan instead."
+                    }
+                    p .buttons {
+                        a href={ "/clinic/patients/" (patient.id) "/plans/new" } { "Assign a new program" }
+                        a href={ "/clinic/plans/" (plan.id) "/versions" } { "Its versions" }
+                    }
+                }
+            },
+        )
+    })
+    .await
 }
 
 async fn archive_confirm(
@@ -764,6 +849,9 @@ struct ExerciseDraft {
     sets: String,
     reps: String,
     hold: String,
+    image_url: String,
+    image_alt: String,
+    video_url: String,
 }
 
 impl ExerciseDraft {
@@ -777,6 +865,9 @@ impl ExerciseDraft {
             sets: get("default_sets"),
             reps: get("default_reps"),
             hold: get("default_hold_seconds"),
+            image_url: get("image_url"),
+            image_alt: get("image_alt"),
+            video_url: get("video_url"),
         }
     }
 
@@ -797,6 +888,9 @@ impl ExerciseDraft {
             default_sets,
             default_reps,
             default_hold_seconds,
+            image_url: optional(&self.image_url),
+            image_alt: optional(&self.image_alt),
+            video_url: optional(&self.video_url),
         })
     }
 }
@@ -819,7 +913,10 @@ fn exercises_page(
                     tbody {
                         @for exercise in catalog {
                             tr id={ "exercise-" (exercise.slug) } data-slug=(exercise.slug) {
-                                td { strong { (exercise.name) } br; span .meta { (exercise.instructions) } }
+                                td {
+                                    strong { (exercise.name) } br; span .meta { (exercise.instructions) }
+                                    (media_links(&exercise.media))
+                                }
                                 td {
                                     (exercise.default_sets) " × " (exercise.default_reps)
                                     ", hold " (exercise.default_hold_seconds) " s"
@@ -856,6 +953,12 @@ fn exercises_page(
                         input #default_hold_seconds type="number" name="default_hold_seconds" value=(draft.hold) min="0" required;
                     }
                 }
+                label for="image_url" { "Image URL (optional, https://)" }
+                input #image_url type="url" name="image_url" value=(draft.image_url) maxlength="2000" spellcheck="false";
+                label for="image_alt" { "Image description for people who cannot see it (alt text; needed with an image)" }
+                input #image_alt type="text" name="image_alt" value=(draft.image_alt) maxlength="300";
+                label for="video_url" { "Video URL (optional, https://)" }
+                input #video_url type="url" name="video_url" value=(draft.video_url) maxlength="2000" spellcheck="false";
                 div .buttons { button .primary type="submit" { "Add the exercise" } }
             }
         },

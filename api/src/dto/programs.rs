@@ -1,7 +1,7 @@
 //! Exercises, plans, adherence and trends on the wire.
 
 use dorsal_domain::programs::{DayAdherence, ItemInput, NightTrend, PlanInput};
-use dorsal_service::programs::{Exercise, NewExercise, Plan, PlanItem};
+use dorsal_service::programs::{Exercise, Media, NewExercise, Plan, PlanItem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -29,6 +29,12 @@ pub struct ExerciseOut {
     pub default_reps: i64,
     /// Default seconds held.
     pub default_hold_seconds: i64,
+    /// An image of the exercise: an absolute `https://` URL.
+    pub image_url: Option<String>,
+    /// The image's alt text; present exactly when `image_url` is.
+    pub image_alt: Option<String>,
+    /// A video of the exercise: an absolute `https://` URL.
+    pub video_url: Option<String>,
 }
 
 impl From<Exercise> for ExerciseOut {
@@ -43,6 +49,9 @@ impl From<Exercise> for ExerciseOut {
             default_sets: e.default_sets,
             default_reps: e.default_reps,
             default_hold_seconds: e.default_hold_seconds,
+            image_url: e.media.image_url,
+            image_alt: e.media.image_alt,
+            video_url: e.media.video_url,
         }
     }
 }
@@ -64,6 +73,18 @@ pub struct ExerciseIn {
     pub default_reps: i64,
     /// Default seconds held.
     pub default_hold_seconds: i64,
+    /// An image of the exercise: an absolute `https://` URL of at most
+    /// 2,000 characters, no spaces.
+    #[schema(max_length = 2000, pattern = "^https://")]
+    pub image_url: Option<String>,
+    /// What the image shows (1–300 characters): required with
+    /// `image_url`, refused without it.
+    #[schema(max_length = 300)]
+    pub image_alt: Option<String>,
+    /// A video of the exercise: an absolute `https://` URL of at most
+    /// 2,000 characters, no spaces.
+    #[schema(max_length = 2000, pattern = "^https://")]
+    pub video_url: Option<String>,
 }
 
 impl From<ExerciseIn> for NewExercise {
@@ -76,6 +97,11 @@ impl From<ExerciseIn> for NewExercise {
             default_sets: e.default_sets,
             default_reps: e.default_reps,
             default_hold_seconds: e.default_hold_seconds,
+            media: Media {
+                image_url: e.image_url,
+                image_alt: e.image_alt,
+                video_url: e.video_url,
+            },
         }
     }
 }
@@ -159,6 +185,12 @@ pub struct PlanItemOut {
     pub hold_seconds: i64,
     /// Times a day.
     pub times_per_day: i64,
+    /// The exercise's image when prescribed.
+    pub image_url: Option<String>,
+    /// The image's alt text.
+    pub image_alt: Option<String>,
+    /// The exercise's video when prescribed.
+    pub video_url: Option<String>,
 }
 
 impl From<PlanItem> for PlanItemOut {
@@ -173,6 +205,9 @@ impl From<PlanItem> for PlanItemOut {
             reps: i.reps,
             hold_seconds: i.hold_seconds,
             times_per_day: i.times_per_day,
+            image_url: i.media.image_url,
+            image_alt: i.media.image_alt,
+            video_url: i.media.video_url,
         }
     }
 }

@@ -315,6 +315,9 @@ pub const TABLES: &[TableSpec] = &[
             col("reps", COUNT),
             col("hold_seconds", COUNT),
             col("times_per_day", COUNT),
+            col("image_url", Kind::Text),
+            col("image_alt", Kind::Text),
+            col("video_url", Kind::Text),
         ],
     },
     TableSpec {
