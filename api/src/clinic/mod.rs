@@ -427,6 +427,8 @@ async fn resolve(
 
 #[derive(Debug, Deserialize)]
 struct PatientsQuery {
+    #[serde(default)]
+    q: String,
     cursor: Option<Uuid>,
 }
 
@@ -441,12 +443,13 @@ async fn patients(
     let page = care_team::list_patients(
         &state.db,
         session.actor,
+        Some(query.q.as_str()),
         PageRequest::new(Some(MAX_LIMIT), query.cursor),
         state.clock.now_ms(),
     )
     .await?;
     framed(&state, &session, StatusCode::OK, |chrome| {
-        pages::patients(chrome, &page)
+        pages::patients(chrome, query.q.trim(), &page)
     })
     .await
 }

@@ -405,15 +405,42 @@ pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
     )
 }
 
-/// The org's patients.
-pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
+/// `value` percent-encoded for a query string.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The org's patients, or those matching `search` (blank: all).
+pub fn patients(chrome: &Chrome<'_>, search: &str, page: &Page<PatientSummary>) -> Markup {
     document(
         "Patients",
         Some(chrome),
         html! {
             h1 { "Patients" }
+            form .card .filters method="get" action="/clinic/patients" role="search" {
+                div .field .grow {
+                    label for="q" { "Name or email" }
+                    input #q type="search" name="q" value=(search) maxlength="200" autocomplete="off" spellcheck="false";
+                }
+                div .buttons {
+                    button .primary type="submit" { "Search" }
+                    @if !search.is_empty() { a href="/clinic/patients" { "Show all" } }
+                }
+            }
             @if page.items.is_empty() {
-                p .empty { "No patient has joined the clinic's care team yet." }
+                @if search.is_empty() {
+                    p .empty { "No patient has joined the clinic's care team yet." }
+                } @else {
+                    p .empty { "No patient matches “" (search) "”." }
+                }
             } @else {
                 div .table-wrap {
                     table {
@@ -431,7 +458,13 @@ pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
                 }
             }
             @if let Some(next) = page.next {
-                p { a href={ "/clinic/patients?cursor=" (next) } { "More patients →" } }
+                p {
+                    a href={
+                        "/clinic/patients?"
+                        @if !search.is_empty() { "q=" (query_value(search)) "&" }
+                        "cursor=" (next)
+                    } { "More patients →" }
+                }
             }
         },
     )
