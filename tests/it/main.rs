@@ -8,6 +8,7 @@ mod auth;
 mod care_team;
 mod clinic;
 mod clinic_admin;
+mod clinic_inbox;
 mod clinic_programs;
 mod drills;
 #[cfg(target_os = "linux")]

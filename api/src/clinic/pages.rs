@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use dorsal_domain::programs::{DayAdherence, NightTrend};
+use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
 use dorsal_service::alerts::AlertView;
@@ -304,6 +305,26 @@ pub struct InboxAlert {
     pub patient_name: String,
 }
 
+/// The inbox's sections, in the order shown; also the status filter's
+/// values (besides `all`).
+pub const INBOX_STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
+
+/// What the inbox is filtered by (`None`: all).
+#[derive(Debug, Clone, Copy)]
+pub struct InboxFilter {
+    /// One of [`INBOX_STATUSES`].
+    pub status: Option<&'static str>,
+    /// Only alerts of this severity.
+    pub severity: Option<Severity>,
+}
+
+impl InboxFilter {
+    /// Whether the section of alerts with `status` is shown.
+    pub fn shows(&self, status: &str) -> bool {
+        self.status.is_none_or(|s| s == status)
+    }
+}
+
 /// The inbox, sorted.
 #[derive(Debug)]
 pub struct Inbox {
@@ -315,6 +336,30 @@ pub struct Inbox {
     pub resolved: Vec<InboxAlert>,
     /// Now, for ages.
     pub now: i64,
+    /// What it is filtered by.
+    pub filter: InboxFilter,
+}
+
+/// Where an open or acknowledged alert stands in escalation: the worker
+/// raises the level of an unacknowledged emergency or urgent alert each
+/// time its deadline passes; acknowledging stops it; routine alerts never
+/// escalate.
+fn escalation(view: &AlertView) -> Markup {
+    let alert = &view.alert;
+    let level = alert.level;
+    html! {
+        p .escalation data-level=(level) {
+            strong { "Escalation level " (level) }
+            @if level == 0 { " (not escalated)" } @else { " (escalated " (level) " times while unacknowledged)" }
+            @if alert.status == "acknowledged" {
+                @if level > 0 { " · no further escalation: acknowledged" }
+            } @else if let Some(at) = alert.escalate_at {
+                " · " @if level == 0 { "escalates" } @else { "next escalation" } " at " (when(at)) " unless acknowledged"
+            } @else if alert.severity == "routine" {
+                " · routine alerts are not escalated"
+            }
+        }
+    }
 }
 
 fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
@@ -331,10 +376,11 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
             div .meta {
                 "Patient: " a href={ "/clinic/patients/" (alert.patient_id) } { (item.patient_name) }
                 " · raised " (when(alert.created_at)) " (" (age(now, alert.created_at)) ")"
-                @if alert.level > 0 { " · escalated " (alert.level) "×" }
+                @if alert.level > 0 && alert.status == "resolved" { " · reached escalation level " (alert.level) }
                 @if let Some(at) = alert.acknowledged_at { " · acknowledged " (when(at)) }
                 @if let Some(at) = alert.resolved_at { " · resolved " (when(at)) }
             }
+            @if alert.status != "resolved" { (escalation(&item.view)) }
             @if !item.view.clinician_action.is_empty() && alert.status != "resolved" {
                 p .action { strong { "Action: " } (item.view.clinician_action) }
             }
@@ -378,28 +424,75 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
     }
 }
 
+/// The inbox's filter form (a GET, so it works without scripts and the
+/// filtered inbox has an address).
+fn inbox_filters(filter: &InboxFilter) -> Markup {
+    let status = filter.status.unwrap_or("all");
+    let severity = filter.severity.map_or("all", Severity::as_str);
+    html! {
+        form .card .filters method="get" action="/clinic/alerts" {
+            div .field {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    @for (value, label) in [("all", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")] {
+                        option value=(value) selected[value == status] { (label) }
+                    }
+                }
+            }
+            div .field {
+                label for="severity" { "Severity" }
+                select #severity name="severity" {
+                    @for (value, label) in [("all", "All"), ("emergency", "Emergency"), ("urgent", "Urgent"), ("routine", "Routine")] {
+                        option value=(value) selected[value == severity] { (label) }
+                    }
+                }
+            }
+            div .buttons {
+                button .primary type="submit" { "Filter" }
+                @if filter.status.is_some() || filter.severity.is_some() {
+                    a href="/clinic/alerts" { "Show all" }
+                }
+            }
+        }
+    }
+}
+
 /// The alert inbox.
 pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
     let csrf = chrome.csrf;
+    let filter = &inbox.filter;
     document(
         "Alerts",
         Some(chrome),
         html! {
             h1 { "Alert inbox" }
-            section #open {
-                h2 { "Open (" (inbox.open.len()) ")" }
-                @if inbox.open.is_empty() { p .empty { "No open alerts." } }
-                @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+            (inbox_filters(filter))
+            @if filter.shows("open") {
+                section #open {
+                    h2 { "Open (" (inbox.open.len()) ")" }
+                    @if inbox.open.is_empty() { p .empty { "No open " @if let Some(severity) = filter.severity { (severity.as_str()) " " } "alerts." } }
+                    @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+                }
             }
-            section #acknowledged {
-                h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
-                @if inbox.acknowledged.is_empty() { p .empty { "None." } }
-                @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+            @if filter.shows("acknowledged") {
+                section #acknowledged {
+                    h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
+                    @if inbox.acknowledged.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+                }
             }
-            details #resolved {
-                summary { "Recently resolved (" (inbox.resolved.len()) ")" }
-                @if inbox.resolved.is_empty() { p .empty { "None." } }
-                @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+            @if filter.status == Some("resolved") {
+                section #resolved {
+                    h2 { "Resolved, most recent first (" (inbox.resolved.len()) ")" }
+                    @if inbox.resolved.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                }
+            } @else if filter.shows("resolved") {
+                details #resolved {
+                    summary { "Recently resolved (" (inbox.resolved.len()) ")" }
+                    @if inbox.resolved.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                }
             }
         },
     )
