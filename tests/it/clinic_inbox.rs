@@ -63,6 +63,38 @@ fn card<'a>(html: &'a str, id: &str) -> &'a str {
     &rest[..rest.find("</article>").unwrap()]
 }
 
+/// Every visible form control has an id and a visible `<label for>` it,
+/// every table sits in a `.table-wrap`, and nothing inline is styled or
+/// scripted (the CSP forbids it).
+fn assert_well_formed(html: &str) {
+    for tag in ["<input ", "<select ", "<textarea "] {
+        for control in html.split(tag).skip(1) {
+            let control = control.split('>').next().unwrap();
+            if control.contains(r#"type="hidden""#) {
+                continue;
+            }
+            let id = control
+                .split(r#"id=""#)
+                .nth(1)
+                .unwrap_or_else(|| panic!("a control without an id: {control}"))
+                .split('"')
+                .next()
+                .unwrap();
+            assert!(
+                html.contains(&format!(r#"<label for="{id}">"#)),
+                "no label for {id} in {html}"
+            );
+        }
+    }
+    assert!(!html.contains("style="), "an inline style");
+    assert!(!html.contains("<script"), "a script");
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches(r#"class="table-wrap""#).count(),
+        "a table outside a table-wrap"
+    );
+}
+
 fn selected(html: &str, value: &str) -> bool {
     html.contains(&format!(r#"<option value="{value}" selected>"#))
 }
@@ -70,6 +102,7 @@ fn selected(html: &str, value: &str) -> bool {
 async fn inbox(browser: &Browser, query: &str) -> Answer {
     let page = browser.get(&format!("/clinic/alerts{query}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_well_formed(&page.body);
     page
 }
 
@@ -180,6 +213,8 @@ async fn every_open_or_acknowledged_alert_shows_its_escalation_level() {
         "{fresh}"
     );
     assert!(fresh.contains("escalates at"), "{fresh}");
+    let note = format!(r#"<label for="note-{emergency}">Resolution note</label>"#);
+    assert!(fresh.contains(&note), "{fresh}");
     let calm = card(&page, &routine);
     assert!(
         calm.contains("Escalation level 0</strong> (not escalated)"),
@@ -249,6 +284,7 @@ async fn staff_search_patients_on_the_page_and_the_search_stays_in_the_field() {
 
     let all = browser.get("/clinic/patients").await;
     assert_eq!(all.status, StatusCode::OK);
+    assert_well_formed(&all.body);
     assert!(all.body.contains(r#"<label for="q">Name or email</label>"#));
     assert!(
         all.body
@@ -265,6 +301,7 @@ async fn staff_search_patients_on_the_page_and_the_search_stays_in_the_field() {
         .get(&format!("/clinic/patients?{}", form(&[("q", "100%")])))
         .await;
     assert_eq!(found.status, StatusCode::OK);
+    assert_well_formed(&found.body);
     assert!(found.body.contains(r#"name="q" value="100%""#));
     assert!(found.body.contains("Ana 100% Fit"));
     assert!(!found.body.contains("Ana 1000 Fit"));

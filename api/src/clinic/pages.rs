@@ -415,7 +415,8 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
                     }
                     form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
                         (csrf_field(csrf))
-                        textarea name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" aria-label="Resolution note" {}
+                        label for={ "note-" (id) } { "Resolution note" }
+                        textarea id={ "note-" (id) } name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" {}
                         button type="submit" { "Resolve" }
                     }
                 }
