@@ -4,10 +4,10 @@
 use dorsal_domain::invite::{format_code, normalize_code};
 use dorsal_domain::role::Capability;
 use dorsal_entity::{care_team, care_team_member, delivery, invite, org, user, webhook};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, Set,
 };
 use uuid::Uuid;
 
@@ -287,23 +287,114 @@ fn summary(row: SummaryRow) -> PatientSummary {
     }
 }
 
-/// The org's patients, in the order they joined; every listed patient is
-/// audited as read.
+/// Longest patient search, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A patient search: what [`list_patients`] matches names and emails
+/// against.
+#[derive(Debug, Clone)]
+struct Search {
+    /// The query, lower-cased.
+    lower: String,
+    /// A LIKE pattern (escape `\`) every match also satisfies: the
+    /// query's ASCII runs, lower-cased and escaped, in order, joined by `%`.
+    /// Lower-casing beyond ASCII differs between SQLite (ASCII only) and
+    /// PostgreSQL (the database's locale), so the exact test is made here.
+    pattern: String,
+}
+
+impl Search {
+    /// `None` for a blank query; too long a query is malformed.
+    fn parse(query: Option<&str>) -> ServiceResult<Option<Search>> {
+        if query.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(ServiceError::Malformed {
+                code: "invalid_query",
+                detail: format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+            });
+        }
+        let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+            return Ok(None);
+        };
+        let lower = query.to_lowercase();
+        // `open` says whether the pattern ends in a wildcard of its own.
+        let mut pattern = String::from("%");
+        let mut open = true;
+        for c in lower.chars() {
+            if c.is_ascii() {
+                if matches!(c, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+                open = false;
+            } else if !open {
+                pattern.push('%');
+                open = true;
+            }
+        }
+        if !open {
+            pattern.push('%');
+        }
+        Ok(Some(Search { lower, pattern }))
+    }
+
+    fn condition(&self) -> Condition {
+        let like = |column: user::Column| {
+            Expr::expr(Func::lower(Expr::col((user::Entity, column))))
+                .like(LikeExpr::new(self.pattern.clone()).escape('\\'))
+        };
+        Condition::any()
+            .add(like(user::Column::DisplayName))
+            .add(like(user::Column::Email))
+    }
+
+    fn matches(&self, row: &SummaryRow) -> bool {
+        let (_, _, email, display_name, _) = row;
+        display_name.to_lowercase().contains(&self.lower)
+            || email.to_lowercase().contains(&self.lower)
+    }
+}
+
+/// The org's patients, in the order they joined; with `search`, only those
+/// whose display name or email contains it (case-insensitive, every
+/// character literal). Every listed patient is audited as read.
 pub async fn list_patients(
     db: &impl ConnectionTrait,
     actor: Actor,
+    search: Option<&str>,
     page: PageRequest,
     now_ms: i64,
 ) -> ServiceResult<Page<PatientSummary>> {
     let org_id = actor.staff_org(Capability::ReadPatients)?;
+    let search = Search::parse(search)?;
     let mut query = summaries()
         .filter(care_team::Column::OrgId.eq(org_id))
         .order_by_asc(care_team::Column::Id)
         .limit(page.fetch_limit());
-    if let Some(after) = page.after {
-        query = query.filter(care_team::Column::Id.gt(after));
+    if let Some(search) = &search {
+        query = query.filter(search.condition());
     }
-    let rows = query.into_tuple::<SummaryRow>().all(db).await?;
+    // The pattern is exact for ASCII queries, so this loops only when a
+    // query's other letters leave rows the exact test turns down.
+    let mut rows = Vec::new();
+    let mut after = page.after;
+    loop {
+        let mut batch = query.clone();
+        if let Some(after) = after {
+            batch = batch.filter(care_team::Column::Id.gt(after));
+        }
+        let fetched = batch.into_tuple::<SummaryRow>().all(db).await?;
+        let exhausted = (fetched.len() as u64) < page.fetch_limit();
+        after = fetched.last().map(|row| row.0).or(after);
+        rows.extend(
+            fetched
+                .into_iter()
+                .filter(|row| search.as_ref().is_none_or(|s| s.matches(row))),
+        );
+        if exhausted || rows.len() as u64 >= page.fetch_limit() {
+            break;
+        }
+    }
+    rows.truncate(usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX));
     let page = page.finish(rows, |row| row.0).map(summary);
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     audit::record(db, actor, &ids, "patients.list", now_ms).await?;
@@ -327,4 +418,35 @@ pub async fn get_patient(
         .await?
         .map(summary)
         .ok_or(ServiceError::NotFound("patient"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Search;
+
+    fn pattern(query: &str) -> String {
+        match Search::parse(Some(query)) {
+            Ok(Some(search)) => search.pattern,
+            other => panic!("{query:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wildcards_and_the_escape_character_are_matched_literally() {
+        assert_eq!(pattern("50%_Off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn letters_beyond_ascii_are_left_to_the_exact_test() {
+        assert_eq!(pattern("Zoë Ärzte"), "%zo% %rzte%");
+        assert_eq!(pattern("Ør"), "%r%");
+        assert_eq!(pattern("ØÅ"), "%");
+    }
+
+    #[test]
+    fn a_blank_query_is_no_search_and_a_long_one_is_refused() {
+        assert!(matches!(Search::parse(Some("  ")), Ok(None)));
+        assert!(matches!(Search::parse(Some(&"a".repeat(200))), Ok(Some(_))));
+        assert!(Search::parse(Some(&"a".repeat(201))).is_err());
+    }
 }

@@ -9,6 +9,7 @@ mod care_team;
 mod clinic;
 mod clinic_account;
 mod clinic_admin;
+mod clinic_inbox;
 mod clinic_programs;
 mod drills;
 #[cfg(target_os = "linux")]

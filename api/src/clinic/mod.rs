@@ -31,7 +31,9 @@ use dorsal_service::{AuthFailure, ServiceError, care_team, users};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use self::pages::{Chrome, Inbox, InboxAlert, PageError, PatientPage, respond, see_other};
+use self::pages::{
+    Chrome, Inbox, InboxAlert, InboxFilter, PageError, PatientPage, respond, see_other,
+};
 use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
@@ -295,11 +297,12 @@ async fn list_alerts(
     state: &AppState,
     actor: Actor,
     status: &str,
+    severity: Option<Severity>,
     limit: u64,
 ) -> Result<Vec<AlertView>, ServiceError> {
     let filter = AlertFilter {
         status: Some(status.to_owned()),
-        severity: None,
+        severity: severity.map(|s| s.as_str().to_owned()),
     };
     let page = PageRequest::new(Some(limit), None);
     Ok(
@@ -337,12 +340,71 @@ async fn patient_names(
     Ok(names)
 }
 
-async fn inbox(State(state): State<AppState>, session: Session) -> Page {
+#[derive(Debug, Deserialize)]
+struct InboxQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    severity: String,
+}
+
+impl InboxQuery {
+    /// The filters, read strictly: a value the form does not offer is a
+    /// bad request, never quietly "all".
+    fn filter(&self) -> Result<InboxFilter, PageError> {
+        let status = match self.status.as_str() {
+            "" | "all" => None,
+            named => Some(
+                pages::INBOX_STATUSES
+                    .into_iter()
+                    .find(|status| *status == named)
+                    .ok_or(PageError::BadRequest(
+                        "The status filter must be all, open, acknowledged or resolved.",
+                    ))?,
+            ),
+        };
+        let severity = match self.severity.as_str() {
+            "" | "all" => None,
+            named => Some(Severity::parse(named).ok_or(PageError::BadRequest(
+                "The severity filter must be all, emergency, urgent or routine.",
+            ))?),
+        };
+        Ok(InboxFilter { status, severity })
+    }
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<InboxQuery>, QueryRejection>,
+) -> Page {
+    let Ok(Query(query)) = query else {
+        return Err(PageError::BadRequest("the page address is not valid"));
+    };
+    let filter = query.filter()?;
     let actor = session.actor;
-    // Every member of staff acts on alerts (therapists too).
-    let open = list_alerts(&state, actor, "open", MAX_LIMIT).await?;
-    let acknowledged = list_alerts(&state, actor, "acknowledged", MAX_LIMIT).await?;
-    let resolved = list_alerts(&state, actor, "resolved", RESOLVED_SHOWN).await?;
+    // Every member of staff acts on alerts (therapists too). A section the
+    // filter hides is not read at all.
+    let section = |status: &'static str, limit| {
+        let state = &state;
+        async move {
+            if filter.shows(status) {
+                list_alerts(state, actor, status, filter.severity, limit).await
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    };
+    let open = section("open", MAX_LIMIT).await?;
+    let acknowledged = section("acknowledged", MAX_LIMIT).await?;
+    // Unfiltered, the resolved are a short tail; asked for, as many as the
+    // other sections.
+    let resolved_limit = if filter.status.is_some() {
+        MAX_LIMIT
+    } else {
+        RESOLVED_SHOWN
+    };
+    let resolved = section("resolved", resolved_limit).await?;
     // The list leaves out the evidence; the detail has it (and is audited).
     let now = state.clock.now_ms();
     let mut with_evidence = Vec::with_capacity(open.len() + acknowledged.len());
@@ -384,6 +446,7 @@ async fn inbox(State(state): State<AppState>, session: Session) -> Page {
         acknowledged,
         resolved: resolved.into_iter().map(named).collect(),
         now,
+        filter,
     };
     framed(&state, &session, StatusCode::OK, |chrome| {
         pages::inbox(chrome, &inbox)
@@ -436,6 +499,8 @@ async fn resolve(
 
 #[derive(Debug, Deserialize)]
 struct PatientsQuery {
+    #[serde(default)]
+    q: String,
     cursor: Option<Uuid>,
 }
 
@@ -450,12 +515,13 @@ async fn patients(
     let page = care_team::list_patients(
         &state.db,
         session.actor,
+        Some(query.q.as_str()),
         PageRequest::new(Some(MAX_LIMIT), query.cursor),
         state.clock.now_ms(),
     )
     .await?;
     framed(&state, &session, StatusCode::OK, |chrome| {
-        pages::patients(chrome, &page)
+        pages::patients(chrome, query.q.trim(), &page)
     })
     .await
 }

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use dorsal_domain::programs::{DayAdherence, NightTrend};
+use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
 use dorsal_service::alerts::AlertView;
@@ -310,6 +311,26 @@ pub struct InboxAlert {
     pub patient_name: String,
 }
 
+/// The inbox's sections, in the order shown; also the status filter's
+/// values (besides `all`).
+pub const INBOX_STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
+
+/// What the inbox is filtered by (`None`: all).
+#[derive(Debug, Clone, Copy)]
+pub struct InboxFilter {
+    /// One of [`INBOX_STATUSES`].
+    pub status: Option<&'static str>,
+    /// Only alerts of this severity.
+    pub severity: Option<Severity>,
+}
+
+impl InboxFilter {
+    /// Whether the section of alerts with `status` is shown.
+    pub fn shows(&self, status: &str) -> bool {
+        self.status.is_none_or(|s| s == status)
+    }
+}
+
 /// The inbox, sorted.
 #[derive(Debug)]
 pub struct Inbox {
@@ -321,6 +342,30 @@ pub struct Inbox {
     pub resolved: Vec<InboxAlert>,
     /// Now, for ages.
     pub now: i64,
+    /// What it is filtered by.
+    pub filter: InboxFilter,
+}
+
+/// Where an open or acknowledged alert stands in escalation: the worker
+/// raises the level of an unacknowledged emergency or urgent alert each
+/// time its deadline passes; acknowledging stops it; routine alerts never
+/// escalate.
+fn escalation(view: &AlertView) -> Markup {
+    let alert = &view.alert;
+    let level = alert.level;
+    html! {
+        p .escalation data-level=(level) {
+            strong { "Escalation level " (level) }
+            @if level == 0 { " (not escalated)" } @else { " (escalated " (level) " times while unacknowledged)" }
+            @if alert.status == "acknowledged" {
+                @if level > 0 { " · no further escalation: acknowledged" }
+            } @else if let Some(at) = alert.escalate_at {
+                " · " @if level == 0 { "escalates" } @else { "next escalation" } " at " (when(at)) " unless acknowledged"
+            } @else if alert.severity == "routine" {
+                " · routine alerts are not escalated"
+            }
+        }
+    }
 }
 
 fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
@@ -337,10 +382,11 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
             div .meta {
                 "Patient: " a href={ "/clinic/patients/" (alert.patient_id) } { (item.patient_name) }
                 " · raised " (when(alert.created_at)) " (" (age(now, alert.created_at)) ")"
-                @if alert.level > 0 { " · escalated " (alert.level) "×" }
+                @if alert.level > 0 && alert.status == "resolved" { " · reached escalation level " (alert.level) }
                 @if let Some(at) = alert.acknowledged_at { " · acknowledged " (when(at)) }
                 @if let Some(at) = alert.resolved_at { " · resolved " (when(at)) }
             }
+            @if alert.status != "resolved" { (escalation(&item.view)) }
             @if !item.view.clinician_action.is_empty() && alert.status != "resolved" {
                 p .action { strong { "Action: " } (item.view.clinician_action) }
             }
@@ -375,9 +421,43 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
                     }
                     form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
                         (csrf_field(csrf))
-                        textarea name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" aria-label="Resolution note" {}
+                        label for={ "note-" (id) } { "Resolution note" }
+                        textarea id={ "note-" (id) } name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" {}
                         button type="submit" { "Resolve" }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The inbox's filter form (a GET, so it works without scripts and the
+/// filtered inbox has an address).
+fn inbox_filters(filter: &InboxFilter) -> Markup {
+    let status = filter.status.unwrap_or("all");
+    let severity = filter.severity.map_or("all", Severity::as_str);
+    html! {
+        form .card .filters method="get" action="/clinic/alerts" {
+            div .field {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    @for (value, label) in [("all", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")] {
+                        option value=(value) selected[value == status] { (label) }
+                    }
+                }
+            }
+            div .field {
+                label for="severity" { "Severity" }
+                select #severity name="severity" {
+                    @for (value, label) in [("all", "All"), ("emergency", "Emergency"), ("urgent", "Urgent"), ("routine", "Routine")] {
+                        option value=(value) selected[value == severity] { (label) }
+                    }
+                }
+            }
+            div .buttons {
+                button .primary type="submit" { "Filter" }
+                @if filter.status.is_some() || filter.severity.is_some() {
+                    a href="/clinic/alerts" { "Show all" }
                 }
             }
         }
@@ -387,39 +467,80 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
 /// The alert inbox.
 pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
     let csrf = chrome.csrf;
+    let filter = &inbox.filter;
     document(
         "Alerts",
         Some(chrome),
         html! {
             h1 { "Alert inbox" }
-            section #open {
-                h2 { "Open (" (inbox.open.len()) ")" }
-                @if inbox.open.is_empty() { p .empty { "No open alerts." } }
-                @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+            (inbox_filters(filter))
+            @if filter.shows("open") {
+                section #open {
+                    h2 { "Open (" (inbox.open.len()) ")" }
+                    @if inbox.open.is_empty() { p .empty { "No open " @if let Some(severity) = filter.severity { (severity.as_str()) " " } "alerts." } }
+                    @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+                }
             }
-            section #acknowledged {
-                h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
-                @if inbox.acknowledged.is_empty() { p .empty { "None." } }
-                @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+            @if filter.shows("acknowledged") {
+                section #acknowledged {
+                    h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
+                    @if inbox.acknowledged.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+                }
             }
-            details #resolved {
-                summary { "Recently resolved (" (inbox.resolved.len()) ")" }
-                @if inbox.resolved.is_empty() { p .empty { "None." } }
-                @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+            @if filter.status == Some("resolved") {
+                section #resolved {
+                    h2 { "Resolved, most recent first (" (inbox.resolved.len()) ")" }
+                    @if inbox.resolved.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                }
+            } @else if filter.shows("resolved") {
+                details #resolved {
+                    summary { "Recently resolved (" (inbox.resolved.len()) ")" }
+                    @if inbox.resolved.is_empty() { p .empty { "None." } }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                }
             }
         },
     )
 }
 
-/// The org's patients.
-pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
+/// `value` percent-encoded for a query string.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The org's patients, or those matching `search` (blank: all).
+pub fn patients(chrome: &Chrome<'_>, search: &str, page: &Page<PatientSummary>) -> Markup {
     document(
         "Patients",
         Some(chrome),
         html! {
             h1 { "Patients" }
+            form .card .filters method="get" action="/clinic/patients" role="search" {
+                div .field .grow {
+                    label for="q" { "Name or email" }
+                    input #q type="search" name="q" value=(search) maxlength="200" autocomplete="off" spellcheck="false";
+                }
+                div .buttons {
+                    button .primary type="submit" { "Search" }
+                    @if !search.is_empty() { a href="/clinic/patients" { "Show all" } }
+                }
+            }
             @if page.items.is_empty() {
-                p .empty { "No patient has joined the clinic's care team yet." }
+                @if search.is_empty() {
+                    p .empty { "No patient has joined the clinic's care team yet." }
+                } @else {
+                    p .empty { "No patient matches “" (search) "”." }
+                }
             } @else {
                 div .table-wrap {
                     table {
@@ -437,7 +558,13 @@ pub fn patients(chrome: &Chrome<'_>, page: &Page<PatientSummary>) -> Markup {
                 }
             }
             @if let Some(next) = page.next {
-                p { a href={ "/clinic/patients?cursor=" (next) } { "More patients →" } }
+                p {
+                    a href={
+                        "/clinic/patients?"
+                        @if !search.is_empty() { "q=" (query_value(search)) "&" }
+                        "cursor=" (next)
+                    } { "More patients →" }
+                }
             }
         },
     )

@@ -95,6 +95,21 @@ pub struct PageQuery {
     pub cursor: Option<Uuid>,
 }
 
+/// `GET /v1/patients`: a search and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PatientsQuery {
+    /// Only patients whose display name or email contains this,
+    /// case-insensitively; `%`, `_` and `\` are matched literally. At most
+    /// 200 characters; blank means every patient.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Items per page, 1–500 (default 100).
+    pub limit: Option<u64>,
+    /// The `next` of the previous page (of the same search).
+    pub cursor: Option<Uuid>,
+}
+
 /// `GET /v1/audit` filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dto::List;
-use crate::dto::care_team::{PageQuery, PatientOut};
+use crate::dto::care_team::{PatientOut, PatientsQuery};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
@@ -20,19 +20,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_patient))
 }
 
-/// Patients on the caller's org's care teams, in the order they joined.
+/// Patients on the caller's org's care teams, in the order they joined;
+/// with `q`, those whose name or email contains it.
 #[utoipa::path(get, path = "/v1/patients", tag = "patients", security(("bearer" = [])),
-    params(PageQuery),
+    params(PatientsQuery),
     responses((status = 200, body = List<PatientOut>),
+              (status = 400, body = Problem, content_type = "application/problem+json",
+               description = "`q` is longer than 200 characters (`invalid_query`)"),
               (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn list_patients(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<PatientsQuery>,
 ) -> ApiResult<Json<List<PatientOut>>> {
     let page = dorsal_service::care_team::list_patients(
         &state.db,
         actor,
+        query.q.as_deref(),
         PageRequest::new(query.limit, query.cursor),
         state.clock.now_ms(),
     )
