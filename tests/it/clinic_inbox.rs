@@ -172,6 +172,60 @@ async fn the_inbox_filters_by_status_and_severity_and_keeps_the_choice_in_the_fo
 }
 
 #[tokio::test]
+async fn acting_on_an_alert_returns_to_the_same_filtered_inbox() {
+    let Clinic {
+        app,
+        clinician,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    let urgent = urgent(&app, &clinician, &patient).await;
+    let browser = Browser::signed_in(&app, &clinician.email).await;
+    let page = inbox(&browser, "?severity=urgent").await.body;
+    let card = card(&page, &urgent);
+    assert!(card.contains(r#"<input type="hidden" name="severity" value="urgent">"#));
+    assert!(!card.contains(r#"name="status""#));
+    let csrf = browser.csrf().await;
+    let fields = [("csrf", csrf.as_str()), ("severity", "urgent")];
+    let acknowledged = browser
+        .post(
+            &format!("/clinic/alerts/{urgent}/acknowledge"),
+            &fields,
+            &[],
+        )
+        .await;
+    assert_eq!(acknowledged.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        acknowledged.location(),
+        Some(format!("/clinic/alerts?severity=urgent#alert-{urgent}").as_str())
+    );
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("note", "Seen in clinic"),
+        ("status", "acknowledged"),
+        ("severity", "urgent"),
+    ];
+    let resolved = browser
+        .post(&format!("/clinic/alerts/{urgent}/resolve"), &fields, &[])
+        .await;
+    assert_eq!(
+        resolved.location(),
+        Some("/clinic/alerts?status=acknowledged&severity=urgent")
+    );
+    // A filter the form never offers is refused before anything is done.
+    let other = emergency(&app, &clinician, &patient).await;
+    let fields = [("csrf", csrf.as_str()), ("status", "https://evil.test")];
+    let refused = browser
+        .post(&format!("/clinic/alerts/{other}/acknowledge"), &fields, &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let stored = app
+        .get(&format!("/v1/alerts/{other}"), Some(&clinician.token), 200)
+        .await;
+    assert_eq!(stored["status"], "open");
+}
+
+#[tokio::test]
 async fn a_filter_value_the_form_does_not_offer_is_a_bad_request_page() {
     let Clinic { app, clinician, .. } = Clinic::spawn().await;
     let browser = Browser::signed_in(&app, &clinician.email).await;

@@ -259,6 +259,22 @@ struct ActionForm {
     csrf: Option<String>,
     #[serde(default)]
     note: String,
+    /// The inbox filter the form was sent from, to return to.
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    severity: String,
+}
+
+impl ActionForm {
+    /// The filtered inbox the form was sent from.
+    fn back(&self) -> Result<InboxFilter, PageError> {
+        InboxQuery {
+            status: self.status.clone(),
+            severity: self.severity.clone(),
+        }
+        .filter()
+    }
 }
 
 /// The form of a POST made within a session, once its origin and CSRF
@@ -461,7 +477,8 @@ async fn acknowledge(
     Path(id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
-    checked(&headers, &session.csrf, form)?;
+    let form = checked(&headers, &session.csrf, form)?;
+    let back = form.back()?;
     let id = pages::parse_id(&id)?;
     alerts::acknowledge(
         &state.db,
@@ -472,7 +489,7 @@ async fn acknowledge(
     )
     .await?;
     tracing::info!(alert_id = %id, "alert acknowledged from the clinic page");
-    Ok(see_other(&format!("/clinic/alerts#alert-{id}")))
+    Ok(see_other(&format!("{}#alert-{id}", back.address())))
 }
 
 async fn resolve(
@@ -483,6 +500,7 @@ async fn resolve(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
     let form = checked(&headers, &session.csrf, form)?;
+    let back = form.back()?;
     let id = pages::parse_id(&id)?;
     alerts::resolve(
         &state.db,
@@ -494,7 +512,7 @@ async fn resolve(
     )
     .await?;
     tracing::info!(alert_id = %id, "alert resolved from the clinic page");
-    Ok(see_other("/clinic/alerts"))
+    Ok(see_other(&back.address()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -325,6 +325,31 @@ pub struct InboxFilter {
 }
 
 impl InboxFilter {
+    /// The inbox's address with this filter, e.g. `/clinic/alerts?status=open`.
+    pub fn address(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(status) = self.status {
+            pairs.push(format!("status={status}"));
+        }
+        if let Some(severity) = self.severity {
+            pairs.push(format!("severity={}", severity.as_str()));
+        }
+        if pairs.is_empty() {
+            "/clinic/alerts".to_owned()
+        } else {
+            format!("/clinic/alerts?{}", pairs.join("&"))
+        }
+    }
+
+    /// Hidden fields that carry this filter through an alert's form, so
+    /// the answer returns to the same filtered inbox.
+    fn fields(&self) -> Markup {
+        html! {
+            @if let Some(status) = self.status { input type="hidden" name="status" value=(status); }
+            @if let Some(severity) = self.severity { input type="hidden" name="severity" value=(severity.as_str()); }
+        }
+    }
+
     /// Whether the section of alerts with `status` is shown.
     pub fn shows(&self, status: &str) -> bool {
         self.status.is_none_or(|s| s == status)
@@ -368,7 +393,7 @@ fn escalation(view: &AlertView) -> Markup {
     }
 }
 
-fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
+fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> Markup {
     let alert = &item.view.alert;
     let class = severity_class(&alert.severity);
     let id = alert.id;
@@ -416,11 +441,13 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64) -> Markup {
                     @if alert.status == "open" {
                         form method="post" action={ "/clinic/alerts/" (id) "/acknowledge" } {
                             (csrf_field(csrf))
+                            (filter.fields())
                             button .primary type="submit" { "Acknowledge" }
                         }
                     }
                     form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
                         (csrf_field(csrf))
+                        (filter.fields())
                         label for={ "note-" (id) } { "Resolution note" }
                         textarea id={ "note-" (id) } name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" {}
                         button type="submit" { "Resolve" }
@@ -478,27 +505,27 @@ pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
                 section #open {
                     h2 { "Open (" (inbox.open.len()) ")" }
                     @if inbox.open.is_empty() { p .empty { "No open " @if let Some(severity) = filter.severity { (severity.as_str()) " " } "alerts." } }
-                    @for item in &inbox.open { (alert_card(item, csrf, inbox.now)) }
+                    @for item in &inbox.open { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
             @if filter.shows("acknowledged") {
                 section #acknowledged {
                     h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
                     @if inbox.acknowledged.is_empty() { p .empty { "None." } }
-                    @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now)) }
+                    @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
             @if filter.status == Some("resolved") {
                 section #resolved {
                     h2 { "Resolved, most recent first (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }
-                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             } @else if filter.shows("resolved") {
                 details #resolved {
                     summary { "Recently resolved (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }
-                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now)) }
+                    @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
         },
