@@ -182,3 +182,27 @@ test('the sign-in form refuses a wrong password and a patient, in words', async 
   await s.checkPage(page, 'staff-only')
   done()
 })
+
+test('checkPage finds sideways scrolling, unlabelled fields and axe violations', async (t) => {
+  // A page made to break each check (about:blank: nothing is fetched).
+  const { page, done } = await s.openPage(t)
+  await page.setContent(`<!DOCTYPE html><html lang="en"><head><title>Broken</title>
+    <meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+    <h1>Broken</h1>
+    <div id="wide" style="width: 1400px">wide</div>
+    <div id="scroller" style="overflow-x: auto"><table style="width: 900px"><tr><td>x</td></tr></table></div>
+    <input id="nameless" type="text" aria-label="Only for screen readers" placeholder="Type">
+    <p style="color: #ccc; background: #fff">Too pale to read</p>
+    </main></body></html>`)
+  const problems = await s.inspect(page, 'broken', { screenshots: false })
+  const at = (width, check, pattern) => problems.some((p) => p.width === width && p.check === check && pattern.test(p.detail))
+  for (const width of [390, 1280]) {
+    assert.ok(at(width, 'no sideways scrolling', /document scrollWidth/), `the page scrolls at ${width}`)
+    assert.ok(at(width, 'no sideways scrolling', /wider than .*div#wide/), `#wide at ${width}`)
+    assert.ok(at(width, 'visible labels', /input#nameless has no visible label \(only aria-label/), `label at ${width}`)
+    assert.ok(at(width, 'axe', /^color-contrast \(serious\) at p/), `contrast at ${width}`)
+  }
+  assert.ok(at(390, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table scrolls at 390')
+  assert.ok(!at(1280, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table fits at 1280')
+  done()
+})

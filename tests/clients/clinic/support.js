@@ -407,14 +407,12 @@ async function runAxe(page) {
     (node.failureSummary ? ` — ${node.failureSummary.replace(/\s+/g, ' ').trim()}` : '')))
 }
 
-/// Holds the page now shown in `page` to SPEC §11 at 390 px and at
+/// What the page now shown in `page` breaks of SPEC §11 at 390 px and at
 /// 1280 px wide (the page is not reloaded: a page answering a POST, such
-/// as a secret shown once, stays as it is), saves
-/// `$SCREENSHOT_DIR/<name>-<width>.png`, and ends at the desktop width.
-/// Fails (or, with CLINIC_E2E_REPORT_ONLY, notes and goes on) on any
-/// problem; returns the problems found.
-async function checkPage(page, name) {
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true })
+/// as a secret shown once, stays as it is), saving
+/// `$SCREENSHOT_DIR/<name>-<width>.png` unless `screenshots` is false;
+/// ends at the desktop width.
+async function inspect(page, name, { screenshots = true } = {}) {
   const problems = []
   try {
     for (const viewport of VIEWPORTS) {
@@ -426,14 +424,26 @@ async function checkPage(page, name) {
       ;(await page.evaluate(measureOverflow)).forEach(note('no sideways scrolling'))
       ;(await page.evaluate(unlabelledFields)).forEach(note('visible labels'))
       ;(await runAxe(page)).forEach(note('axe'))
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true })
+      if (screenshots) {
+        fs.mkdirSync(SCREENSHOT_DIR, { recursive: true })
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true })
+      }
     }
   } finally {
     await page.setViewportSize(DESKTOP)
   }
+  return problems
+}
+
+/// Holds the page now shown in `page` to SPEC §11 (see `inspect`): fails
+/// the test on any problem or, with CLINIC_E2E_REPORT_ONLY, notes them for
+/// the end of the file and goes on. Returns the problems found.
+async function checkPage(page, name) {
+  const problems = await inspect(page, name)
   if (problems.length) {
     if (REPORT_ONLY) {
       found.push(...problems)
+      fs.mkdirSync(path.dirname(VIOLATIONS_FILE), { recursive: true })
       fs.appendFileSync(VIOLATIONS_FILE, problems.map((p) => JSON.stringify(p)).join('\n') + '\n')
       console.log(`checkPage: ${problems.length} problem(s) noted:\n${problems.map(describe).join('\n')}`)
     } else {
@@ -458,5 +468,5 @@ function rows(changes, table) {
 module.exports = {
   BASE, SCREENSHOT_DIR, REPORT_ONLY, DAY, VIEWPORTS, DESKTOP,
   api, login, isoDate, unique, admin, addStaff, addPatient, pushDiary, raiseEmergency, seedClinic,
-  browser, guard, openPage, signIn, staffPage, tabTo, retype, checkPage, pullAll, rows,
+  browser, guard, openPage, signIn, staffPage, tabTo, retype, inspect, checkPage, pullAll, rows,
 }
