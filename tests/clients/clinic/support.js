@@ -270,7 +270,10 @@ async function tabTo(page, locator, { back = false, max = 80 } = {}) {
       const focused = document.activeElement
       if (!focused || focused === document.body) return { at: false, name: 'body', shown: true }
       const style = getComputedStyle(focused)
-      const shown = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
+      // Chromium focuses a segment inside a date or time field and
+      // highlights that segment (the field itself is not :focus-visible).
+      const segmented = focused.tagName === 'INPUT' && ['date', 'time', 'datetime-local', 'month', 'week'].includes(focused.type)
+      const shown = segmented || (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
         style.boxShadow !== 'none'
       const name = `${focused.tagName.toLowerCase()}${focused.id ? `#${focused.id}` : ''} ` +
         `"${(focused.innerText || focused.value || focused.getAttribute('aria-label') || '').trim().slice(0, 40)}"`
