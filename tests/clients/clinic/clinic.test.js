@@ -27,6 +27,10 @@ test('axe-core runs in the pages with their Content-Security-Policy intact', asy
   await page.evaluate(axe.source)
   assert.equal(await page.evaluate(() => typeof window.axe.run), 'function')
   assert.deepEqual(messages, [], 'evaluating axe broke no rule of the CSP')
+  // And it works there: a field whose label is taken away is found.
+  await page.evaluate(() => document.querySelector('label[for="email"]').remove())
+  const found = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'rule', values: ['label'] } }))
+  assert.deepEqual(found.violations.flatMap((v) => v.nodes.map((n) => n.target.join(' '))), ['#email'])
   // A script the page itself would run is still refused.
   await page.evaluate(() => {
     const script = document.createElement('script')

@@ -32,6 +32,8 @@ const SCREENSHOT_DIR = path.resolve(
 const VIOLATIONS_FILE = process.env.VIOLATIONS_FILE || path.join(SCREENSHOT_DIR, 'violations.jsonl')
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const REPORT_ONLY = /^(1|true|yes)$/i.test(process.env.CLINIC_E2E_REPORT_ONLY || '')
+/// Which pass of .ci/clinic-e2e this is (sqlite, postgres), for the report.
+const DATABASE = process.env.CLINIC_E2E_DATABASE || ''
 const DAY = 86_400_000
 
 /// The two widths every page must work at (a phone, a laptop), with the
@@ -423,7 +425,7 @@ async function inspect(page, name, { screenshots = true } = {}) {
       // A frame, so the layout is the new width's.
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())))
       const width = viewport.width
-      const note = (check) => (detail) => problems.push({ page: name, width, check, detail, url: page.url() })
+      const note = (check) => (detail) => problems.push({ page: name, width, check, detail, url: page.url(), database: DATABASE })
       ;(await page.evaluate(measureOverflow)).forEach(note('no sideways scrolling'))
       ;(await page.evaluate(unlabelledFields)).forEach(note('visible labels'))
       ;(await runAxe(page)).forEach(note('axe'))
