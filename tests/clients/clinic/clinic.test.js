@@ -187,7 +187,7 @@ test('the sign-in form refuses a wrong password and a patient, in words', async 
   done()
 })
 
-test('checkPage finds sideways scrolling, unlabelled fields and axe violations', async (t) => {
+test('checkPage finds sideways scrolling, unlabelled fields, controls out of the Tab order and axe violations', async (t) => {
   // A page made to break each check (about:blank: nothing is fetched).
   const { page, done } = await s.openPage(t)
   await page.setContent(`<!DOCTYPE html><html lang="en"><head><title>Broken</title>
@@ -197,6 +197,7 @@ test('checkPage finds sideways scrolling, unlabelled fields and axe violations',
     <div id="scroller" style="overflow-x: auto"><table style="width: 900px"><tr><td>x</td></tr></table></div>
     <input id="nameless" type="text" aria-label="Only for screen readers" placeholder="Type">
     <p style="color: #ccc; background: #fff">Too pale to read</p>
+    <a id="mouse-only" href="/clinic" tabindex="-1">Mouse only</a>
     </main></body></html>`)
   const problems = await s.inspect(page, 'broken', { screenshots: false })
   const at = (width, check, pattern) => problems.some((p) => p.width === width && p.check === check && pattern.test(p.detail))
@@ -205,6 +206,7 @@ test('checkPage finds sideways scrolling, unlabelled fields and axe violations',
     assert.ok(at(width, 'no sideways scrolling', /wider than .*div#wide/), `#wide at ${width}`)
     assert.ok(at(width, 'visible labels', /input#nameless has no visible label \(only aria-label/), `label at ${width}`)
     assert.ok(at(width, 'axe', /^color-contrast \(serious\) at p/), `contrast at ${width}`)
+    assert.ok(at(width, 'keyboard', /a#mouse-only "Mouse only" cannot take the keyboard focus/), `tabindex at ${width}`)
   }
   assert.ok(at(390, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table scrolls at 390')
   assert.ok(!at(1280, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table fits at 1280')

@@ -69,6 +69,24 @@ async function world() {
   return { ...w, webhook }
 }
 
+/// What destroys (switching an account off, removing an endpoint or the
+/// gateway, archiving a plan) is posted only from its own confirmation
+/// page, which says what will happen and has a way back; every other page
+/// only links to it.
+const DESTRUCTIVE = /\/(deactivate|remove|archive)$/
+async function destructiveOnlyWhenConfirmed(page, name) {
+  const actions = await page.locator('form[method="post"]').evaluateAll(
+    (forms) => forms.map((f) => new URL(f.action).pathname))
+  const destructive = actions.filter((a) => DESTRUCTIVE.test(a))
+  if (!name.endsWith('-confirm')) {
+    assert.deepEqual(destructive, [], `${name} posts a destructive action without asking first`)
+    return
+  }
+  const here = new URL(page.url()).pathname
+  assert.deepEqual(destructive, [here], `${name} posts to itself, once`)
+  assert.ok(await page.getByRole('link', { name: /^Cancel/ }).count(), `${name} has a way back`)
+}
+
 test('every page, as every role that opens it, at 390 px and 1280 px', async (t) => {
   const w = await world()
   const accounts = { admin: w.admin, clinician: w.clinician, therapist: w.therapist }
@@ -83,6 +101,7 @@ test('every page, as every role that opens it, at 390 px and 1280 px', async (t)
         const response = await page.goto(`${BASE}${route}`)
         assert.equal(response.status(), entry.status || 200, `${route} as ${role}`)
         assert.equal(new URL(page.url()).pathname, route.split('?')[0], `${route} is not redirected`)
+        await destructiveOnlyWhenConfirmed(page, entry.name)
         await s.checkPage(page, role ? `${entry.name}-${role}` : entry.name)
       }
       done()

@@ -3,7 +3,8 @@
 // error or warning, seeding through the public API, signing in, keyboard
 // helpers, and checkPage, which holds a page to SPEC §11 at 390 px and at
 // 1280 px wide: no sideways scrolling, no axe-core violation (WCAG 2.1 A and
-// AA), a visible label on every form field; and takes its screenshots.
+// AA), a visible label on every form field, every control in the Tab
+// order; and takes its screenshots.
 //
 // Environment: DORSAL_URL, ADMIN_EMAIL and ADMIN_PASSWORD (an org admin),
 // SCREENSHOT_DIR (default target/clinic-screenshots at the workspace root),
@@ -393,6 +394,22 @@ function unlabelledFields() {
   return out
 }
 
+/// Controls the keyboard cannot reach: a link, button, field or summary
+/// that is shown but out of the Tab order (tabindex -1, disabled, inert).
+function unreachableControls() {
+  const out = []
+  for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary')) {
+    if (el.type === 'hidden') continue
+    const r = el.getBoundingClientRect()
+    const style = getComputedStyle(el)
+    if (style.display === 'none' || style.visibility === 'hidden' || (r.width === 0 && r.height === 0)) continue
+    if (el.tabIndex < 0 || el.disabled || el.closest('[inert]')) {
+      out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.innerText || el.value || '').trim().slice(0, 40)}" cannot take the keyboard focus`)
+    }
+  }
+  return out
+}
+
 /// axe-core in the page, once per document. Playwright's page.evaluate
 /// goes through the DevTools protocol (Runtime.evaluate), which the page's
 /// Content-Security-Policy does not govern, so axe runs while the page
@@ -428,6 +445,7 @@ async function inspect(page, name, { screenshots = true } = {}) {
       const note = (check) => (detail) => problems.push({ page: name, width, check, detail, url: page.url(), database: DATABASE })
       ;(await page.evaluate(measureOverflow)).forEach(note('no sideways scrolling'))
       ;(await page.evaluate(unlabelledFields)).forEach(note('visible labels'))
+      ;(await page.evaluate(unreachableControls)).forEach(note('keyboard'))
       ;(await runAxe(page)).forEach(note('axe'))
       if (screenshots) {
         fs.mkdirSync(SCREENSHOT_DIR, { recursive: true })
