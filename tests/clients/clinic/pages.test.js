@@ -20,8 +20,17 @@ const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000'
 
 const PAGES = [
   { name: 'sign-in', as: [null], path: '/clinic' },
+  { name: 'password-reset', as: [null], path: '/clinic/password-reset' },
+  { name: 'password-reset-code', as: [null], path: '/clinic/password-reset/confirm' },
+  { name: 'account', as: STAFF, path: '/clinic/account' },
+  { name: 'two-factor-start', as: ['clinician'], path: '/clinic/account/two-factor' },
   { name: 'inbox', as: STAFF, path: '/clinic/alerts' },
+  { name: 'inbox-open-emergency', as: ['clinician'], path: '/clinic/alerts?status=open&severity=emergency' },
+  { name: 'inbox-resolved', as: ['clinician'], path: '/clinic/alerts?status=resolved&severity=all' },
+  { name: 'inbox-bad-filter', as: ['clinician'], path: '/clinic/alerts?status=closed', status: 400 },
   { name: 'patients', as: STAFF, path: '/clinic/patients' },
+  { name: 'patients-search', as: STAFF, path: (w) => `/clinic/patients?q=${encodeURIComponent(w.patient.email.slice(0, 12))}` },
+  { name: 'patients-no-match', as: ['clinician'], path: '/clinic/patients?q=nobody%25here' },
   { name: 'patient', as: STAFF, path: (w) => `/clinic/patients/${w.patient.id}` },
   { name: 'invites', as: STAFF, path: '/clinic/invites' },
   { name: 'exercises', as: ['therapist'], path: '/clinic/exercises' },
