@@ -719,21 +719,21 @@ fn deliveries_markup(deliveries: &[DeliverySummary]) -> Markup {
             p .empty { "No deliveries yet." }
         } @else {
             div .table-wrap {
-                table .deliveries {
+                table .deliveries .stack {
                     caption .meta { "Latest deliveries, newest first" }
                     thead { tr { th { "Written" } th { "Event" } th { "Outcome" } th { "Attempts" } th { "Last HTTP status" } th { "Last error" } } }
                     tbody {
                         @for d in deliveries {
                             tr data-delivery-id=(d.id) {
-                                td { (when(d.created_at)) }
-                                td { (d.event) }
-                                td {
+                                td data-label="Written" { (when(d.created_at)) }
+                                td data-label="Event" { (d.event) }
+                                td data-label="Outcome" {
                                     (d.status)
                                     @if let Some(at) = d.delivered_at { " " span .meta { (when(at)) } }
                                 }
-                                td { (d.attempts) }
-                                td { @if let Some(code) = d.last_status { (code) } @else { "–" } }
-                                td { @if let Some(error) = &d.last_error { (error) } @else { "–" } }
+                                td data-label="Attempts" { (d.attempts) }
+                                td data-label="Last HTTP status" { @if let Some(code) = d.last_status { (code) } @else { "–" } }
+                                td data-label="Last error" { @if let Some(error) = &d.last_error { (error) } @else { "–" } }
                             }
                         }
                     }

@@ -9,8 +9,8 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 290.0;
 // Margins fit the axis labels at the phone-width font size too (the
 // stylesheet doubles the text where the chart is drawn at half size).
-const LEFT: f64 = 60.0;
-const RIGHT: f64 = 60.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 70.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 62.0;
 const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
@@ -75,8 +75,8 @@ pub fn pain_and_sleep(nights: &[NightTrend]) -> Markup {
                 text x=(LEFT - 8.0) y=(gy) dy="4" text-anchor="end" { (step * 2) }
                 text x=(LEFT + PLOT_W + 8.0) y=(gy) dy="4" { (step) }
             }
-            text transform={ "translate(14 " (num(TOP + PLOT_H / 2.0)) ") rotate(-90)" } text-anchor="middle" { "Pain" }
-            text transform={ "translate(" (num(WIDTH - 10.0)) " " (num(TOP + PLOT_H / 2.0)) ") rotate(90)" } text-anchor="middle" { "Sleep" }
+            text transform={ "translate(16 " (num(TOP + PLOT_H / 2.0)) ") rotate(-90)" } text-anchor="middle" { "Pain" }
+            text transform={ "translate(" (num(WIDTH - 16.0)) " " (num(TOP + PLOT_H / 2.0)) ") rotate(90)" } text-anchor="middle" { "Sleep" }
             // Sleep bars.
             @for (i, night) in nights.iter().enumerate() {
                 @if let Some(quality) = night.sleep_quality {
@@ -103,7 +103,7 @@ pub fn pain_and_sleep(nights: &[NightTrend]) -> Markup {
             @for (i, night) in nights.iter().enumerate() {
                 @if i % 5 == 0 || i + 1 == nights.len() {
                     line x1=(num(x(i))) y1=(num(bottom)) x2=(num(x(i))) y2=(num(bottom + 4.0)) stroke="#829ab1" {}
-                    text x=(num(x(i))) y=(num(bottom + 26.0)) text-anchor="middle" {
+                    text x=(num(x(i))) y=(num(bottom + 30.0)) text-anchor="middle" {
                         (night.night_of.strftime("%b %d"))
                     }
                 }
