@@ -179,6 +179,8 @@ async fn get_bytes(
 
 #[tokio::test]
 async fn images_are_fetched_checked_stored_and_served_to_staff_who_see_the_exercise() {
+    // Other tests' logs may land in the capture too, which does no harm.
+    let capture = dorsal_tests::capture_logs();
     let Clinic {
         app,
         therapist,
@@ -234,6 +236,35 @@ async fn images_are_fetched_checked_stored_and_served_to_staff_who_see_the_exerc
         (1, refused.len())
     );
     assert_eq!(images.ok_hits.load(Ordering::SeqCst), 1);
+    // The job's lines name the exercise, never the URL.
+    let logs = capture.text();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("exercise image"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("exercise image stored") && l.contains(&ok)),
+        "{logs}"
+    );
+    for (id, slug, _) in &refused {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("not stored") && l.contains(id.as_str())),
+            "{slug}"
+        );
+    }
+    for line in &lines {
+        for url in [
+            images.addr.to_string(),
+            images.chunked.to_string(),
+            "drawing.svg".to_owned(),
+        ] {
+            assert!(!line.contains(&url), "{line}");
+        }
+    }
     // Nothing is due again at once: stored images stay, failures wait.
     assert_eq!(fetch(&app, true).await, Report::default());
     assert_eq!(images.ok_hits.load(Ordering::SeqCst), 1);
