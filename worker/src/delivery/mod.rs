@@ -173,8 +173,6 @@ pub(crate) fn failure(err: &reqwest::Error) -> String {
         "timed out".into()
     } else if err.is_dns() {
         "cannot resolve the host".into()
-    } else if err.is_body() || err.is_decode() {
-        "the response body failed".into()
     } else {
         "connection failed".into()
     }

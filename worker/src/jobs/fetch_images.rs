@@ -156,7 +156,8 @@ pub async fn fetch(sender: &HttpSender, url: &str) -> Fetched {
                 bytes.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(err) => return Fetched::Failed(crate::delivery::failure(&err)),
+            Err(err) if err.is_timeout() => return failed("timed out"),
+            Err(_) => return failed("the response body broke off"),
         }
     }
     match exercise_images::check_image(content_type.as_deref(), &bytes) {
