@@ -63,17 +63,27 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Why a response of media type `declared` is refused. The type comes
+/// from the remote server: at most 60 characters of it are kept.
+pub fn type_refused(declared: &str) -> String {
+    if declared.is_empty() {
+        return "no content type".to_owned();
+    }
+    let shown: String = declared
+        .chars()
+        .take(60)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("content type {shown} is not an allowed image type")
+}
+
 /// Whether bytes claimed to be `content_type` (a header value) are an
 /// image dorsal stores: an allowed type, and the bytes' signature agrees.
 /// Returns the type to store, or why not.
 pub fn check_image(content_type: Option<&str>, bytes: &[u8]) -> Result<&'static str, String> {
     let declared = content_type.map(media_type).unwrap_or_default();
     let Some(allowed) = ALLOWED.iter().find(|t| **t == declared) else {
-        return Err(if declared.is_empty() {
-            "no content type".to_owned()
-        } else {
-            format!("content type {declared} is not an allowed image type")
-        });
+        return Err(type_refused(&declared));
     };
     match sniff(bytes) {
         Some(found) if found == *allowed => Ok(allowed),

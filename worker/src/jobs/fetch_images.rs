@@ -132,11 +132,7 @@ pub async fn fetch(sender: &HttpSender, url: &str) -> Fetched {
         .map(exercise_images::media_type)
         .unwrap_or_default();
     if !exercise_images::ALLOWED.contains(&declared.as_str()) {
-        return Fetched::Failed(if declared.is_empty() {
-            "no content type".to_owned()
-        } else {
-            format!("content type {declared} is not an allowed image type")
-        });
+        return Fetched::Failed(exercise_images::type_refused(&declared));
     }
     let too_large = || failed("the image is larger than 2 MiB");
     if response
