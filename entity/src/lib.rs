@@ -9,6 +9,7 @@ pub mod care_team_member;
 pub mod delivery;
 pub mod device;
 pub mod exercise;
+pub mod exercise_image;
 pub mod invite;
 pub mod mail_outbox;
 pub mod org;

@@ -19,6 +19,7 @@ mod m20261202_000013_mail_outbox;
 mod m20261202_000014_totp;
 mod m20261202_000015_account_recovery;
 mod m20261203_000016_exercise_media;
+mod m20261203_000017_exercise_images;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_totp::Migration),
             Box::new(m20261202_000015_account_recovery::Migration),
             Box::new(m20261203_000016_exercise_media::Migration),
+            Box::new(m20261203_000017_exercise_images::Migration),
         ]
     }
 }

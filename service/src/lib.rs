@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exercise_images;
 pub mod fhir;
 pub mod limits;
 pub mod mail;

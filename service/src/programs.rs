@@ -82,7 +82,7 @@ impl From<exercise::Model> for Exercise {
 }
 
 /// The exercises `org_id` may prescribe: built-in ones and its own.
-fn visible_to(org_id: Option<Uuid>) -> Condition {
+pub(crate) fn visible_to(org_id: Option<Uuid>) -> Condition {
     let builtin = exercise::Column::OrgId.is_null();
     match org_id {
         Some(org) => Condition::any()

@@ -15,6 +15,7 @@ mod drills;
 #[cfg(target_os = "linux")]
 mod driver;
 mod errors;
+mod exercise_images;
 mod fhir;
 mod logs;
 mod mail;

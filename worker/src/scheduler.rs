@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::delivery::HttpSender;
-use crate::jobs::{JobError, deliver_mail, deliver_push, deliver_webhooks};
+use crate::jobs::{JobError, deliver_mail, deliver_push, deliver_webhooks, fetch_images};
 use crate::mail::Mailer;
 use crate::push::{FcmProvider, GatewayProvider, Providers};
 use crate::{JobCtx, jobs};
@@ -176,6 +176,30 @@ impl Worker {
                 })
             })?)
             .await?;
+        // Exercise images: once a minute, with a client of their own (a
+        // short timeout, the same SSRF guard as webhooks).
+        let images =
+            HttpSender::with_timeout(self.ctx.config.webhook_allow_private, fetch_images::TIMEOUT)?;
+        let fetching = Arc::new(Mutex::new(()));
+        let (ctx, guard) = (self.ctx.clone(), fetching.clone());
+        scheduler
+            .add(Job::new_async("0 * * * * *", move |_, _| {
+                let (ctx, guard, images) = (ctx.clone(), guard.clone(), images.clone());
+                Box::pin(async move {
+                    let Ok(_running) = guard.try_lock() else {
+                        tracing::debug!("exercise images still being fetched; skipped");
+                        return;
+                    };
+                    let now = ctx.clock.now();
+                    if let Err(err) = fetch_images::run(&ctx, &images, now)
+                        .instrument(tracing::info_span!("fetch_images"))
+                        .await
+                    {
+                        tracing::error!(job = "fetch_images", error = %err, "job failed");
+                    }
+                })
+            })?)
+            .await?;
         scheduler.start().await?;
         let sender = HttpSender::with_timeout(
             self.ctx.config.webhook_allow_private,
@@ -232,6 +256,7 @@ impl Worker {
         shutdown.cancelled().await;
         scheduler.shutdown().await?;
         let _finished = running.lock().await;
+        let _fetched = fetching.lock().await;
         // Sends in flight finish; nothing new is claimed.
         let _ = listener.await;
         for deliveries in [webhooks, pushes, mails] {

@@ -5,19 +5,22 @@
 //! DTO conversions; every rule stays in the service and domain, and a
 //! rejected form comes back with what was typed and the service's reasons.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use dorsal_domain::Violations;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
 use dorsal_service::access::patient_access;
 use dorsal_service::care_team::{self, PatientSummary};
-use dorsal_service::programs::{self, Exercise, Media, Plan};
+use dorsal_service::exercise_images;
+use dorsal_service::programs::{self, Exercise, Plan};
 use maud::{Markup, html};
 use uuid::Uuid;
 
@@ -45,6 +48,7 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/clinic/plans/{plan_id}/versions", get(versions))
         .route("/clinic/exercises", get(exercises).post(create_exercise))
+        .route("/clinic/exercises/{id}/image", get(exercise_image))
 }
 
 /// The links of the patient page for `role`: the builder's for those who
@@ -360,6 +364,7 @@ fn builder_page(
     chrome: &Chrome<'_>,
     builder: &Builder<'_>,
     catalog: &[Exercise],
+    images: &HashSet<Uuid>,
     draft: &PlanDraft,
     errors: &[String],
 ) -> Markup {
@@ -397,7 +402,7 @@ fn builder_page(
                             " " strong { (exercise.name) }
                         }
                         p .meta { (exercise.instructions) }
-                        (media_links(&exercise.media))
+                        (media_links(exercise, images))
                         div .buttons {
                             (number_field("order", slug, "Order", &row.order, 1))
                             (number_field("sets", slug, "Sets", &row.sets, 1))
@@ -413,17 +418,26 @@ fn builder_page(
     )
 }
 
-/// An exercise's image and video as links to where they are: the page
-/// loads nothing from another origin (its CSP allows images from dorsal
-/// only), and the links send no referrer, so the host learns nothing about
-/// which page, or which patient, they were opened from.
-fn media_links(media: &Media) -> Markup {
+/// An exercise's image and video. The image is shown from dorsal's own
+/// copy (`/clinic/exercises/{id}/image`, fetched by the worker) when one is
+/// stored, `images` being the exercises that have one; the page loads
+/// nothing from another origin (its CSP allows images from dorsal only).
+/// The link to where the image is stays, as does the video's: links that
+/// send no referrer, so the host learns nothing about which page, or which
+/// patient, they were opened from.
+fn media_links(exercise: &Exercise, images: &HashSet<Uuid>) -> Markup {
+    let media = &exercise.media;
     let image_host = media.image_url.as_deref().and_then(programs::media_host);
     let video_host = media.video_url.as_deref().and_then(programs::media_host);
     html! {
         @if media.image_url.is_some() || media.video_url.is_some() {
             ul .media {
                 @if let (Some(url), Some(alt)) = (&media.image_url, &media.image_alt) {
+                    @if images.contains(&exercise.id) {
+                        li .media-picture {
+                            img .exercise-image src={ "/clinic/exercises/" (exercise.id) "/image" } alt=(alt) loading="lazy";
+                        }
+                    }
                     li .media-image {
                         a href=(url) rel="noopener noreferrer" {
                             "Image: " (alt)
@@ -439,6 +453,49 @@ fn media_links(media: &Media) -> Markup {
             }
         }
     }
+}
+
+/// The catalog as the caller sees it, and which of its exercises have an
+/// image dorsal can show.
+async fn catalog(
+    state: &AppState,
+    session: &Session,
+) -> Result<(Vec<Exercise>, HashSet<Uuid>), PageError> {
+    let catalog = programs::list_exercises(&state.db, session.actor).await?;
+    let images = exercise_images::stored(
+        &state.db,
+        catalog.iter().map(|e| (e.id, e.media.image_url.as_deref())),
+    )
+    .await?;
+    Ok((catalog, images))
+}
+
+/// An exercise's image as the worker stored it, to staff whose org sees
+/// the exercise (built in, or their org's own); "Not found" otherwise, or
+/// while none is stored for its current URL.
+async fn exercise_image(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Page {
+    let id = pages::parse_id(&id)?;
+    let stored = exercise_images::image(&state.db, session.actor, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let content_type =
+        HeaderValue::from_str(&stored.content_type).map_err(|_| PageError::NotFound)?;
+    let mut response: Response<Body> = stored.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    Ok(response)
 }
 
 fn number_field(kind: &str, slug: &str, label: &str, value: &str, min: i64) -> Markup {
@@ -476,7 +533,7 @@ async fn new_plan_form(
     session.actor.may(Capability::WritePlans)?;
     let id = pages::parse_id(&id)?;
     let patient = patient_summary(&state, &session, id).await?;
-    let catalog = programs::list_exercises(&state.db, session.actor).await?;
+    let (catalog, images) = catalog(&state, &session).await?;
     let draft = PlanDraft::blank(&catalog, today(&state));
     let builder = Builder {
         patient: &patient,
@@ -485,18 +542,19 @@ async fn new_plan_form(
         submit: "Assign the program",
     };
     framed(&state, &session, StatusCode::OK, |chrome| {
-        builder_page(chrome, &builder, &catalog, &draft, &[])
+        builder_page(chrome, &builder, &catalog, &images, &draft, &[])
     })
     .await
 }
 
 /// Re-renders the builder with `draft` and the reasons, or passes on an
-/// error that is not about the form.
+/// error that is not about the form. `catalog`: the exercises, and those
+/// with an image.
 async fn rejected(
     state: &AppState,
     session: &Session,
     builder: &Builder<'_>,
-    catalog: &[Exercise],
+    (catalog, images): (&[Exercise], &HashSet<Uuid>),
     draft: &PlanDraft,
     slugs: &[String],
     err: ServiceError,
@@ -506,7 +564,7 @@ async fn rejected(
     };
     let errors = messages(&violations, slugs, catalog);
     framed(state, session, StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
-        builder_page(chrome, builder, catalog, draft, &errors)
+        builder_page(chrome, builder, catalog, images, draft, &errors)
     })
     .await
 }
@@ -552,14 +610,23 @@ async fn create_plan(
         }
         (Err(err), slugs) => {
             let patient = care_team::get_patient(&state.db, &access).await?;
-            let catalog = programs::list_exercises(&state.db, session.actor).await?;
+            let (catalog, images) = catalog(&state, &session).await?;
             let builder = Builder {
                 patient: &patient,
                 action: format!("/clinic/patients/{id}/plans"),
                 heading: format!("New program for {}", patient.display_name),
                 submit: "Assign the program",
             };
-            rejected(&state, &session, &builder, &catalog, &draft, &slugs, err).await
+            rejected(
+                &state,
+                &session,
+                &builder,
+                (&catalog, &images),
+                &draft,
+                &slugs,
+                err,
+            )
+            .await
         }
     }
 }
@@ -594,11 +661,11 @@ async fn revise_form(
     if plan.status == "archived" {
         return archived_page(&state, &session, &patient, &plan).await;
     }
-    let catalog = programs::list_exercises(&state.db, session.actor).await?;
+    let (catalog, images) = catalog(&state, &session).await?;
     let draft = PlanDraft::of_plan(&catalog, &plan);
     let builder = revise_builder(&patient, &plan);
     framed(&state, &session, StatusCode::OK, |chrome| {
-        builder_page(chrome, &builder, &catalog, &draft, &[])
+        builder_page(chrome, &builder, &catalog, &images, &draft, &[])
     })
     .await
 }
@@ -643,10 +710,19 @@ async fn revise_plan(
             )
             .await?;
             let patient = patient_summary(&state, &session, plan.patient_id).await?;
-            let catalog = programs::list_exercises(&state.db, session.actor).await?;
+            let (catalog, images) = catalog(&state, &session).await?;
             let builder = revise_builder(&patient, &plan);
             let err = ServiceError::Invalid(violations);
-            rejected(&state, &session, &builder, &catalog, &draft, &slugs, err).await
+            rejected(
+                &state,
+                &session,
+                &builder,
+                (&catalog, &images),
+                &draft,
+                &slugs,
+                err,
+            )
+            .await
         }
         (
             Err(ServiceError::Conflict {
@@ -898,6 +974,7 @@ impl ExerciseDraft {
 fn exercises_page(
     chrome: &Chrome<'_>,
     catalog: &[Exercise],
+    images: &HashSet<Uuid>,
     draft: &ExerciseDraft,
     errors: &[String],
 ) -> Markup {
@@ -915,7 +992,7 @@ fn exercises_page(
                             tr id={ "exercise-" (exercise.slug) } data-slug=(exercise.slug) {
                                 td {
                                     strong { (exercise.name) } br; span .meta { (exercise.instructions) }
-                                    (media_links(&exercise.media))
+                                    (media_links(exercise, images))
                                 }
                                 td {
                                     (exercise.default_sets) " × " (exercise.default_reps)
@@ -967,7 +1044,7 @@ fn exercises_page(
 
 async fn exercises(State(state): State<AppState>, session: Session) -> Page {
     session.actor.may(Capability::WritePlans)?;
-    let catalog = programs::list_exercises(&state.db, session.actor).await?;
+    let (catalog, images) = catalog(&state, &session).await?;
     let draft = ExerciseDraft {
         sets: "1".to_owned(),
         reps: "5".to_owned(),
@@ -975,7 +1052,7 @@ async fn exercises(State(state): State<AppState>, session: Session) -> Page {
         ..ExerciseDraft::default()
     };
     framed(&state, &session, StatusCode::OK, |chrome| {
-        exercises_page(chrome, &catalog, &draft, &[])
+        exercises_page(chrome, &catalog, &images, &draft, &[])
     })
     .await
 }
@@ -1012,9 +1089,9 @@ async fn create_exercise(
         }
         Err(err) => return Err(err.into()),
     };
-    let catalog = programs::list_exercises(&state.db, session.actor).await?;
+    let (catalog, images) = catalog(&state, &session).await?;
     framed(&state, &session, status, |chrome| {
-        exercises_page(chrome, &catalog, &draft, &errors)
+        exercises_page(chrome, &catalog, &images, &draft, &errors)
     })
     .await
 }

@@ -78,9 +78,20 @@ impl HttpSender {
         })
     }
 
+    /// The guarded client (no redirects, no proxies, the SSRF guard on
+    /// every name it resolves), for other requests to user-given URLs.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Whether private and loopback targets are allowed (tests, local setups).
+    pub(crate) fn allow_private(&self) -> bool {
+        self.allow_private
+    }
+
     /// A literal address in the URL is never looked up, so the guard
     /// checks it here; names are checked as they resolve.
-    fn literal_allowed(&self, url: &reqwest::Url) -> Result<(), String> {
+    pub(crate) fn literal_allowed(&self, url: &reqwest::Url) -> Result<(), String> {
         let host = url.host_str().ok_or("no host")?;
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         match literal.parse::<IpAddr>() {
@@ -127,15 +138,7 @@ impl HttpSender {
             .send()
             .await;
         match response {
-            Err(err) => failed(if let Some(refused) = resolve::refusal(&err) {
-                refused.to_string()
-            } else if err.is_timeout() {
-                "timed out".into()
-            } else if err.is_dns() {
-                "cannot resolve the host".into()
-            } else {
-                "connection failed".into()
-            }),
+            Err(err) => failed(failure(&err)),
             Ok(response) => {
                 let status = response.status();
                 let retry_after = response
@@ -158,5 +161,19 @@ impl HttpSender {
                 }
             }
         }
+    }
+}
+
+/// Why a request to a user-given URL failed, in words that never repeat
+/// the URL (reqwest's own messages do).
+pub(crate) fn failure(err: &reqwest::Error) -> String {
+    if let Some(refused) = resolve::refusal(err) {
+        refused.to_string()
+    } else if err.is_timeout() {
+        "timed out".into()
+    } else if err.is_dns() {
+        "cannot resolve the host".into()
+    } else {
+        "connection failed".into()
     }
 }

@@ -6,6 +6,7 @@ pub mod deliver_webhooks;
 pub mod escalate_alerts;
 pub mod evaluate_time_rules;
 pub mod expire_receipts;
+pub mod fetch_images;
 pub mod fire_reminders;
 pub mod forget_limits;
 pub mod send_prompts;
