@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     )
-    .merge(clinic::router())
+    .merge(clinic::router(&state))
     .merge(docs::router())
     .route("/metrics", axum::routing::get(metrics::render))
     .layer(middleware::from_fn(metrics::track))

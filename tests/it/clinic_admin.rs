@@ -390,7 +390,7 @@ async fn a_webhook_is_added_with_its_secret_shown_once_shows_its_deliveries_and_
     // An emergency alert writes a delivery; the page shows its outcome.
     crate::webhooks::emergency(&app, &patient, "e1").await;
     let shown = page(&browser, "/clinic/webhooks", StatusCode::OK).await;
-    let table = between(&shown, r#"<table class="deliveries">"#, "</table>");
+    let table = between(&shown, r#"<table class="deliveries stack">"#, "</table>");
     assert_eq!(table.matches("data-delivery-id=").count(), 1, "{table}");
     assert!(table.contains("alert.raised"));
     assert!(table.contains("pending"));

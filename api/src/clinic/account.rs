@@ -71,14 +71,7 @@ fn from_our_page(headers: &HeaderMap, sent: &str) -> bool {
 }
 
 /// What to say when [`from_our_page`] refused a form.
-fn expired(headers: &HeaderMap) -> &'static str {
-    if session::cookie(headers, LOGIN_COOKIE).is_none() && session::plain_http_from_afar(headers) {
-        "This page was opened over plain HTTP from another computer, and browsers keep \
-         its cookie only over HTTPS. Open the clinic at its https:// address."
-    } else {
-        "The form had expired. Please send it again."
-    }
-}
+const EXPIRED: &str = "The form had expired. Please send it again.";
 
 /// A page with a form sent before signing in, setting the CSRF cookie its
 /// token is checked against.
@@ -182,7 +175,7 @@ async fn request_reset(
     let form = form.map(|Form(form)| form).unwrap_or_default();
     if !from_our_page(&headers, &form.csrf) {
         return pre_session(&headers, StatusCode::FORBIDDEN, |csrf| {
-            reset_request_markup(csrf, &form.email, Some(expired(&headers)))
+            reset_request_markup(csrf, &form.email, Some(EXPIRED))
         });
     }
     let mailroom = Mailroom {
@@ -249,7 +242,7 @@ async fn confirm_reset(
         })
     };
     if !from_our_page(&headers, &form.csrf) {
-        return again(StatusCode::FORBIDDEN, expired(&headers));
+        return again(StatusCode::FORBIDDEN, EXPIRED);
     }
     match recovery::confirm(
         &state.db,

@@ -50,7 +50,7 @@ pub fn owns(path: &str) -> bool {
 }
 
 /// The clinic routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/clinic", get(home))
         .route(pages::STYLESHEET, get(stylesheet))
@@ -64,7 +64,10 @@ pub fn router() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(programs::routes())
-        .layer(middleware::from_fn(session::layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::layer,
+        ))
 }
 
 type Page = Result<Response<Body>, PageError>;
@@ -162,17 +165,6 @@ async fn login(
     let Ok(Form(form)) = form else {
         return Err(PageError::BadRequest("the sign-in form could not be read"));
     };
-    if expected.is_empty() && session::plain_http_from_afar(&headers) {
-        return sign_in_form(
-            &headers,
-            StatusCode::FORBIDDEN,
-            Some(
-                "This page was opened over plain HTTP from another computer, and browsers \
-                 keep the sign-in cookie only over HTTPS. Open the clinic at its https:// \
-                 address (or ask whoever runs dorsal to put it behind HTTPS).",
-            ),
-        );
-    }
     if expected.is_empty()
         || !session::same_origin(&headers)
         || !session::same_token(&form.csrf, expected)

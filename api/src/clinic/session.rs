@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Response, header};
 use axum::middleware::Next;
@@ -83,12 +83,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value for one of the clinic's cookies: only for
-/// `/clinic`, never readable by scripts, never sent over plain HTTP to a
-/// remote host, never sent with a request another site started.
+/// `/clinic`, never readable by scripts, never sent with a request another
+/// site started. [`layer`] adds `Secure` when the page came over HTTPS.
 pub fn set_cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
-    let cookie = format!(
-        "{name}={value}; Path=/clinic; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
-    );
+    let cookie =
+        format!("{name}={value}; Path=/clinic; Max-Age={max_age}; HttpOnly; SameSite=Strict");
     // Every part is base64url, a JWT or fixed text, all valid header bytes.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -142,29 +141,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Whether a form was sent from a plain-HTTP page on another computer:
-/// the browser then keeps none of our cookies (they are `Secure`, which
-/// browsers relax only for this computer's own addresses).
-pub fn plain_http_from_afar(headers: &HeaderMap) -> bool {
-    let Some(rest) = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|origin| origin.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    let host = match rest.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => rest.rsplit_once(':').map_or(rest, |(host, _)| host),
-    };
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    !loopback
-}
-
 /// Checks a form POST made within a session: our origin, and the session's
 /// CSRF token in the form's `csrf` field.
 pub fn check_post(
@@ -185,10 +161,31 @@ pub fn check_post(
 #[derive(Debug, Clone, Default)]
 struct Renewed(Arc<OnceLock<HeaderValue>>);
 
-/// Sets the renewed session cookie, and on every clinic response the
+/// Whether the browser reached us over HTTPS: dorsal speaks plain HTTP
+/// itself, so only a proxy we trust (`http.trust_forwarded_for`) can say
+/// so, in the `X-Forwarded-Proto` entry it added last.
+fn came_over_https(trust_proxy: bool, headers: &HeaderMap) -> bool {
+    trust_proxy
+        && headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Sets the renewed session cookie; marks every cookie `Secure` when the
+/// page came over HTTPS (and only then, so a clinic on a LAN host over
+/// plain HTTP can still sign in); and on every clinic response sets the
 /// headers that keep pages out of caches (the stylesheet excepted) and
 /// frames, and scripts and other sites' styles out of pages.
-pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
+pub async fn layer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response<Body> {
+    let secure = came_over_https(state.config.http.trust_forwarded_for, request.headers());
     let renewed = Renewed::default();
     request.extensions_mut().insert(renewed.clone());
     let mut response = next.run(request).await;
@@ -203,6 +200,21 @@ pub async fn layer(mut request: Request, next: Next) -> Response<Body> {
         && !session_set
     {
         headers.append(header::SET_COOKIE, cookie.clone());
+    }
+    if secure {
+        let marked: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|cookie| {
+                let mut bytes = cookie.as_bytes().to_vec();
+                bytes.extend_from_slice(b"; Secure");
+                HeaderValue::from_bytes(&bytes).ok()
+            })
+            .collect();
+        headers.remove(header::SET_COOKIE);
+        for cookie in marked {
+            headers.append(header::SET_COOKIE, cookie);
+        }
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -344,25 +356,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_http_from_afar_is_told_apart_from_this_computer_and_https() {
-        for (origin, expected) in [
-            (None, false),
-            (Some("https://clinic.example"), false),
-            (Some("http://localhost:8080"), false),
-            (Some("http://app.localhost"), false),
-            (Some("http://127.0.0.1:8080"), false),
-            (Some("http://127.9.9.9"), false),
-            (Some("http://[::1]:8080"), false),
-            (Some("http://192.168.1.20:8080"), true),
-            (Some("http://clinic.example"), true),
-            (Some("http://[2001:db8::1]:80"), true),
-            (Some("null"), false),
+    fn only_a_trusted_proxy_saying_https_last_makes_cookies_secure() {
+        for (trust, protos, expected) in [
+            (true, &["https"][..], true),
+            (true, &["HTTPS"], true),
+            (true, &["http, https"], true),
+            (true, &["https", "http"], false),
+            (true, &["https, http"], false),
+            (true, &[], false),
+            (true, &["http"], false),
+            (false, &["https"], false),
         ] {
             let mut headers = HeaderMap::new();
-            if let Some(origin) = origin {
-                headers.insert(header::ORIGIN, HeaderValue::from_static(origin));
+            for proto in protos {
+                headers.append("x-forwarded-proto", HeaderValue::from_static(proto));
             }
-            assert_eq!(plain_http_from_afar(&headers), expected, "{origin:?}");
+            assert_eq!(
+                came_over_https(trust, &headers),
+                expected,
+                "{trust} {protos:?}"
+            );
         }
     }
 }

@@ -54,11 +54,12 @@ test('a clinician signs in, acknowledges and resolves an emergency alert and ope
   await page.waitForURL(`${BASE}/clinic/alerts`)
   await page.getByText('Signed in as Dr Ada Okafor (clinician)').waitFor()
 
-  // The session cookie, as the browser stored it over plain HTTP on loopback.
+  // The session cookie, as the browser stored it over plain HTTP (no
+  // proxy said HTTPS, so it is not Secure).
   const cookie = (await context.cookies(`${BASE}/clinic`)).find((c) => c.name === 'dorsal_clinic')
   assert.ok(cookie, 'the session cookie is stored')
   assert.equal(cookie.httpOnly, true)
-  assert.equal(cookie.secure, true)
+  assert.equal(cookie.secure, false)
   assert.equal(cookie.sameSite, 'Strict')
   assert.equal(cookie.path, '/clinic')
 
@@ -210,5 +211,37 @@ test('checkPage finds sideways scrolling, unlabelled fields, controls out of the
   }
   assert.ok(at(390, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table scrolls at 390')
   assert.ok(!at(1280, 'no sideways scrolling', /scrolls sideways: div#scroller/), 'the table fits at 1280')
+  done()
+})
+
+test('a clinic computer on the LAN signs in over plain HTTP and its forms keep their CSRF check', async (t) => {
+  const boss = await s.admin()
+  const clinician = await s.addStaff(boss.token, 'clinician', 'Dr Noor Haddad', s.unique())
+  const { context, page, done } = await s.openPage(t)
+  await page.goto(`${s.LAN_BASE}/clinic`)
+  assert.equal(await page.evaluate(() => window.isSecureContext), false, 'not a secure context')
+  await page.getByLabel('Email').fill(clinician.email)
+  await page.getByLabel('Password', { exact: true }).fill(clinician.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(`${s.LAN_BASE}/clinic/alerts`)
+  await page.getByText('Signed in as Dr Noor Haddad (clinician)').waitFor()
+  const cookie = (await context.cookies(`${s.LAN_BASE}/clinic`)).find((c) => c.name === 'dorsal_clinic')
+  assert.ok(cookie, 'the session cookie is kept on the LAN host')
+  assert.equal(cookie.secure, false)
+  assert.equal(cookie.sameSite, 'Strict')
+
+  // A form whose CSRF token went stale is refused and changes nothing.
+  await page.goto(`${s.LAN_BASE}/clinic/account`)
+  await page.locator('main form[action="/clinic/account/two-factor"] input[name="csrf"]').evaluate((input) => { input.value = 'stale' })
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click(),
+  ])
+  assert.equal(refused.status(), 403)
+  await page.goto(`${s.LAN_BASE}/clinic/account`)
+  assert.equal(await page.locator('#two-factor').innerText(), 'Off')
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.waitForURL(`${s.LAN_BASE}/clinic`)
   done()
 })

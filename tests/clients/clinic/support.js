@@ -25,6 +25,14 @@ const { chromium } = require('playwright-core')
 const axe = require('axe-core')
 
 const BASE = (process.env.DORSAL_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
+/// The same server under a LAN host name (the browser resolves it to
+/// 127.0.0.1), where plain HTTP is not a secure context.
+const LAN_HOST = 'clinic.lan'
+const LAN_BASE = (() => {
+  const url = new URL(BASE)
+  url.hostname = LAN_HOST
+  return url.origin
+})()
 const ADMIN_EMAIL = process.env.ADMIN_EMAIL
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD
 const SCREENSHOT_DIR = path.resolve(
@@ -173,6 +181,9 @@ function browser() {
       args: [
         '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--disable-quic',
+        // dorsal as a clinic's computers on its LAN see it: a plain-HTTP
+        // host that is not this computer's own name.
+        `--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`,
       ],
     })
   }
@@ -195,7 +206,7 @@ async function guard(context) {
   const elsewhere = []
   await context.route('**/*', (route) => {
     const url = route.request().url()
-    if (new URL(url).origin === BASE) return route.continue()
+    if ([BASE, LAN_BASE].includes(new URL(url).origin)) return route.continue()
     elsewhere.push(url)
     return route.abort('internetdisconnected')
   })
@@ -489,7 +500,7 @@ function rows(changes, table) {
 }
 
 module.exports = {
-  BASE, SCREENSHOT_DIR, REPORT_ONLY, DAY, VIEWPORTS, DESKTOP,
+  BASE, LAN_BASE, SCREENSHOT_DIR, REPORT_ONLY, DAY, VIEWPORTS, DESKTOP,
   api, login, isoDate, unique, admin, addStaff, addPatient, pushDiary, raiseEmergency, seedClinic,
   browser, guard, openPage, signIn, staffPage, tabTo, retype, inspect, checkPage, pullAll, rows,
 }
