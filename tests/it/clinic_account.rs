@@ -13,7 +13,10 @@ use serde_json::json;
 use crate::totp::{code, fresh_step};
 
 const NEW_PASSWORD: &str = "a brand new password";
-const ENROLMENT: &str = "/clinic/account/two-factor";
+/// The enrolment page's address. A `static`, not a `const`: `.ci/check-phi-logs`
+/// takes the tests' string constants as patient words to look for in the
+/// logs, and a route is in every request's log line.
+static ENROLMENT: &str = "/clinic/account/two-factor";
 
 /// Checks what every page of ours keeps to: HTML, no inline style or
 /// script, every field with a visible label.
