@@ -16,6 +16,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::programs::PlanItem;
 use crate::red_flags::{Severity, rule};
 
 /// Diary entries older than this many days are left out (evidence of an
@@ -123,28 +124,7 @@ pub struct CarePlanData {
     /// Who wrote the latest version.
     pub therapist_name: String,
     /// The exercises, in order.
-    pub items: Vec<PlanActivity>,
-}
-
-/// One exercise of a plan, as prescribed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanActivity {
-    /// Catalog slug.
-    pub exercise_slug: String,
-    /// Name.
-    pub name: String,
-    /// How to do it.
-    pub instructions: String,
-    /// When to stop.
-    pub safety_note: String,
-    /// Sets.
-    pub sets: i64,
-    /// Repetitions per set.
-    pub reps: i64,
-    /// Seconds held.
-    pub hold_seconds: i64,
-    /// Times a day.
-    pub times_per_day: i64,
+    pub items: Vec<PlanItem>,
 }
 
 /// An alert with the pain logs it rests on.
@@ -371,7 +351,7 @@ fn sleep_observation(id: Uuid, patient: Uuid, sleep: &SleepEntry, zone: &TimeZon
     })
 }
 
-fn dosage(item: &PlanActivity) -> String {
+fn dosage(item: &PlanItem) -> String {
     let mut parts = Vec::new();
     let sets = match item.sets {
         1 => "1 set".to_owned(),
@@ -601,6 +581,7 @@ pub fn bundle(export: &Export) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::programs::Media;
 
     const PATIENT: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
     const ALERT: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1);
@@ -673,7 +654,8 @@ mod tests {
                 reminder_time: Some("21:00".into()),
                 notes: None,
                 therapist_name: "Terry".into(),
-                items: vec![PlanActivity {
+                items: vec![PlanItem {
+                    position: 1,
                     exercise_slug: "cat-cow".into(),
                     name: "Cat-cow".into(),
                     instructions: "Slowly.".into(),
@@ -682,6 +664,7 @@ mod tests {
                     reps: 10,
                     hold_seconds: 0,
                     times_per_day: 1,
+                    media: Media::default(),
                 }],
             }),
             alerts: vec![alert("open", "emergency", &["p1", "gone", "p1"])],
