@@ -44,8 +44,9 @@ pub struct Media {
 
 /// One exercise of a plan, as prescribed: a snapshot of the catalog entry,
 /// so a later catalog edit never changes a patient's program silently.
-/// Stored as JSON in each plan version, so its serde shape is the stored
-/// one; the FHIR export and the API's `PlanItemOut` read it.
+/// Stored as JSON in each plan version (see [`PlanBody`]), so its serde
+/// shape is the stored one; the FHIR export and the API's `PlanItemOut`
+/// read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanItem {
     /// 1-based order.
@@ -70,6 +71,25 @@ pub struct PlanItem {
     /// before the catalog had media).
     #[serde(default, flatten)]
     pub media: Media,
+}
+
+/// A plan version's content, as stored (JSON in each plan version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanBody {
+    /// Title.
+    pub title: String,
+    /// First day.
+    pub starts_on: String,
+    /// Last day.
+    pub ends_on: Option<String>,
+    /// Reminder time.
+    pub reminder_time: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Who wrote this version.
+    pub therapist_name: String,
+    /// The exercises.
+    pub items: Vec<PlanItem>,
 }
 
 /// A plan as a therapist writes it.

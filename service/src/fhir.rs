@@ -156,13 +156,7 @@ pub async fn patient_bundle(
         .map(|p| CarePlanData {
             id: p.id,
             version: p.version,
-            title: p.body.title,
-            starts_on: p.body.starts_on,
-            ends_on: p.body.ends_on,
-            reminder_time: p.body.reminder_time,
-            notes: p.body.notes,
-            therapist_name: p.body.therapist_name,
-            items: p.body.items,
+            body: p.body,
         });
 
     Ok(dorsal_domain::fhir::bundle(&Export {

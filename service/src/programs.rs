@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use dorsal_domain::Violations;
-use dorsal_domain::programs::{Media, PlanInput, PlanItem, validate_plan};
+use dorsal_domain::programs::{Media, PlanBody, PlanInput, PlanItem, validate_plan};
 use dorsal_domain::role::Capability;
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, TableSpec};
@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Actor, PatientAccess, patient_access};
@@ -258,25 +257,6 @@ pub async fn create_exercise(
         Err(err) if is_unique_violation(&err) => Err(taken),
         Err(err) => Err(err.into()),
     }
-}
-
-/// A plan version's content, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanBody {
-    /// Title.
-    pub title: String,
-    /// First day.
-    pub starts_on: String,
-    /// Last day.
-    pub ends_on: Option<String>,
-    /// Reminder time.
-    pub reminder_time: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Who wrote this version.
-    pub therapist_name: String,
-    /// The exercises.
-    pub items: Vec<PlanItem>,
 }
 
 /// A plan at one version.
