@@ -16,6 +16,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::programs::{PlanBody, PlanItem};
 use crate::red_flags::{Severity, rule};
 
 /// Diary entries older than this many days are left out (evidence of an
@@ -110,41 +111,8 @@ pub struct CarePlanData {
     pub id: String,
     /// Latest version number.
     pub version: i64,
-    /// Title.
-    pub title: String,
-    /// First day (`YYYY-MM-DD`).
-    pub starts_on: String,
-    /// Last day.
-    pub ends_on: Option<String>,
-    /// Reminder time (`HH:MM`).
-    pub reminder_time: Option<String>,
-    /// The therapist's notes to the patient.
-    pub notes: Option<String>,
-    /// Who wrote the latest version.
-    pub therapist_name: String,
-    /// The exercises, in order.
-    pub items: Vec<PlanActivity>,
-}
-
-/// One exercise of a plan, as prescribed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanActivity {
-    /// Catalog slug.
-    pub exercise_slug: String,
-    /// Name.
-    pub name: String,
-    /// How to do it.
-    pub instructions: String,
-    /// When to stop.
-    pub safety_note: String,
-    /// Sets.
-    pub sets: i64,
-    /// Repetitions per set.
-    pub reps: i64,
-    /// Seconds held.
-    pub hold_seconds: i64,
-    /// Times a day.
-    pub times_per_day: i64,
+    /// That version's content.
+    pub body: PlanBody,
 }
 
 /// An alert with the pain logs it rests on.
@@ -371,7 +339,7 @@ fn sleep_observation(id: Uuid, patient: Uuid, sleep: &SleepEntry, zone: &TimeZon
     })
 }
 
-fn dosage(item: &PlanActivity) -> String {
+fn dosage(item: &PlanItem) -> String {
     let mut parts = Vec::new();
     let sets = match item.sets {
         1 => "1 set".to_owned(),
@@ -398,11 +366,12 @@ fn times(n: i64) -> String {
 }
 
 fn care_plan(id: Uuid, patient: Uuid, plan: &CarePlanData, today: Option<Date>) -> Value {
-    let started = match (today, crate::calendar::parse_date(&plan.starts_on)) {
+    let body = &plan.body;
+    let started = match (today, crate::calendar::parse_date(&body.starts_on)) {
         (Some(today), Some(start)) => start <= today,
         _ => true,
     };
-    let activities: Vec<Value> = plan
+    let activities: Vec<Value> = body
         .items
         .iter()
         .map(|item| {
@@ -418,7 +387,7 @@ fn care_plan(id: Uuid, patient: Uuid, plan: &CarePlanData, today: Option<Date>) 
                             "frequency": item.times_per_day.max(1),
                             "period": 1,
                             "periodUnit": "d",
-                            "timeOfDay": plan.reminder_time.as_deref().map(|t| vec![fhir_time(t)]),
+                            "timeOfDay": body.reminder_time.as_deref().map(|t| vec![fhir_time(t)]),
                         },
                     },
                     "description": format!(
@@ -438,12 +407,12 @@ fn care_plan(id: Uuid, patient: Uuid, plan: &CarePlanData, today: Option<Date>) 
         "identifier": identifier("plan", &plan.id),
         "status": "active",
         "intent": "plan",
-        "title": plan.title,
+        "title": body.title,
         "subject": reference(patient),
-        "period": { "start": plan.starts_on, "end": plan.ends_on },
-        "author": { "display": plan.therapist_name },
+        "period": { "start": body.starts_on, "end": body.ends_on },
+        "author": { "display": body.therapist_name },
         "activity": activities,
-        "note": plan.notes.as_ref().map(|text| vec![json!({ "text": text })]),
+        "note": body.notes.as_ref().map(|text| vec![json!({ "text": text })]),
     })
 }
 
@@ -601,6 +570,7 @@ pub fn bundle(export: &Export) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::programs::Media;
 
     const PATIENT: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
     const ALERT: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1);
@@ -667,22 +637,26 @@ mod tests {
             plan: Some(CarePlanData {
                 id: "plan-1".into(),
                 version: 2,
-                title: "Evening stretches".into(),
-                starts_on: "2026-11-01".into(),
-                ends_on: None,
-                reminder_time: Some("21:00".into()),
-                notes: None,
-                therapist_name: "Terry".into(),
-                items: vec![PlanActivity {
-                    exercise_slug: "cat-cow".into(),
-                    name: "Cat-cow".into(),
-                    instructions: "Slowly.".into(),
-                    safety_note: "Stop if it hurts.".into(),
-                    sets: 2,
-                    reps: 10,
-                    hold_seconds: 0,
-                    times_per_day: 1,
-                }],
+                body: PlanBody {
+                    title: "Evening stretches".into(),
+                    starts_on: "2026-11-01".into(),
+                    ends_on: None,
+                    reminder_time: Some("21:00".into()),
+                    notes: None,
+                    therapist_name: "Terry".into(),
+                    items: vec![PlanItem {
+                        position: 1,
+                        exercise_slug: "cat-cow".into(),
+                        name: "Cat-cow".into(),
+                        instructions: "Slowly.".into(),
+                        safety_note: "Stop if it hurts.".into(),
+                        sets: 2,
+                        reps: 10,
+                        hold_seconds: 0,
+                        times_per_day: 1,
+                        media: Media::default(),
+                    }],
+                },
             }),
             alerts: vec![alert("open", "emergency", &["p1", "gone", "p1"])],
             omitted: Vec::new(),
@@ -889,8 +863,8 @@ mod tests {
 
         let mut later = export();
         if let Some(plan) = later.plan.as_mut() {
-            plan.starts_on = "2027-01-01".into();
-            plan.reminder_time = None;
+            plan.body.starts_on = "2027-01-01".into();
+            plan.body.reminder_time = None;
         }
         let later = super::bundle(&later);
         let detail = &resources(&later, "CarePlan")[0]["activity"][0]["detail"];

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
 
 use crate::Violations;
 use crate::calendar::{local_date, night_of, parse_date};
@@ -27,6 +28,68 @@ pub struct ItemInput {
     pub hold_seconds: Option<i64>,
     /// Times a day.
     pub times_per_day: Option<i64>,
+}
+
+/// An exercise's image and video: absolute `https://` URLs, and the
+/// image's alt text (present exactly when the image is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// An image of the exercise.
+    pub image_url: Option<String>,
+    /// What the image shows, for people who cannot see it.
+    pub image_alt: Option<String>,
+    /// A video of the exercise.
+    pub video_url: Option<String>,
+}
+
+/// One exercise of a plan, as prescribed: a snapshot of the catalog entry,
+/// so a later catalog edit never changes a patient's program silently.
+/// Stored as JSON in each plan version (see [`PlanBody`]), so its serde
+/// shape is the stored one; the FHIR export and the API's `PlanItemOut`
+/// read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// 1-based order.
+    pub position: i64,
+    /// Catalog slug.
+    pub exercise_slug: String,
+    /// Name.
+    pub name: String,
+    /// Instructions.
+    pub instructions: String,
+    /// Safety note.
+    pub safety_note: String,
+    /// Sets.
+    pub sets: i64,
+    /// Repetitions.
+    pub reps: i64,
+    /// Seconds held.
+    pub hold_seconds: i64,
+    /// Times a day.
+    pub times_per_day: i64,
+    /// The exercise's media when prescribed (none in versions written
+    /// before the catalog had media).
+    #[serde(default, flatten)]
+    pub media: Media,
+}
+
+/// A plan version's content, as stored (JSON in each plan version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanBody {
+    /// Title.
+    pub title: String,
+    /// First day.
+    pub starts_on: String,
+    /// Last day.
+    pub ends_on: Option<String>,
+    /// Reminder time.
+    pub reminder_time: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Who wrote this version.
+    pub therapist_name: String,
+    /// The exercises.
+    pub items: Vec<PlanItem>,
 }
 
 /// A plan as a therapist writes it.

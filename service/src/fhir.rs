@@ -3,8 +3,7 @@
 
 use dorsal_domain::calendar;
 use dorsal_domain::fhir::{
-    AlertData, CarePlanData, Export, MAX_ENTRIES, PainEntry, PatientData, PlanActivity, SleepEntry,
-    WINDOW_DAYS,
+    AlertData, CarePlanData, Export, MAX_ENTRIES, PainEntry, PatientData, SleepEntry, WINDOW_DAYS,
 };
 use dorsal_domain::role::Capability;
 use dorsal_entity::{alert, alert_evidence};
@@ -157,27 +156,7 @@ pub async fn patient_bundle(
         .map(|p| CarePlanData {
             id: p.id,
             version: p.version,
-            title: p.body.title,
-            starts_on: p.body.starts_on,
-            ends_on: p.body.ends_on,
-            reminder_time: p.body.reminder_time,
-            notes: p.body.notes,
-            therapist_name: p.body.therapist_name,
-            items: p
-                .body
-                .items
-                .into_iter()
-                .map(|i| PlanActivity {
-                    exercise_slug: i.exercise_slug,
-                    name: i.name,
-                    instructions: i.instructions,
-                    safety_note: i.safety_note,
-                    sets: i.sets,
-                    reps: i.reps,
-                    hold_seconds: i.hold_seconds,
-                    times_per_day: i.times_per_day,
-                })
-                .collect(),
+            body: p.body,
         });
 
     Ok(dorsal_domain::fhir::bundle(&Export {

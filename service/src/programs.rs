@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use dorsal_domain::Violations;
-use dorsal_domain::programs::{PlanInput, validate_plan};
+use dorsal_domain::programs::{Media, PlanBody, PlanInput, PlanItem, validate_plan};
 use dorsal_domain::role::Capability;
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, TableSpec};
@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Actor, PatientAccess, patient_access};
@@ -46,18 +45,6 @@ pub struct Exercise {
     pub default_hold_seconds: i64,
     /// The exercise's media.
     pub media: Media,
-}
-
-/// An exercise's image and video: absolute `https://` URLs, and the
-/// image's alt text (present exactly when the image is).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Media {
-    /// An image of the exercise.
-    pub image_url: Option<String>,
-    /// What the image shows, for people who cannot see it.
-    pub image_alt: Option<String>,
-    /// A video of the exercise.
-    pub video_url: Option<String>,
 }
 
 impl From<exercise::Model> for Exercise {
@@ -270,53 +257,6 @@ pub async fn create_exercise(
         Err(err) if is_unique_violation(&err) => Err(taken),
         Err(err) => Err(err.into()),
     }
-}
-
-/// One exercise of a plan, as prescribed: a snapshot of the catalog entry,
-/// so a later catalog edit never changes a patient's program silently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanItem {
-    /// 1-based order.
-    pub position: i64,
-    /// Catalog slug.
-    pub exercise_slug: String,
-    /// Name.
-    pub name: String,
-    /// Instructions.
-    pub instructions: String,
-    /// Safety note.
-    pub safety_note: String,
-    /// Sets.
-    pub sets: i64,
-    /// Repetitions.
-    pub reps: i64,
-    /// Seconds held.
-    pub hold_seconds: i64,
-    /// Times a day.
-    pub times_per_day: i64,
-    /// The exercise's media when prescribed (none in versions written
-    /// before the catalog had media).
-    #[serde(default, flatten)]
-    pub media: Media,
-}
-
-/// A plan version's content, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanBody {
-    /// Title.
-    pub title: String,
-    /// First day.
-    pub starts_on: String,
-    /// Last day.
-    pub ends_on: Option<String>,
-    /// Reminder time.
-    pub reminder_time: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Who wrote this version.
-    pub therapist_name: String,
-    /// The exercises.
-    pub items: Vec<PlanItem>,
 }
 
 /// A plan at one version.

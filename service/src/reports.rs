@@ -4,8 +4,8 @@
 use dorsal_domain::Violations;
 use dorsal_domain::calendar::{self, days, parse_date, start_of};
 use dorsal_domain::programs::{
-    BUCKET_MS, DayAdherence, NightTrend, PainPoint, PlanWindow, Session, SleepPoint, Tally,
-    adherence, trends,
+    BUCKET_MS, DayAdherence, NightTrend, PainPoint, PlanBody, PlanWindow, Session, SleepPoint,
+    Tally, adherence, trends,
 };
 use dorsal_entity::{plan, plan_version};
 use jiff::civil::Date;
@@ -15,7 +15,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::access::PatientAccess;
 use crate::error::{ServiceError, ServiceResult};
-use crate::programs::PlanBody;
 use crate::sync::rows::get;
 
 /// The dates a report covers.

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::pages::{Chrome, PageError, csrf_field, document, qr_svg, respond, see_other};
 use super::session::{self, COOKIE, Enrolling, LOGIN_COOKIE, Session, Tokens};
 use super::{Page, framed, sign_in_form};
+use crate::error::status_of;
 use crate::extract::{ClientAddr, PreferredLanguage};
 use crate::state::AppState;
 
@@ -209,18 +210,16 @@ async fn request_reset(
                 )
             })
         }
-        Err(ServiceError::Invalid(_)) => {
-            pre_session(&headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
-                reset_request_markup(
-                    csrf,
-                    &form.email,
-                    Some("Enter an email address, like name@example.org."),
-                )
-            })
-        }
-        Err(ServiceError::RateLimited { retry_after_secs }) => {
+        Err(err @ ServiceError::Invalid(_)) => pre_session(&headers, status_of(&err), |csrf| {
+            reset_request_markup(
+                csrf,
+                &form.email,
+                Some("Enter an email address, like name@example.org."),
+            )
+        }),
+        Err(err @ ServiceError::RateLimited { retry_after_secs }) => {
             let text = format!("Too many codes were asked for. Try again in {retry_after_secs} s.");
-            let response = pre_session(&headers, StatusCode::TOO_MANY_REQUESTS, |csrf| {
+            let response = pre_session(&headers, status_of(&err), |csrf| {
                 reset_request_markup(csrf, &form.email, Some(&text))
             })?;
             rate_limited(response, retry_after_secs)
@@ -259,14 +258,16 @@ async fn confirm_reset(
             StatusCode::OK,
             Some("Your password was changed. Sign in with the new one."),
         ),
-        Err(ServiceError::Malformed {
-            code: "invalid_reset_code",
-            ..
-        }) => again(
-            StatusCode::BAD_REQUEST,
+        Err(
+            err @ ServiceError::Malformed {
+                code: "invalid_reset_code",
+                ..
+            },
+        ) => again(
+            status_of(&err),
             "That code is wrong, used or expired. Check the email, or ask for a new code.",
         ),
-        Err(ServiceError::Invalid(violations)) => {
+        Err(ref err @ ServiceError::Invalid(ref violations)) => {
             let said = violations
                 .iter()
                 .map(|v| match v.pointer.as_str() {
@@ -275,11 +276,11 @@ async fn confirm_reset(
                 })
                 .collect::<Vec<_>>()
                 .join(" ");
-            again(StatusCode::UNPROCESSABLE_ENTITY, &said)
+            again(status_of(err), &said)
         }
-        Err(ServiceError::RateLimited { retry_after_secs }) => rate_limited(
+        Err(err @ ServiceError::RateLimited { retry_after_secs }) => rate_limited(
             again(
-                StatusCode::TOO_MANY_REQUESTS,
+                status_of(&err),
                 &format!("Too many attempts. Try again in {retry_after_secs} s."),
             )?,
             retry_after_secs,
@@ -552,11 +553,11 @@ async fn confirm_enrolment(
     .await
     {
         Ok(codes) => codes,
-        Err(ServiceError::InvalidTotp) => {
+        Err(err @ ServiceError::InvalidTotp) => {
             return enrolment_refused(
                 &state,
                 &session,
-                StatusCode::BAD_REQUEST,
+                status_of(&err),
                 "That code is wrong, so two-factor sign-in is still off. Check the app's \
                  clock and enter the code it shows now.",
                 true,
@@ -567,11 +568,11 @@ async fn confirm_enrolment(
             code: "totp_enabled",
             ..
         }) => return Ok(see_other(ACCOUNT)),
-        Err(ServiceError::Conflict { .. }) => {
+        Err(err @ ServiceError::Conflict { .. }) => {
             return enrolment_refused(
                 &state,
                 &session,
-                StatusCode::CONFLICT,
+                status_of(&err),
                 "There is no QR code waiting for a code: start again.",
                 false,
             )
@@ -677,8 +678,8 @@ async fn turn_off(
     .await
     {
         Ok(()) => Ok(see_other(ACCOUNT)),
-        Err(ServiceError::InvalidTotp) => {
-            framed(&state, &session, StatusCode::BAD_REQUEST, |chrome| {
+        Err(err @ ServiceError::InvalidTotp) => {
+            framed(&state, &session, status_of(&err), |chrome| {
                 turn_off_markup(
                     chrome,
                     Some("That code is wrong or was already used; two-factor sign-in is still on."),

@@ -31,6 +31,7 @@ use super::pages::{
 };
 use super::session::{self, Session};
 use super::{Page, framed};
+use crate::error::status_of;
 use crate::state::AppState;
 
 /// Audit entries per page.
@@ -191,17 +192,15 @@ fn violations_text(violations: &Violations) -> String {
 /// A refusal the person can fix, with its status, or the error to show as
 /// its own page.
 fn fixable(err: ServiceError) -> Result<(StatusCode, Notice), PageError> {
+    let status = status_of(&err);
     match err {
-        ServiceError::Invalid(violations) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Notice::Problem(violations_text(&violations)),
-        )),
+        ServiceError::Invalid(violations) => {
+            Ok((status, Notice::Problem(violations_text(&violations))))
+        }
         ServiceError::Conflict {
             code: "last_admin", ..
-        } => Ok((StatusCode::CONFLICT, Notice::Problem(LAST_ADMIN.to_owned()))),
-        ServiceError::Conflict { detail, .. } => {
-            Ok((StatusCode::CONFLICT, Notice::Problem(sentence(detail))))
-        }
+        } => Ok((status, Notice::Problem(LAST_ADMIN.to_owned()))),
+        ServiceError::Conflict { detail, .. } => Ok((status, Notice::Problem(sentence(detail)))),
         other => Err(other.into()),
     }
 }

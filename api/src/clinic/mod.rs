@@ -35,6 +35,7 @@ use self::pages::{
     Chrome, Inbox, InboxAlert, InboxFilter, PageError, PatientPage, respond, see_other,
 };
 use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
+use crate::error::status_of;
 use crate::extract::ClientAddr;
 use crate::state::AppState;
 
@@ -205,10 +206,9 @@ async fn login(
                 Some("Email or password is wrong."),
             );
         }
-        Err(ServiceError::RateLimited { retry_after_secs }) => {
+        Err(err @ ServiceError::RateLimited { retry_after_secs }) => {
             let message = format!("Too many attempts. Try again in {retry_after_secs} s.");
-            let mut response =
-                sign_in_form(&headers, StatusCode::TOO_MANY_REQUESTS, Some(&message))?;
+            let mut response = sign_in_form(&headers, status_of(&err), Some(&message))?;
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

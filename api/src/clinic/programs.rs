@@ -28,6 +28,7 @@ use super::pages::{self, Chrome, PageError, csrf_field, document, see_other, whe
 use super::session::{self, Session};
 use super::{Page, framed};
 use crate::dto::programs::{ExerciseIn, PlanIn, PlanItemIn};
+use crate::error::status_of;
 use crate::state::AppState;
 
 /// The program and catalog pages.
@@ -559,11 +560,12 @@ async fn rejected(
     slugs: &[String],
     err: ServiceError,
 ) -> Page {
+    let status = status_of(&err);
     let ServiceError::Invalid(violations) = err else {
         return Err(err.into());
     };
     let errors = messages(&violations, slugs, catalog);
-    framed(state, session, StatusCode::UNPROCESSABLE_ENTITY, |chrome| {
+    framed(state, session, status, |chrome| {
         builder_page(chrome, builder, catalog, images, draft, &errors)
     })
     .await
@@ -1080,14 +1082,16 @@ async fn create_exercise(
                 made.slug
             )));
         }
-        Err(ServiceError::Invalid(violations)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            messages(&violations, &[], &[]),
-        ),
-        Err(ServiceError::Conflict { detail, .. }) => {
-            (StatusCode::CONFLICT, vec![format!("Short code: {detail}")])
+        Err(err) => {
+            let status = status_of(&err);
+            match err {
+                ServiceError::Invalid(violations) => (status, messages(&violations, &[], &[])),
+                ServiceError::Conflict { detail, .. } => {
+                    (status, vec![format!("Short code: {detail}")])
+                }
+                err => return Err(err.into()),
+            }
         }
-        Err(err) => return Err(err.into()),
     };
     let (catalog, images) = catalog(&state, &session).await?;
     framed(&state, &session, status, |chrome| {

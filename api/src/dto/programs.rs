@@ -1,7 +1,7 @@
 //! Exercises, plans, adherence and trends on the wire.
 
-use dorsal_domain::programs::{DayAdherence, ItemInput, NightTrend, PlanInput};
-use dorsal_service::programs::{Exercise, Media, NewExercise, Plan, PlanItem};
+use dorsal_domain::programs::{DayAdherence, ItemInput, Media, NightTrend, PlanInput, PlanItem};
+use dorsal_service::programs::{Exercise, NewExercise, Plan};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
