@@ -47,6 +47,10 @@ use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError};
 use crate::sealed::DataKeys;
 
+/// The data patient writes keep current, each registered by the module
+/// that owns it.
+const COMMIT_HOOKS: &[sync::CommitHook] = &[reminders::SCHEDULE];
+
 /// What both the API and the worker stand on: the database, the auth
 /// keys, the data keys, the configuration and the clock.
 #[derive(Debug, Clone)]
@@ -109,7 +113,7 @@ impl Core {
             data_keys,
             config: Arc::new(config),
             clock,
-            nudges: sync::Nudges::default(),
+            nudges: sync::Nudges::new(COMMIT_HOOKS),
         })
     }
 }

@@ -200,13 +200,53 @@ pub async fn tables_with_column(
         .collect()
 }
 
+/// The foreign keys between tables, as (referencing, referenced) names,
+/// read from the database's catalog.
+async fn foreign_keys(db: &impl ConnectionTrait) -> ServiceResult<Vec<(String, String)>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT c.relname::text AS child, p.relname::text AS parent FROM pg_constraint k \
+             JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid \
+             WHERE k.contype = 'f' AND k.connamespace = current_schema()::regnamespace"
+        }
+        _ => {
+            "SELECT m.name AS child, f.\"table\" AS parent \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'"
+        }
+    };
+    db.query_all_raw(Statement::from_string(backend, sql))
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "child")?, row.try_get("", "parent")?)))
+        .collect()
+}
+
+/// `tables` in an order to delete from: a table before any it references,
+/// so no foreign key is ever left pointing at a deleted row. Ties keep
+/// their order; a cycle (which dorsal's schema has not) keeps its tables'.
+fn deletion_order(mut tables: Vec<String>, keys: &[(String, String)]) -> Vec<String> {
+    let mut ordered = Vec::with_capacity(tables.len());
+    while !tables.is_empty() {
+        // A table no remaining other table references can go now.
+        let free = tables.iter().position(|t| {
+            !keys
+                .iter()
+                .any(|(child, parent)| parent == t && child != t && tables.contains(child))
+        });
+        ordered.push(tables.remove(free.unwrap_or(0)));
+    }
+    ordered
+}
+
 /// The tables erasure empties of a patient's rows by `patient_id`: every
 /// table with that column, found in the schema so a new one can't be
-/// forgotten, except those [`KEPT_ON_ERASURE`].
+/// forgotten, except those [`KEPT_ON_ERASURE`]; in an order that respects
+/// their foreign keys.
 pub async fn patient_tables(db: &impl ConnectionTrait) -> ServiceResult<Vec<String>> {
     let mut tables = tables_with_column(db, "patient_id").await?;
     tables.retain(|t| !KEPT_ON_ERASURE.contains(&t.as_str()));
-    Ok(tables)
+    Ok(deletion_order(tables, &foreign_keys(db).await?))
 }
 
 /// Erases the calling patient's account after checking their password.
@@ -233,7 +273,6 @@ pub async fn erase(
     // erasure waits for that push to commit and then deletes what it
     // wrote; a push that starts later finds no account under the lock.
     take_change_numbers(&txn, &[patient_id]).await?;
-    // None of these tables references another, so any order will do.
     for table in patient_tables(&txn).await? {
         let delete = Query::delete()
             .from_table(Alias::new(table))
@@ -284,7 +323,8 @@ pub async fn erase(
         .exec(&txn)
         .await?;
     // The account's own rows (sessions, resets, recovery codes).
-    for table in tables_with_column(&txn, "user_id").await? {
+    let owned = tables_with_column(&txn, "user_id").await?;
+    for table in deletion_order(owned, &foreign_keys(&txn).await?) {
         let delete = Query::delete()
             .from_table(Alias::new(table))
             .and_where(Expr::col(Alias::new("user_id")).eq(patient_id))
@@ -295,4 +335,31 @@ pub async fn erase(
     txn.commit().await?;
     tracing::info!(%patient_id, "account erased");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deletion_order;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_table_is_emptied_before_the_tables_it_references() {
+        let keys = [
+            ("plan_versions", "plans"),
+            ("plans", "users"),
+            ("devices", "devices"),
+        ]
+        .map(|(c, p)| (c.to_owned(), p.to_owned()));
+        let order = deletion_order(
+            names(&["devices", "plans", "plan_versions", "prompts"]),
+            &keys,
+        );
+        assert_eq!(
+            order,
+            names(&["devices", "plan_versions", "plans", "prompts"])
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! precomputed in the patient's zone and indexed, so a tick reads only what
 //! is due. The schedule follows the profile and the active plan: any write
 //! to either (through [`crate::sync::PatientWrite`]) recomputes it in the
-//! same transaction.
+//! same transaction, by the commit hook [`SCHEDULE`].
 //!
 //! Firing is one transaction per batch: take due schedules (`FOR UPDATE
 //! SKIP LOCKED` on PostgreSQL; SQLite's write transaction excludes other
@@ -38,9 +38,9 @@ use crate::db::begin_write;
 use crate::error::{ServiceError, ServiceResult};
 use crate::notify::{self, Notice};
 use crate::secret::new_id;
-use crate::sync::Nudges;
 use crate::sync::rows::{get, live_rows};
 use crate::sync::write::{lock_clocks, take_change_numbers};
+use crate::sync::{CommitHook, Nudges};
 use crate::webhooks::DELIVERIES_CHANNEL;
 
 /// The schedule kind of the evening stretch reminder.
@@ -140,11 +140,18 @@ fn stored(found: &reminder_schedule::Model) -> Wanted {
     }
 }
 
+/// The reminder schedule is computed from the profile and the active plan:
+/// a write to either recomputes it before it commits.
+pub const SCHEDULE: CommitHook = CommitHook {
+    tables: &["profiles", "exercise_plans"],
+    run: |txn, patient_id, now_ms| Box::pin(refresh_schedule(txn, patient_id, now_ms)),
+};
+
 /// Brings the patient's stretch schedule in line with their profile and
 /// active plan, inside the transaction that changed either. A change of
 /// time, zone or quiet hours takes effect from the next occurrence; the
 /// occurrence key keeps a date that already fired from firing again.
-pub async fn refresh_schedule(
+async fn refresh_schedule(
     txn: &DatabaseTransaction,
     patient_id: Uuid,
     now_ms: i64,

@@ -2,6 +2,7 @@
 //! write path every writer to patient data uses, pulls by change number and
 //! per-record pushes.
 
+pub mod hooks;
 pub mod nudge;
 pub mod pull;
 pub mod push;
@@ -9,5 +10,6 @@ pub mod receipts;
 pub(crate) mod rows;
 pub mod write;
 
+pub use hooks::CommitHook;
 pub use nudge::Nudges;
 pub use write::PatientWrite;

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, Kind, TableSpec};
 use sea_orm::sea_query::{
@@ -298,7 +299,8 @@ pub struct PatientWrite {
     seq: i64,
     now: i64,
     outbox: AtomicBool,
-    schedule_inputs: AtomicBool,
+    /// The tables written so far, for the commit hooks.
+    touched: Mutex<Vec<&'static str>>,
 }
 
 impl PatientWrite {
@@ -330,7 +332,7 @@ impl PatientWrite {
             seq,
             now,
             outbox: AtomicBool::new(false),
-            schedule_inputs: AtomicBool::new(false),
+            touched: Mutex::new(Vec::new()),
         })
     }
 
@@ -437,19 +439,28 @@ impl PatientWrite {
         self.outbox.store(true, Ordering::Relaxed);
     }
 
-    /// Notes a write to a table the reminder schedule is computed from.
+    /// Notes a write to `table`, for the commit hooks.
     fn touched(&self, table: &TableSpec) {
-        if matches!(table.name, "profiles" | "exercise_plans") {
-            self.schedule_inputs.store(true, Ordering::Relaxed);
+        // A panic elsewhere cannot leave a list of names half written.
+        let mut touched = self.touched.lock().unwrap_or_else(PoisonError::into_inner);
+        if !touched.contains(&table.name) {
+            touched.push(table.name);
         }
     }
 
-    /// Commits, then nudges the patient's devices (and the worker). A write
-    /// to the profile or a plan recomputes the reminder schedule first, in
-    /// the same transaction.
+    /// Commits, then nudges the patient's devices (and the worker). First,
+    /// in the same transaction, each commit hook fed by a table written
+    /// here recomputes its data (a write to the profile or a plan, the
+    /// reminder schedule).
     pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
-        if self.schedule_inputs.load(Ordering::Relaxed) {
-            crate::reminders::refresh_schedule(&self.txn, self.patient_id, self.now).await?;
+        let touched = self
+            .touched
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        for hook in nudges.commit_hooks() {
+            if hook.fed_by(&touched) {
+                (hook.run)(&self.txn, self.patient_id, self.now).await?;
+            }
         }
         self.txn.commit().await?;
         nudges.send(self.patient_id, self.seq);
