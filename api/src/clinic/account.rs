@@ -22,7 +22,8 @@ use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::pages::{Chrome, PageError, csrf_field, document, qr_svg, respond, see_other};
+use super::error::PageError;
+use super::pages::{Chrome, csrf_field, document, qr_svg, respond, see_other};
 use super::session::{self, COOKIE, Enrolling, LOGIN_COOKIE, Session, Tokens};
 use super::{Page, framed, sign_in_form};
 use crate::error::status_of;

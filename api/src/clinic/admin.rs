@@ -26,8 +26,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::error::PageError;
 use super::pages::{
-    Chrome, Confirm, PageError, confirm, csrf_field, document, parse_id, qr_svg, see_other, when,
+    Chrome, Confirm, confirm, csrf_field, document, parse_id, qr_svg, see_other, when,
 };
 use super::session::{self, Session};
 use super::{Page, framed};

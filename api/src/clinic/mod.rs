@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod chart;
+mod error;
 mod pages;
 mod programs;
 mod session;
@@ -31,9 +32,8 @@ use dorsal_service::{AuthFailure, ServiceError, care_team, users};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use self::pages::{
-    Chrome, Inbox, InboxAlert, InboxFilter, PageError, PatientPage, respond, see_other,
-};
+use self::error::PageError;
+use self::pages::{Chrome, Inbox, InboxAlert, InboxFilter, PatientPage, respond, see_other};
 use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
 use crate::error::status_of;
 use crate::extract::ClientAddr;

@@ -24,7 +24,8 @@ use dorsal_service::programs::{self, Exercise, Plan};
 use maud::{Markup, html};
 use uuid::Uuid;
 
-use super::pages::{self, Chrome, PageError, csrf_field, document, see_other, when};
+use super::error::PageError;
+use super::pages::{self, Chrome, csrf_field, document, see_other, when};
 use super::session::{self, Session};
 use super::{Page, framed};
 use crate::dto::programs::{ExerciseIn, PlanIn, PlanItemIn};

@@ -14,7 +14,7 @@ use dorsal_service::access::Actor;
 use dorsal_service::auth::TokenPair;
 use dorsal_service::{AuthFailure, ServiceError, ServiceResult};
 
-use super::pages::PageError;
+use super::error::PageError;
 use crate::state::AppState;
 
 /// The session cookie.
