@@ -574,7 +574,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
             .unwrap(),
         0
     );
-    let lease = dorsal_worker::jobs::deliver_webhooks::LEASE_MS;
+    let lease = dorsal_worker::outbox::LEASE_MS;
     app.run_out_leases().await;
     assert_eq!(
         deliver_push::run(&taker, &providers, at(lease + 5_000))

@@ -398,7 +398,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
         &app.core.db,
         dead.worker_id,
         t0,
-        deliver_webhooks::LEASE_MS,
+        dorsal_worker::outbox::LEASE_MS,
         10,
     )
     .await
@@ -464,7 +464,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
         dead.worker_id,
         claimed[0].delivery.attempt,
         t0 + 32_000,
-        deliver_webhooks::LEASE_MS,
+        dorsal_worker::outbox::LEASE_MS,
     )
     .await
     .unwrap();

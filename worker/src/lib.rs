@@ -4,6 +4,7 @@
 pub mod delivery;
 pub mod jobs;
 pub mod mail;
+pub mod outbox;
 pub mod push;
 pub mod scheduler;
 
@@ -14,7 +15,41 @@ use dorsal_service::config::Config;
 use dorsal_service::sealed::DataKeys;
 use dorsal_service::{Core, Db};
 
-pub use scheduler::{Worker, WorkerError};
+pub use scheduler::Worker;
+
+/// Why the worker could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Another process already runs the worker on this SQLite database.
+    #[error(
+        "another dorsal process already runs the worker on {database}; on SQLite only one \
+         process may: stop it, or start this one with `dorsal api`"
+    )]
+    AlreadyRunning {
+        /// The database file.
+        database: String,
+    },
+    /// The worker lock file could not be opened.
+    #[error("cannot open the worker lock {path}: {source}")]
+    Lock {
+        /// Lock file.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The scheduler failed.
+    #[error("scheduler: {0}")]
+    Scheduler(#[from] tokio_cron_scheduler::JobSchedulerError),
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Http(String),
+    /// A push provider is misconfigured.
+    #[error("push: {0}")]
+    Push(String),
+    /// Mail cannot be sent as configured.
+    #[error("mail: {0}")]
+    Mail(String),
+}
 
 /// What every job receives.
 #[derive(Debug, Clone)]

@@ -21,8 +21,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+use crate::WorkerError;
 use crate::delivery::install_crypto_provider;
-use crate::scheduler::WorkerError;
 
 /// The folder of the data directory `.eml` files are written to.
 pub const MAIL_FOLDER: &str = "mail";

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::WorkerError;
 use crate::delivery::HttpSender;
-use crate::scheduler::WorkerError;
 
 /// The title every push shows.
 pub const PUSH_TITLE: &str = "dorsal";

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use dorsal_service::config::{Backend, Config, sqlite_file};
 use secrecy::ExposeSecret as _;
 use tokio::sync::Mutex;
-use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -17,41 +17,7 @@ use crate::delivery::HttpSender;
 use crate::jobs::{JobError, deliver_mail, deliver_push, deliver_webhooks, fetch_images};
 use crate::mail::Mailer;
 use crate::push::{FcmProvider, GatewayProvider, Providers};
-use crate::{JobCtx, jobs};
-
-/// Why the worker could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    /// Another process already runs the worker on this SQLite database.
-    #[error(
-        "another dorsal process already runs the worker on {database}; on SQLite only one \
-         process may: stop it, or start this one with `dorsal api`"
-    )]
-    AlreadyRunning {
-        /// The database file.
-        database: String,
-    },
-    /// The worker lock file could not be opened.
-    #[error("cannot open the worker lock {path}: {source}")]
-    Lock {
-        /// Lock file.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// The scheduler failed.
-    #[error("scheduler: {0}")]
-    Scheduler(#[from] JobSchedulerError),
-    /// The HTTP client could not be built.
-    #[error("http client: {0}")]
-    Http(String),
-    /// A push provider is misconfigured.
-    #[error("push: {0}")]
-    Push(String),
-    /// Mail cannot be sent as configured.
-    #[error("mail: {0}")]
-    Mail(String),
-}
+use crate::{JobCtx, WorkerError, jobs};
 
 /// A running worker.
 #[derive(Debug)]
@@ -212,7 +178,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         let webhooks = tokio::spawn(deliver_until(
             "webhooks",
-            deliver_webhooks::BATCH,
+            crate::outbox::BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, sender) = (ctx.clone(), sender.clone());
@@ -223,7 +189,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         let pushes = tokio::spawn(deliver_until(
             "push",
-            deliver_webhooks::BATCH,
+            crate::outbox::BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, providers) = (ctx.clone(), providers.clone());
@@ -234,7 +200,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         let mails = tokio::spawn(deliver_until(
             "mail",
-            deliver_mail::BATCH,
+            crate::outbox::MAIL_BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, mailer) = (ctx.clone(), mailer.clone());

@@ -14,7 +14,7 @@ use reqwest::dns::Resolve;
 use reqwest::redirect::Policy;
 
 pub use self::resolve::{Refused, SystemResolver};
-use crate::scheduler::WorkerError;
+use crate::WorkerError;
 
 /// Installs the process's TLS crypto provider (ring, already in the tree
 /// through sqlx). Any HTTP client of the process needs it; calling it

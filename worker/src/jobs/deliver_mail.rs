@@ -9,14 +9,11 @@ use dorsal_service::outbox::Attempt;
 use jiff::Timestamp;
 
 use super::JobError;
-use super::deliver_webhooks::{LEASE_MS, jitter};
 use crate::JobCtx;
 use crate::mail::Mailer;
+use crate::outbox::{LEASE_MS, MAIL_BATCH, jitter};
 
-/// Emails claimed at once (each SMTP send is a connection of its own).
-pub const BATCH: u64 = 10;
-
-/// One round: claims up to [`BATCH`] due emails and sends them all at once
+/// One round: claims up to [`MAIL_BATCH`] due emails and sends them all at once
 /// ([`super::send_all`]). Returns how many were claimed.
 pub async fn run(ctx: &JobCtx, mailer: &Mailer, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
@@ -25,7 +22,7 @@ pub async fn run(ctx: &JobCtx, mailer: &Mailer, now: Timestamp) -> Result<usize,
         ctx.worker_id,
         now.as_millisecond(),
         LEASE_MS,
-        BATCH,
+        MAIL_BATCH,
     )
     .await?;
     super::send_all(&claimed, |item| {

@@ -7,8 +7,8 @@ use dorsal_service::push;
 use jiff::Timestamp;
 
 use super::JobError;
-use super::deliver_webhooks::{BATCH, LEASE_MS, jitter};
 use crate::JobCtx;
+use crate::outbox::{BATCH, LEASE_MS, jitter};
 use crate::push::{GatewayTarget, Providers, PushMessage};
 
 /// One round: claims up to [`BATCH`] due pushes and sends them all at

@@ -9,20 +9,7 @@ use secrecy::ExposeSecret;
 use super::JobError;
 use crate::JobCtx;
 use crate::delivery::HttpSender;
-
-/// How long a claim lasts before another worker may take the message.
-pub const LEASE_MS: i64 = 30_000;
-/// Messages claimed at once.
-pub const BATCH: u64 = 50;
-
-/// A uniform random number in [0, 1) for retry jitter.
-pub fn jitter() -> f64 {
-    let mut bytes = [0u8; 4];
-    if getrandom::fill(&mut bytes).is_err() {
-        return 0.5;
-    }
-    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
-}
+use crate::outbox::{BATCH, LEASE_MS, jitter};
 
 /// One round: claims up to [`BATCH`] due messages and sends them all at
 /// once ([`super::send_all`]). Returns how many were claimed.

@@ -117,7 +117,7 @@ pub async fn keep_claim(
         ctx.worker_id,
         attempt,
         now.as_millisecond(),
-        deliver_webhooks::LEASE_MS,
+        crate::outbox::LEASE_MS,
     )
     .await?;
     if !renewed {
