@@ -54,7 +54,7 @@ pub struct Config {
     /// Evening reminders and prompts.
     pub reminders: RemindersConfig,
     /// Push channels.
-    pub push: PushConfig,
+    pub push: DevicePushConfig,
     /// Device sync.
     pub sync: SyncConfig,
     /// Outgoing email.
@@ -119,10 +119,10 @@ pub struct RemindersConfig {
     pub prompt_until_hour: i8,
 }
 
-/// `[push]`: the FCM HTTP v1 provider (the org's push gateway is set
-/// through the API).
+/// `[push]`: the FCM HTTP v1 provider for device pushes (the org's push
+/// gateway is set through the API). The key keeps its name.
 #[derive(Debug, Clone, Deserialize)]
-pub struct PushConfig {
+pub struct DevicePushConfig {
     /// Firebase project id; empty: FCM off.
     pub fcm_project_id: String,
     /// Service-account JSON key file (`client_email`, `private_key`,

@@ -35,7 +35,7 @@ pub struct Notice {
     /// After this instant (ms) its pushes are not sent any more: a reminder
     /// retried into the night is worse than none. The notification itself
     /// stays to be pulled.
-    pub push_until: i64,
+    pub device_push_until: i64,
 }
 
 /// Writes `notices` under the change numbers in `seqs` (one per patient,
@@ -73,10 +73,10 @@ pub async fn write(
             .map(|(p, seq, id, cells)| (*p, *seq, *id, cells.as_slice())),
     )
     .await?;
-    queue_pushes(txn, notices, now).await
+    queue_device_pushes(txn, notices, now).await
 }
 
-async fn queue_pushes(
+async fn queue_device_pushes(
     txn: &DatabaseTransaction,
     notices: &[Notice],
     now: i64,
@@ -130,7 +130,7 @@ async fn queue_pushes(
                     0i64.into(),
                     now.into(),
                     now.into(),
-                    notice.push_until.into(),
+                    notice.device_push_until.into(),
                 ])
                 .map_err(|err| ServiceError::Internal(format!("push statement: {err}")))?;
         }

@@ -344,7 +344,7 @@ async fn last_prompts(
 }
 
 /// How long a prompt's pushes may still go out: it was sent in daytime.
-const PUSH_FOR_MS: i64 = 4 * 3_600_000;
+const DEVICE_PUSH_FOR_MS: i64 = 4 * 3_600_000;
 
 fn notice(patient_id: Uuid, due: &Due, today: Date, now_ms: i64) -> Notice {
     let mut id = format!("{}.{today}", due.kind);
@@ -363,7 +363,7 @@ fn notice(patient_id: Uuid, due: &Due, today: Date, now_ms: i64) -> Notice {
         } else {
             "info"
         },
-        push_until: now_ms + PUSH_FOR_MS,
+        device_push_until: now_ms + DEVICE_PUSH_FOR_MS,
     }
 }
 

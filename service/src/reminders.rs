@@ -403,7 +403,7 @@ fn reminder_notice(due: &Due, expires: Timestamp) -> Notice {
                night-time back pain."
             .to_owned(),
         severity: "info",
-        push_until: expires.as_millisecond(),
+        device_push_until: expires.as_millisecond(),
     }
 }
 

@@ -13,8 +13,8 @@ use dorsal_service::Core;
 use dorsal_tests::{Clinic, Login, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::Worker;
-use dorsal_worker::jobs::deliver_push;
-use dorsal_worker::push::{GatewayProvider, Providers};
+use dorsal_worker::device_push::{GatewayProvider, Providers};
+use dorsal_worker::jobs::deliver_device_push;
 use jiff::Timestamp;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -550,7 +550,8 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
         let ctx = JobCtx::from(&app.core);
         let providers = providers();
         tokio::spawn(async move {
-            deliver_push::run(&ctx, &providers, Timestamp::from_millisecond(t0).unwrap()).await
+            deliver_device_push::run(&ctx, &providers, Timestamp::from_millisecond(t0).unwrap())
+                .await
         })
     };
     let delivered = "push_deliveries WHERE status = 'delivered'";
@@ -569,7 +570,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
     let providers = providers();
     let at = |ms: i64| Timestamp::from_millisecond(t0 + ms).unwrap();
     assert_eq!(
-        deliver_push::run(&taker, &providers, at(1_000))
+        deliver_device_push::run(&taker, &providers, at(1_000))
             .await
             .unwrap(),
         0
@@ -577,7 +578,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
     let lease = dorsal_worker::outbox::LEASE_MS;
     app.run_out_leases().await;
     assert_eq!(
-        deliver_push::run(&taker, &providers, at(lease + 5_000))
+        deliver_device_push::run(&taker, &providers, at(lease + 5_000))
             .await
             .unwrap(),
         12

@@ -11,6 +11,7 @@ mod clinic_account;
 mod clinic_admin;
 mod clinic_inbox;
 mod clinic_programs;
+mod device_push;
 mod drills;
 #[cfg(target_os = "linux")]
 mod driver;
@@ -23,7 +24,6 @@ mod operations;
 mod privacy;
 mod programs;
 mod prompts;
-mod push;
 mod recovery;
 mod red_flags;
 mod reminders;

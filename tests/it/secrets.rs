@@ -12,15 +12,15 @@ use dorsal_service::config::Config;
 use dorsal_tests::{Clinic, TEST_DATA_KEY, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
-use dorsal_worker::jobs::{deliver_push, deliver_webhooks};
-use dorsal_worker::push::{GatewayProvider, Providers};
+use dorsal_worker::device_push::{GatewayProvider, Providers};
+use dorsal_worker::jobs::{deliver_device_push, deliver_webhooks};
 use jiff::{SignedDuration, Timestamp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::push::org_gateway;
+use crate::device_push::org_gateway;
 use crate::reminders::{fire, new_plan, next_fire, profile};
 use crate::webhooks::{emergency, hooked};
 
@@ -283,7 +283,12 @@ async fn a_gateway_secret_copied_from_another_org_is_refused_and_the_push_fails_
         gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),
         fcm: None,
     };
-    assert_eq!(deliver_push::run(&ctx, &providers, at).await.unwrap(), 1);
+    assert_eq!(
+        deliver_device_push::run(&ctx, &providers, at)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(seen.lock().unwrap().is_empty(), "nothing sent");
     assert_eq!(
         app.count(

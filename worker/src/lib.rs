@@ -2,10 +2,10 @@
 //! jobs against the database. Jobs coordinate only through the database.
 
 pub mod delivery;
+pub mod device_push;
 pub mod jobs;
 pub mod mail;
 pub mod outbox;
-pub mod push;
 pub mod scheduler;
 
 use std::sync::Arc;
@@ -43,9 +43,9 @@ pub enum WorkerError {
     /// The HTTP client could not be built.
     #[error("http client: {0}")]
     Http(String),
-    /// A push provider is misconfigured.
+    /// A device-push provider is misconfigured.
     #[error("push: {0}")]
-    Push(String),
+    DevicePush(String),
     /// Mail cannot be sent as configured.
     #[error("mail: {0}")]
     Mail(String),

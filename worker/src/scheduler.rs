@@ -14,9 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::delivery::HttpSender;
-use crate::jobs::{JobError, deliver_mail, deliver_push, deliver_webhooks, fetch_images};
+use crate::device_push::{FcmProvider, GatewayProvider, Providers};
+use crate::jobs::{JobError, deliver_device_push, deliver_mail, deliver_webhooks, fetch_images};
 use crate::mail::Mailer;
-use crate::push::{FcmProvider, GatewayProvider, Providers};
 use crate::{JobCtx, WorkerError, jobs};
 
 /// A running worker.
@@ -187,13 +187,15 @@ impl Worker {
             shutdown.clone(),
         ));
         let ctx = self.ctx.clone();
-        let pushes = tokio::spawn(deliver_until(
+        let device_pushes = tokio::spawn(deliver_until(
             "push",
             crate::outbox::BATCH,
             self.ctx.nudges.deliveries(),
             move || {
                 let (ctx, providers) = (ctx.clone(), providers.clone());
-                Box::pin(async move { deliver_push::run(&ctx, &providers, ctx.clock.now()).await })
+                Box::pin(async move {
+                    deliver_device_push::run(&ctx, &providers, ctx.clock.now()).await
+                })
             },
             shutdown.clone(),
         ));
@@ -225,7 +227,7 @@ impl Worker {
         let _fetched = fetching.lock().await;
         // Sends in flight finish; nothing new is claimed.
         let _ = listener.await;
-        for deliveries in [webhooks, pushes, mails] {
+        for deliveries in [webhooks, device_pushes, mails] {
             if let Err(err) = deliveries.await {
                 tracing::error!(error = %err, "delivery loop ended abnormally");
             }

@@ -16,8 +16,8 @@ use axum::routing::get;
 use dorsal_domain::Violations;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::audit::{self, AuditEntry, AuditFilter};
+use dorsal_service::device_push::{self, Gateway};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
-use dorsal_service::push::{self, Gateway};
 use dorsal_service::staff::{self, StaffChange, StaffMember};
 use dorsal_service::webhooks::{self, DeliverySummary, Endpoint};
 use dorsal_service::{ServiceError, care_team, orgs, users};
@@ -1067,7 +1067,7 @@ async fn audit_page(
 
 /// The org's push gateway, if one is set (admins only).
 async fn gateway(state: &AppState, session: &Session) -> Result<Option<Gateway>, ServiceError> {
-    match push::get_gateway(&state.db, session.actor).await {
+    match device_push::get_gateway(&state.db, session.actor).await {
         Ok(gateway) => Ok(Some(gateway)),
         Err(ServiceError::NotFound(_)) => Ok(None),
         Err(other) => Err(other),
@@ -1192,7 +1192,7 @@ async fn set_gateway(
     form: Result<Form<UrlForm>, FormRejection>,
 ) -> Page {
     let form = accept(&headers, &session, form)?;
-    match push::set_gateway(
+    match device_push::set_gateway(
         &state.db,
         &state.data_keys,
         session.actor,
@@ -1251,7 +1251,7 @@ async fn remove_gateway(
     form: Result<Form<PlainForm>, FormRejection>,
 ) -> Page {
     accept(&headers, &session, form)?;
-    match push::delete_gateway(&state.db, session.actor).await {
+    match device_push::delete_gateway(&state.db, session.actor).await {
         Ok(()) | Err(ServiceError::NotFound(_)) => {}
         Err(other) => return Err(other.into()),
     }

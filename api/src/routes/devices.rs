@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use dorsal_service::push::{self, Device, NewDevice};
+use dorsal_service::device_push::{self, Device, NewDevice};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -73,7 +73,7 @@ async fn register_device(
     CurrentUser(actor): CurrentUser,
     Json(input): Json<DeviceIn>,
 ) -> ApiResult<(StatusCode, Json<DeviceOut>)> {
-    let (device, created) = push::register_device(
+    let (device, created) = device_push::register_device(
         &state.db,
         actor,
         NewDevice {
@@ -100,7 +100,7 @@ async fn list_devices(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<Json<List<DeviceOut>>> {
-    let items = push::list_devices(&state.db, actor)
+    let items = device_push::list_devices(&state.db, actor)
         .await?
         .into_iter()
         .map(out)
@@ -118,6 +118,6 @@ async fn remove_device(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    push::remove_device(&state.db, actor, id).await?;
+    device_push::remove_device(&state.db, actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

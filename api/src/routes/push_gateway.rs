@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use dorsal_service::push::{self, Gateway};
+use dorsal_service::device_push::{self, Gateway};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,7 +59,7 @@ async fn set_gateway(
     CurrentUser(actor): CurrentUser,
     Json(input): Json<GatewayIn>,
 ) -> ApiResult<Json<GatewayOut>> {
-    let (set, secret) = push::set_gateway(
+    let (set, secret) = device_push::set_gateway(
         &state.db,
         &state.data_keys,
         actor,
@@ -79,7 +79,10 @@ async fn get_gateway(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<Json<GatewayOut>> {
-    Ok(Json(out(push::get_gateway(&state.db, actor).await?, None)))
+    Ok(Json(out(
+        device_push::get_gateway(&state.db, actor).await?,
+        None,
+    )))
 }
 
 /// Removes the gateway; pushes to `gateway` devices stop.
@@ -90,6 +93,6 @@ async fn delete_gateway(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> ApiResult<StatusCode> {
-    push::delete_gateway(&state.db, actor).await?;
+    device_push::delete_gateway(&state.db, actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

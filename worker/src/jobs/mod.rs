@@ -1,7 +1,7 @@
 //! The jobs a tick runs. Each is a plain `async fn run(&JobCtx, now)`.
 
+pub mod deliver_device_push;
 pub mod deliver_mail;
-pub mod deliver_push;
 pub mod deliver_webhooks;
 pub mod escalate_alerts;
 pub mod evaluate_time_rules;
@@ -27,7 +27,7 @@ pub enum JobError {
     Service(#[from] dorsal_service::ServiceError),
 }
 
-/// One tick: every periodic job, in order. (Webhook, push and mail delivery have
+/// One tick: every periodic job, in order. (Webhook, device-push and mail delivery have
 /// their own loop, woken by writers, so they never wait for a tick.) One job
 /// failing (say, the database blinking) does not stop the rest; each failure
 /// is logged under its job's name. Returns how many jobs failed.

@@ -1,4 +1,4 @@
-//! Push channels behind one trait: a signed webhook to the org's push
+//! Device-push channels behind one trait: a signed webhook to the org's push
 //! gateway, and FCM HTTP v1 (a service-account JWT exchanged for an OAuth
 //! token, then `messages:send`), both with configurable base URLs.
 //!
@@ -12,9 +12,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use dorsal_service::config::PushConfig;
+use dorsal_service::config::DevicePushConfig;
+use dorsal_service::device_push::Device;
 use dorsal_service::outbox::Attempt;
-use dorsal_service::push::Device;
 use jiff::Timestamp;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
@@ -26,19 +26,19 @@ use crate::WorkerError;
 use crate::delivery::HttpSender;
 
 /// The title every push shows.
-pub const PUSH_TITLE: &str = "dorsal";
+pub const DEVICE_PUSH_TITLE: &str = "dorsal";
 /// The body every push shows.
-pub const PUSH_BODY: &str = "You have a new message.";
+pub const DEVICE_PUSH_BODY: &str = "You have a new message.";
 
 /// What a push says beyond the fixed title and body.
 #[derive(Debug, Clone)]
-pub struct PushMessage {
+pub struct DevicePushMessage {
     /// The outbox row's id, stable across attempts: the collapse key, and
     /// the gateway's `webhook-id`.
     pub delivery_id: uuid::Uuid,
 }
 
-impl PushMessage {
+impl DevicePushMessage {
     /// The collapse key: the same for every attempt of one push.
     pub fn collapse_key(&self) -> String {
         self.delivery_id.simple().to_string()
@@ -58,13 +58,13 @@ pub struct GatewayTarget {
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Attempt> + Send + 'a>>;
 
 /// A way to reach a device.
-pub trait PushProvider: Send + Sync + Debug {
+pub trait DevicePushProvider: Send + Sync + Debug {
     /// Sends `message` to `device` at `now`.
     fn send<'a>(
         &'a self,
         device: &'a Device,
         gateway: Option<&'a GatewayTarget>,
-        message: &'a PushMessage,
+        message: &'a DevicePushMessage,
         now: Timestamp,
     ) -> SendFuture<'a>;
 }
@@ -83,12 +83,12 @@ impl GatewayProvider {
     }
 }
 
-impl PushProvider for GatewayProvider {
+impl DevicePushProvider for GatewayProvider {
     fn send<'a>(
         &'a self,
         device: &'a Device,
         gateway: Option<&'a GatewayTarget>,
-        message: &'a PushMessage,
+        message: &'a DevicePushMessage,
         now: Timestamp,
     ) -> SendFuture<'a> {
         Box::pin(async move {
@@ -102,8 +102,8 @@ impl PushProvider for GatewayProvider {
                     "device_token": device.token,
                     "platform": device.platform,
                     "collapse_key": message.collapse_key(),
-                    "title": PUSH_TITLE,
-                    "body": PUSH_BODY,
+                    "title": DEVICE_PUSH_TITLE,
+                    "body": DEVICE_PUSH_BODY,
                 },
             })
             .to_string();
@@ -161,11 +161,11 @@ struct TokenAnswer {
 
 impl FcmProvider {
     /// From the `[push]` settings; `None` when FCM is off.
-    pub fn from_config(config: &PushConfig) -> Result<Option<FcmProvider>, WorkerError> {
+    pub fn from_config(config: &DevicePushConfig) -> Result<Option<FcmProvider>, WorkerError> {
         if config.fcm_project_id.is_empty() {
             return Ok(None);
         }
-        let bad = |what: String| WorkerError::Push(what);
+        let bad = |what: String| WorkerError::DevicePush(what);
         let text = std::fs::read_to_string(&config.fcm_credentials_file).map_err(|err| {
             bad(format!(
                 "cannot read push.fcm_credentials_file {}: {err}",
@@ -255,7 +255,12 @@ impl FcmProvider {
         Ok(answer.access_token)
     }
 
-    async fn send_one(&self, device: &Device, message: &PushMessage, now: Timestamp) -> Attempt {
+    async fn send_one(
+        &self,
+        device: &Device,
+        message: &DevicePushMessage,
+        now: Timestamp,
+    ) -> Attempt {
         let token = match self.access_token(now).await {
             Ok(token) => token,
             Err(attempt) => return attempt,
@@ -263,7 +268,7 @@ impl FcmProvider {
         let body = json!({
             "message": {
                 "token": device.token,
-                "notification": {"title": PUSH_TITLE, "body": PUSH_BODY},
+                "notification": {"title": DEVICE_PUSH_TITLE, "body": DEVICE_PUSH_BODY},
                 "data": {"action": "sync"},
                 "android": {"collapse_key": message.collapse_key()},
                 "apns": {"headers": {"apns-collapse-id": message.collapse_key()}},
@@ -334,12 +339,12 @@ fn fcm_error_code(answer: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-impl PushProvider for FcmProvider {
+impl DevicePushProvider for FcmProvider {
     fn send<'a>(
         &'a self,
         device: &'a Device,
         _gateway: Option<&'a GatewayTarget>,
-        message: &'a PushMessage,
+        message: &'a DevicePushMessage,
         now: Timestamp,
     ) -> SendFuture<'a> {
         Box::pin(self.send_one(device, message, now))
@@ -358,10 +363,10 @@ pub struct Providers {
 
 impl Providers {
     /// The provider for `device`, if it is configured.
-    pub fn for_device(&self, device: &Device) -> Option<&dyn PushProvider> {
+    pub fn for_device(&self, device: &Device) -> Option<&dyn DevicePushProvider> {
         match device.provider.as_str() {
             "gateway" => Some(&self.gateway),
-            "fcm" => self.fcm.as_ref().map(|p| p as &dyn PushProvider),
+            "fcm" => self.fcm.as_ref().map(|p| p as &dyn DevicePushProvider),
             _ => None,
         }
     }

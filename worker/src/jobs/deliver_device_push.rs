@@ -1,22 +1,22 @@
-//! Delivers due pushes: claim under a lease, send through the device's
+//! Delivers due device pushes: claim under a lease, send through the device's
 //! provider, finish with fencing. A token the provider says is gone
 //! deactivates the device.
 
+use dorsal_service::device_push;
 use dorsal_service::outbox::Attempt;
-use dorsal_service::push;
 use jiff::Timestamp;
 
 use super::JobError;
 use crate::JobCtx;
+use crate::device_push::{DevicePushMessage, GatewayTarget, Providers};
 use crate::outbox::{BATCH, LEASE_MS, jitter};
-use crate::push::{GatewayTarget, Providers, PushMessage};
 
-/// One round: claims up to [`BATCH`] due pushes and sends them all at
+/// One round: claims up to [`BATCH`] due device pushes and sends them all at
 /// once (a provider that hangs costs the round one timeout). Returns how
 /// many were claimed.
 pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
-    let claimed = push::claim(
+    let claimed = device_push::claim(
         &ctx.db,
         ctx.worker_id,
         now.as_millisecond(),
@@ -35,7 +35,7 @@ pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<
 async fn send(
     ctx: &JobCtx,
     providers: &Providers,
-    item: &push::ClaimedPush,
+    item: &device_push::ClaimedDevicePush,
     now: Timestamp,
 ) -> Result<(), JobError> {
     let (round, started) = (now, std::time::Instant::now());
@@ -56,7 +56,7 @@ async fn send(
         Some((device, provider)) => match gateway(ctx, item) {
             Err(attempt) => attempt,
             Ok(gateway) => {
-                let message = PushMessage {
+                let message = DevicePushMessage {
                     delivery_id: delivery.id,
                 };
                 provider.send(device, gateway.as_ref(), &message, now).await
@@ -74,17 +74,20 @@ async fn send(
     metrics::counter!("dorsal_delivery_attempts_total", "outbox" => "push", "outcome" => outcome)
         .increment(1);
     let done = super::since(round, started).as_millisecond();
-    push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
+    device_push::finish(&ctx.db, delivery, ctx.worker_id, attempt, done, jitter()).await?;
     Ok(())
 }
 
 /// The claimed push's gateway with its secret decrypted for signing, or the
 /// failed attempt when the secret does not decrypt.
-fn gateway(ctx: &JobCtx, item: &push::ClaimedPush) -> Result<Option<GatewayTarget>, Attempt> {
+fn gateway(
+    ctx: &JobCtx,
+    item: &device_push::ClaimedDevicePush,
+) -> Result<Option<GatewayTarget>, Attempt> {
     let Some(gateway) = &item.gateway else {
         return Ok(None);
     };
-    match push::signing_secret(&ctx.data_keys, gateway) {
+    match device_push::signing_secret(&ctx.data_keys, gateway) {
         Ok(secret) => Ok(Some(GatewayTarget {
             url: gateway.url.clone(),
             secret,

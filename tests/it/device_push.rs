@@ -1,4 +1,4 @@
-//! Push: devices registered by patients, the org's push gateway (signed
+//! Device pushes: devices registered by patients, the org's push gateway (signed
 //! webhooks) and FCM HTTP v1 against a fake on loopback — the RS256
 //! service-account token exchange, sends, and `UNREGISTERED` turning a
 //! device off.
@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use dorsal_domain::webhooks::{secret_key, verify};
-use dorsal_service::config::PushConfig;
+use dorsal_service::config::DevicePushConfig;
 use dorsal_tests::{Clinic, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
-use dorsal_worker::jobs::deliver_push;
-use dorsal_worker::push::{
-    FCM_SCOPE, FcmProvider, GatewayProvider, PUSH_BODY, PUSH_TITLE, Providers,
+use dorsal_worker::device_push::{
+    DEVICE_PUSH_BODY, DEVICE_PUSH_TITLE, FCM_SCOPE, FcmProvider, GatewayProvider, Providers,
 };
+use dorsal_worker::jobs::deliver_device_push;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
@@ -231,14 +231,19 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
 
     let providers = Providers {
         gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),
-        fcm: FcmProvider::from_config(&PushConfig {
+        fcm: FcmProvider::from_config(&DevicePushConfig {
             fcm_project_id: "demo".into(),
             fcm_credentials_file: credentials,
             fcm_base_url: fcm_base.clone(),
         })
         .unwrap(),
     };
-    assert_eq!(deliver_push::run(&ctx, &providers, at).await.unwrap(), 3);
+    assert_eq!(
+        deliver_device_push::run(&ctx, &providers, at)
+            .await
+            .unwrap(),
+        3
+    );
     {
         let fcm = fcm.lock().unwrap();
         assert_eq!(
@@ -252,7 +257,7 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
             let message = &body["message"];
             assert_eq!(
                 message["notification"],
-                json!({"title": PUSH_TITLE, "body": PUSH_BODY})
+                json!({"title": DEVICE_PUSH_TITLE, "body": DEVICE_PUSH_BODY})
             );
             assert!(message["android"]["collapse_key"].is_string());
             let text = body.to_string();
@@ -269,7 +274,7 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
         assert!(verified, "signed with the gateway's secret");
         assert_eq!(body["type"], "push.send");
         assert_eq!(body["data"]["device_token"], "gw-token");
-        assert_eq!(body["data"]["title"], PUSH_TITLE);
+        assert_eq!(body["data"]["title"], DEVICE_PUSH_TITLE);
         assert!(!body.to_string().contains("stretch"));
     }
     assert_eq!(push_status(&app, "delivered").await, 2);
@@ -289,7 +294,9 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
     let tomorrow = next_fire(&app, patient.id).await.1;
     assert_eq!(fire(&ctx, tomorrow).await.pushes, 2);
     assert_eq!(
-        deliver_push::run(&ctx, &providers, tomorrow).await.unwrap(),
+        deliver_device_push::run(&ctx, &providers, tomorrow)
+            .await
+            .unwrap(),
         2
     );
     assert_eq!(
@@ -331,7 +338,12 @@ async fn an_org_without_a_gateway_or_fcm_sends_nothing_and_says_so() {
         gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),
         fcm: None,
     };
-    assert_eq!(deliver_push::run(&ctx, &providers, at).await.unwrap(), 2);
+    assert_eq!(
+        deliver_device_push::run(&ctx, &providers, at)
+            .await
+            .unwrap(),
+        2
+    );
     assert_eq!(push_status(&app, "dead").await, 2);
     // The notification itself is there to pull.
     assert_eq!(
@@ -487,7 +499,12 @@ async fn a_reminder_push_not_sent_before_its_occurrence_expires_is_dropped() {
     };
     // The gateway was unreachable until after grace (two hours): too late.
     let late = at.checked_add(jiff::SignedDuration::from_hours(3)).unwrap();
-    assert_eq!(deliver_push::run(&ctx, &providers, late).await.unwrap(), 1);
+    assert_eq!(
+        deliver_device_push::run(&ctx, &providers, late)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(seen.lock().unwrap().is_empty(), "nothing sent");
     assert_eq!(
         app.count("push_deliveries WHERE status = 'dead' AND last_error LIKE 'expired%'")

@@ -1,5 +1,6 @@
-//! Push to patients' devices: the devices they register, the push gateway
-//! each org configures, and the push outbox the worker drains.
+//! Device pushes (to patients' phones and browsers, not the sync upload):
+//! the devices patients register, the push gateway each org configures,
+//! and the push outbox the worker drains.
 //!
 //! A push says only that something new is waiting (no health details);
 //! the app pulls the notification itself.
@@ -193,7 +194,7 @@ pub async fn delete_gateway(db: &DatabaseConnection, actor: Actor) -> ServiceRes
 
 /// A claimed push with where it goes.
 #[derive(Debug, Clone)]
-pub struct ClaimedPush {
+pub struct ClaimedDevicePush {
     /// The push (its `attempt` is this attempt's number).
     pub delivery: push_delivery::Model,
     /// The device, if it still exists and is active.
@@ -209,7 +210,7 @@ pub async fn claim(
     now: i64,
     lease_ms: i64,
     limit: u64,
-) -> ServiceResult<Vec<ClaimedPush>> {
+) -> ServiceResult<Vec<ClaimedDevicePush>> {
     let statement = outbox::claim_statement(
         db.get_database_backend(),
         "push_deliveries",
@@ -232,7 +233,7 @@ pub async fn claim(
             Some(d) if d.provider == "gateway" => gateway_for(db, d.patient_id).await?,
             _ => None,
         };
-        out.push(ClaimedPush {
+        out.push(ClaimedDevicePush {
             delivery,
             device,
             gateway,
