@@ -1,0 +1,248 @@
+//! The rules over time: a patient's recent diary as a whole, evaluated by
+//! the worker on a schedule.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use super::{DAY_MS, PainFacts, Rule, TIME_RULES, Thresholds};
+use crate::calendar::night_of;
+
+/// A time-based finding and the newest log it rests on (its evidence key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeFinding {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// The newest log the finding rests on.
+    pub log_id: String,
+    /// When that log was recorded.
+    pub recorded_at: i64,
+    /// What matched.
+    pub matched: Vec<(&'static str, serde_json::Value)>,
+}
+
+fn mean_of(values: &[i64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64)
+}
+
+/// Evaluates the time-based rules over `logs` (the patient's pain logs of
+/// at least the last 30 days) at `now`.
+pub fn evaluate_over_time(
+    logs: &[PainFacts],
+    tz: &TimeZone,
+    now_ms: i64,
+    t: &Thresholds,
+) -> Vec<TimeFinding> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    let mut sorted: Vec<&PainFacts> = logs.iter().filter(|p| p.recorded_at <= now_ms).collect();
+    sorted.sort_by_key(|p| p.recorded_at);
+    let Some(newest) = sorted.last().copied() else {
+        return out;
+    };
+    let time_rule = |code: &str| TIME_RULES.iter().find(|r| r.code == code);
+
+    // night_pain_streak: the worst night pain >= threshold on K nights running,
+    // ending with the latest night that has a night log.
+    let mut nights: std::collections::BTreeMap<Date, (i64, &PainFacts)> =
+        std::collections::BTreeMap::new();
+    for p in sorted
+        .iter()
+        .filter(|p| p.period.as_deref() == Some("night"))
+    {
+        if let Some(night) = night_of(p.recorded_at, tz) {
+            let entry = nights.entry(night).or_insert((p.intensity, p));
+            if p.intensity >= entry.0 {
+                *entry = (p.intensity, p);
+            }
+        }
+    }
+    if let Some((&last, _)) = nights.iter().next_back() {
+        let mut run = Vec::new();
+        let mut day = last;
+        while let Some((worst, log)) = nights.get(&day) {
+            if *worst < t.night_pain_streak_intensity {
+                break;
+            }
+            run.push(*log);
+            if run.len() == t.night_pain_streak_nights {
+                break;
+            }
+            match day.yesterday() {
+                Ok(d) => day = d,
+                Err(_) => break,
+            }
+        }
+        if run.len() >= t.night_pain_streak_nights
+            && let (Some(rule), Some(latest)) = (time_rule("night_pain_streak"), run.first())
+        {
+            out.push(TimeFinding {
+                rule,
+                log_id: latest.id.clone(),
+                recorded_at: latest.recorded_at,
+                matched: vec![
+                    ("nights", json!(run.len())),
+                    ("min_intensity", json!(t.night_pain_streak_intensity)),
+                ],
+            });
+        }
+    }
+
+    let window = |from: i64, to: i64| -> Vec<i64> {
+        sorted
+            .iter()
+            .filter(|p| p.recorded_at >= from && p.recorded_at < to)
+            .map(|p| p.intensity)
+            .collect()
+    };
+
+    // not_improving: 14+ days since the episode began, >= 4 logs in the
+    // first 3 days and in the last 7, and not at least max(2, 30%) better.
+    let episode_start = {
+        let mut start = newest.recorded_at;
+        for p in sorted.iter().rev() {
+            if start - p.recorded_at > t.new_episode_days * DAY_MS {
+                break;
+            }
+            start = p.recorded_at;
+        }
+        start
+    };
+    if now_ms - episode_start >= 14 * DAY_MS {
+        let first = window(episode_start, episode_start + 3 * DAY_MS);
+        let last = window(now_ms - 7 * DAY_MS, now_ms + 1);
+        if first.len() >= 4
+            && last.len() >= 4
+            && let (Some(baseline), Some(current)) = (mean_of(&first), mean_of(&last))
+        {
+            let needed = f64::max(2.0, 0.3 * baseline);
+            if baseline - current < needed
+                && let Some(rule) = time_rule("not_improving")
+            {
+                out.push(TimeFinding {
+                    rule,
+                    log_id: newest.id.clone(),
+                    recorded_at: newest.recorded_at,
+                    matched: vec![
+                        ("baseline_mean", json!(baseline)),
+                        ("last_7_days_mean", json!(current)),
+                    ],
+                });
+            }
+        }
+    }
+
+    // worsening_trend: the last 7 days' mean at least 2 above the 7 before.
+    let recent = window(now_ms - 7 * DAY_MS, now_ms + 1);
+    let before = window(now_ms - 14 * DAY_MS, now_ms - 7 * DAY_MS);
+    if recent.len() >= 2
+        && before.len() >= 2
+        && let (Some(now_mean), Some(then_mean)) = (mean_of(&recent), mean_of(&before))
+        && now_mean >= then_mean + 2.0
+        && let Some(rule) = time_rule("worsening_trend")
+    {
+        out.push(TimeFinding {
+            rule,
+            log_id: newest.id.clone(),
+            recorded_at: newest.recorded_at,
+            matched: vec![
+                ("last_7_days_mean", json!(now_mean)),
+                ("previous_7_days_mean", json!(then_mean)),
+            ],
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    const NOW: i64 = 1_793_600_000_000;
+
+    fn at(id: &str, days_ago: f64, intensity: i64, night: bool) -> PainFacts {
+        PainFacts {
+            id: id.into(),
+            recorded_at: NOW - (days_ago * DAY_MS as f64) as i64,
+            intensity,
+            period: night.then(|| "night".to_owned()),
+            ..PainFacts::default()
+        }
+    }
+
+    fn codes(logs: &[PainFacts]) -> Vec<&'static str> {
+        evaluate_over_time(logs, &TimeZone::UTC, NOW, &Thresholds::default())
+            .into_iter()
+            .map(|f| f.rule.code)
+            .collect()
+    }
+
+    #[test]
+    fn three_bad_nights_running_make_a_streak_and_a_gap_breaks_it() {
+        let streak = [
+            at("a", 2.9, 7, true),
+            at("b", 1.9, 8, true),
+            at("c", 0.9, 9, true),
+        ];
+        assert_eq!(codes(&streak), ["night_pain_streak"]);
+        let broken = [
+            at("a", 3.9, 7, true),
+            at("b", 1.9, 8, true),
+            at("c", 0.9, 9, true),
+        ];
+        assert_eq!(codes(&broken), Vec::<&str>::new());
+        let mild = [
+            at("a", 2.9, 6, true),
+            at("b", 1.9, 8, true),
+            at("c", 0.9, 9, true),
+        ];
+        assert_eq!(codes(&mild), Vec::<&str>::new());
+        let daytime = [
+            at("a", 2.9, 7, false),
+            at("b", 1.9, 8, true),
+            at("c", 0.9, 9, true),
+        ];
+        assert_eq!(codes(&daytime), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn not_improving_compares_the_first_three_days_with_the_last_seven() {
+        let mut logs: Vec<PainFacts> = (0..4)
+            .map(|i| at(&format!("f{i}"), 15.5 - f64::from(i) * 0.5, 6, false))
+            .collect();
+        logs.extend((0..4).map(|i| at(&format!("l{i}"), 6.0 - f64::from(i), 5, false)));
+        assert_eq!(
+            codes(&logs),
+            ["not_improving"],
+            "6 -> 5 is less than 2 points better"
+        );
+        let mut better: Vec<PainFacts> = (0..4)
+            .map(|i| at(&format!("f{i}"), 15.5 - f64::from(i) * 0.5, 6, false))
+            .collect();
+        better.extend((0..4).map(|i| at(&format!("l{i}"), 6.0 - f64::from(i), 4, false)));
+        assert_eq!(codes(&better), Vec::<&str>::new(), "2 points better");
+        let too_few: Vec<PainFacts> = logs.iter().take(7).cloned().collect();
+        assert_eq!(
+            codes(&too_few),
+            Vec::<&str>::new(),
+            "3 logs in the last week are not enough"
+        );
+    }
+
+    #[test]
+    fn a_two_point_rise_week_on_week_is_a_worsening_trend() {
+        let logs = [
+            at("a", 12.0, 3, false),
+            at("b", 10.0, 3, false),
+            at("c", 5.0, 5, false),
+            at("d", 2.0, 5, false),
+        ];
+        assert_eq!(codes(&logs), ["worsening_trend"]);
+        let flat = [
+            at("a", 12.0, 3, false),
+            at("b", 10.0, 3, false),
+            at("c", 5.0, 4, false),
+            at("d", 2.0, 4, false),
+        ];
+        assert_eq!(codes(&flat), Vec::<&str>::new());
+    }
+}
