@@ -9,12 +9,23 @@ mod history;
 mod over_time;
 mod single_log;
 
+use std::sync::LazyLock;
+
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-pub use history::History;
-pub use over_time::{TimeFinding, evaluate_over_time};
-pub use single_log::{Finding, Snapshot, evaluate};
+use crate::sync::schema::table;
+use crate::sync::{Cell, ColumnSpec};
+
+pub use history::{History, Needed, NightRange};
+pub use over_time::{
+    NIGHT_PAIN_STREAK, NOT_IMPROVING, TimeFinding, WORSENING_TREND, diary_since, evaluate_over_time,
+};
+pub use single_log::{
+    CANCER_HISTORY, CAUDA_EQUINA, FRAGILITY_FRACTURE, Finding, INFECTION, MAJOR_TRAUMA,
+    MOTOR_DEFICIT, NIGHT_SWEATS, RADICULAR_SYMPTOMS, Snapshot, UNRELENTING_NIGHT_PAIN, WEIGHT_LOSS,
+    evaluate,
+};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -49,8 +60,9 @@ impl Severity {
     }
 }
 
-/// One rule of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One rule of the table. Two rules are the same when their code and
+/// version are.
+#[derive(Debug, Clone, Copy)]
 pub struct Rule {
     /// Stable code, e.g. `cauda_equina`.
     pub code: &'static str,
@@ -64,141 +76,82 @@ pub struct Rule {
     pub advice: &'static str,
     /// What the clinician should do.
     pub clinician_action: &'static str,
-    /// Diary fields the rule reads.
+    /// Diary and profile fields the rule reads: the pain-log columns among
+    /// them are the ones read for red flags ([`pain_log_columns`]).
     pub fields: &'static [&'static str],
+    /// What of the patient's earlier diary the rule reads: whoever loads
+    /// the diary asks the rules, so a new rule gets its history by saying so.
+    pub looks_back: Lookback,
     /// Where it comes from.
     pub sources: &'static str,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        (self.code, self.version) == (other.code, other.version)
+    }
+}
+
+impl Eq for Rule {}
+
+/// What of a patient's earlier diary a rule reads besides the log it
+/// evaluates and the profile.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookback {
+    /// Nothing earlier.
+    Nothing,
+    /// The patient's logs of the `days` days before a log for which `when`
+    /// holds (a single-log rule).
+    Logs {
+        /// How many days back, from the thresholds.
+        days: fn(&Thresholds) -> i64,
+        /// Whether the rule looks back for this log and profile.
+        when: fn(&PainFacts, &ProfileFacts) -> bool,
+    },
+    /// Only which of the `nights` nights up to a log's own had night pain not
+    /// eased by rest, for a log that has it (a single-log rule).
+    UnrelentingNights {
+        /// Nights, counting the log's own.
+        nights: i64,
+    },
+    /// The patient's logs of the `days` days before now (a rule over time).
+    Diary {
+        /// How many days back, from the thresholds.
+        days: fn(&Thresholds) -> i64,
+    },
+}
+
+/// The columns of `pain_logs` the rules read (besides `id`), in the
+/// table's order: what to select to build [`PainFacts`].
+pub fn pain_log_columns() -> &'static [&'static ColumnSpec] {
+    // Worked out once from the table: it is read for every stored log.
+    static COLUMNS: LazyLock<Vec<&'static ColumnSpec>> = LazyLock::new(|| {
+        let read = |column: &&ColumnSpec| {
+            RULES
+                .iter()
+                .chain(TIME_RULES)
+                .any(|rule| rule.fields.contains(&column.name))
+        };
+        table("pain_logs")
+            .map(|spec| spec.columns.iter().filter(read).collect())
+            .unwrap_or_default()
+    });
+    &COLUMNS
 }
 
 /// Every rule evaluated on a single pain log, in the order findings are
 /// reported. Time-based rules (streaks, trends) run in the worker.
 pub const RULES: &[Rule] = &[
-    Rule {
-        code: "cauda_equina",
-        version: 1,
-        severity: Severity::Emergency,
-        title: "Go to the emergency department now",
-        advice: "Loss of bladder or bowel control, numbness between your legs, or symptoms in both legs \
-                 can mean pressure on the nerves at the base of your spine. Go to the emergency department \
-                 or call the emergency number now. Don't wait for a reply here.",
-        clinician_action: "Suspected cauda equina syndrome: contact the patient now, confirm they are going to \
-                           the emergency department, follow the emergency MRI pathway.",
-        fields: &[
-            "bladder_control_loss",
-            "bowel_control_loss",
-            "saddle_numbness",
-            "legs_affected",
-            "leg_numbness",
-            "leg_tingling",
-            "leg_weakness",
-        ],
-        sources: "SBNS/BASS 2018; GIRFT 2023; NICE CKS; NHS",
-    },
-    Rule {
-        code: "major_trauma",
-        version: 1,
-        severity: Severity::Emergency,
-        title: "Get emergency care now",
-        advice: "Back pain after a serious accident or fall needs emergency assessment. Go to the emergency \
-                 department or call the emergency number now.",
-        clinician_action: "Back pain after major trauma: confirm emergency assessment; follow up.",
-        fields: &["trauma"],
-        sources: "NHS; NICE CKS",
-    },
-    Rule {
-        code: "motor_deficit",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Get a medical assessment today",
-        advice: "New or worsening leg weakness needs an urgent assessment today (GP, urgent care or 111). If \
-                 it affects both legs or you notice bladder or bowel changes, go to the emergency department.",
-        clinician_action: "New or progressive motor deficit: same-day call; consider urgent spinal referral.",
-        fields: &["leg_weakness", "intensity"],
-        sources: "ACP 2011; NICE CKS",
-    },
-    Rule {
-        code: "infection",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Have your fever checked today",
-        advice: "A fever or chills with back pain needs checking today. Contact your GP or 111 today. If you \
-                 feel very unwell, confused or breathless, call the emergency number.",
-        clinician_action: "Possible spinal infection: same-day review; bloods per local pathway.",
-        fields: &["fever", "chills", "temperature_c"],
-        sources: "NICE CKS; ACP 2011; NHS",
-    },
-    Rule {
-        code: "night_sweats",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Have your night sweats checked",
-        advice: "Night sweats with back pain should be checked. Please contact your GP within a day.",
-        clinician_action: "Night sweats with back pain: review for infection or malignancy features.",
-        fields: &["night_sweats"],
-        sources: "NICE CKS (fevers, rigors); general malignancy literature",
-    },
-    Rule {
-        code: "weight_loss",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Book an urgent GP appointment",
-        advice: "Losing weight without trying, together with back pain, should be checked. Please book an \
-                 urgent GP appointment.",
-        clinician_action: "Unexplained weight loss with back pain: review within 1-2 days.",
-        fields: &["unexplained_weight_loss"],
-        sources: "NICE CKS; ACP 2011; NHS",
-    },
-    Rule {
-        code: "cancer_history",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Contact your cancer team today",
-        advice: "Because of your cancer history, new back pain should be checked promptly. Contact your \
-                 cancer team or GP today.",
-        clinician_action: "New back pain with a cancer history: contact within 24 h; follow the MSCC pathway.",
-        fields: &["cancer_history", "recorded_at"],
-        sources: "Downie 2013; ACP 2011; NICE NG234",
-    },
-    Rule {
-        code: "fragility_fracture",
-        version: 1,
-        severity: Severity::Urgent,
-        title: "Have your back checked today",
-        advice: "Sudden back pain with osteoporosis, long-term steroid use or older age should be checked \
-                 today, in case of a spinal fracture.",
-        clinician_action: "Possible fragility fracture: same- or next-day review; imaging per pathway.",
-        fields: &[
-            "trauma",
-            "osteoporosis",
-            "long_term_steroids",
-            "birth_date",
-            "recorded_at",
-        ],
-        sources: "Henschke 2009; Downie 2013; ACP 2011",
-    },
-    Rule {
-        code: "radicular_symptoms",
-        version: 1,
-        severity: Severity::Routine,
-        title: "Tell us if the tingling spreads",
-        advice: "Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it \
-                 spreads, affects both legs, or you get weakness or bladder or bowel changes.",
-        clinician_action: "Radicular sensory symptoms: PT review; neuro screen at next contact (urgent if \
-                           persisting over 7 days).",
-        fields: &["legs_affected", "leg_numbness", "leg_tingling"],
-        sources: "NHS; makeitvisible.info",
-    },
-    Rule {
-        code: "unrelenting_night_pain",
-        version: 1,
-        severity: Severity::Routine,
-        title: "Your night pain will be reviewed",
-        advice: "Pain at night that doesn't ease when you rest or change position should be reviewed. We've \
-                 asked your care team to contact you.",
-        clinician_action: "Night pain unrelieved by rest on 3 of 7 nights: review for systemic features.",
-        fields: &["period", "eased_by_rest", "recorded_at", "birth_date"],
-        sources: "NICE CKS; NHS",
-    },
+    CAUDA_EQUINA,
+    MAJOR_TRAUMA,
+    MOTOR_DEFICIT,
+    INFECTION,
+    NIGHT_SWEATS,
+    WEIGHT_LOSS,
+    CANCER_HISTORY,
+    FRAGILITY_FRACTURE,
+    RADICULAR_SYMPTOMS,
+    UNRELENTING_NIGHT_PAIN,
 ];
 
 /// The rule with `code`, single-log or time-based.
@@ -207,42 +160,7 @@ pub fn rule(code: &str) -> Option<&'static Rule> {
 }
 
 /// Rules the worker evaluates over a patient's recent diary on a schedule.
-pub const TIME_RULES: &[Rule] = &[
-    Rule {
-        code: "night_pain_streak",
-        version: 1,
-        severity: Severity::Routine,
-        title: "Your night pain will be reviewed",
-        advice: "Your pain has been keeping you up. Your physiotherapist will review your plan.",
-        clinician_action: "Night pain of 7 or more on 3 nights running: PT review; check sleep position \
-                           and the evening routine.",
-        fields: &["period", "intensity", "recorded_at"],
-        sources: "Medbridge Pathways (pain >= 7 critical); design notes TC-1",
-    },
-    Rule {
-        code: "not_improving",
-        version: 1,
-        severity: Severity::Routine,
-        title: "A physiotherapist review is recommended",
-        advice: "Your pain hasn't improved as much as we'd expect after two weeks; a physiotherapist \
-                 review is recommended.",
-        clinician_action: "Not improving after 14 days of self-care: PT review; consider re-scoring \
-                           STarT Back.",
-        fields: &["intensity", "recorded_at"],
-        sources: "Ostelo 2008 (MIC 2 points / 30%); design notes TC-2",
-    },
-    Rule {
-        code: "worsening_trend",
-        version: 1,
-        severity: Severity::Routine,
-        title: "Your pain has increased",
-        advice: "Your pain has increased. Please check the warning signs; your physiotherapist will \
-                 review.",
-        clinician_action: "7-day mean pain up by 2 or more: review and re-ask the red-flag checklist.",
-        fields: &["intensity", "recorded_at"],
-        sources: "Medbridge Pathways (+2 = high); design notes TC-3",
-    },
-];
+pub const TIME_RULES: &[Rule] = &[NIGHT_PAIN_STREAK, NOT_IMPROVING, WORSENING_TREND];
 
 /// Configurable thresholds (defaults from the design notes).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -343,6 +261,46 @@ pub struct PainFacts {
     pub trauma: Option<String>,
 }
 
+impl PainFacts {
+    /// A pain log from its values by column name (an absent value reads as
+    /// `None` or `false`); `None` without the instant and intensity that
+    /// every stored log has.
+    pub fn from_cells<'c>(id: &str, cell: impl Fn(&str) -> Option<&'c Cell>) -> Option<PainFacts> {
+        let int = |name: &str| match cell(name) {
+            Some(Cell::Int(i)) => Some(*i),
+            _ => None,
+        };
+        let text = |name: &str| match cell(name) {
+            Some(Cell::Text(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let flag = |name: &str| matches!(cell(name), Some(Cell::Bool(true)));
+        Some(PainFacts {
+            id: id.to_owned(),
+            recorded_at: int("recorded_at")?,
+            intensity: int("intensity")?,
+            period: text("period"),
+            eased_by_rest: flag("eased_by_rest"),
+            legs_affected: text("legs_affected"),
+            leg_numbness: flag("leg_numbness"),
+            leg_tingling: flag("leg_tingling"),
+            leg_weakness: flag("leg_weakness"),
+            bladder_control_loss: flag("bladder_control_loss"),
+            bowel_control_loss: flag("bowel_control_loss"),
+            saddle_numbness: flag("saddle_numbness"),
+            fever: flag("fever"),
+            temperature_c: match cell("temperature_c") {
+                Some(Cell::Float(f)) => Some(*f),
+                _ => None,
+            },
+            chills: flag("chills"),
+            night_sweats: flag("night_sweats"),
+            unexplained_weight_loss: flag("unexplained_weight_loss"),
+            trauma: text("trauma"),
+        })
+    }
+}
+
 /// What the rules read of the patient's profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFacts {
@@ -354,4 +312,45 @@ pub struct ProfileFacts {
     pub long_term_steroids: bool,
     /// A history of cancer.
     pub cancer_history: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[test]
+    fn the_columns_selected_are_every_one_a_pain_log_is_built_from() {
+        let asked = RefCell::new(Vec::new());
+        let one = Cell::Int(1);
+        let facts = PainFacts::from_cells("a", |name| {
+            asked.borrow_mut().push(name.to_owned());
+            Some(&one)
+        });
+        assert!(facts.is_some());
+        let columns: Vec<&str> = pain_log_columns().iter().map(|c| c.name).collect();
+        for name in asked.into_inner() {
+            assert!(columns.contains(&name.as_str()), "{name} is not selected");
+        }
+    }
+
+    #[test]
+    fn every_field_a_rule_reads_is_a_pain_log_or_profile_column() {
+        let columns = |name: &str| {
+            table(name)
+                .map(|spec| spec.columns.iter().map(|c| c.name).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let (pain, profile) = (columns("pain_logs"), columns("profiles"));
+        for rule in RULES.iter().chain(TIME_RULES) {
+            for field in rule.fields {
+                assert!(
+                    pain.contains(field) || profile.contains(field),
+                    "{}: {field}",
+                    rule.code
+                );
+            }
+        }
+    }
 }

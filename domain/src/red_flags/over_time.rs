@@ -4,8 +4,70 @@
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use super::{DAY_MS, PainFacts, Rule, TIME_RULES, Thresholds};
+use super::{DAY_MS, Lookback, PainFacts, Rule, Severity, TIME_RULES, Thresholds};
 use crate::calendar::night_of;
+
+/// Bad nights running (TC-1): it reads the last nights of the diary.
+pub const NIGHT_PAIN_STREAK: Rule = Rule {
+    code: "night_pain_streak",
+    version: 1,
+    severity: Severity::Routine,
+    title: "Your night pain will be reviewed",
+    advice: "Your pain has been keeping you up. Your physiotherapist will review your plan.",
+    clinician_action: "Night pain of 7 or more on 3 nights running: PT review; check sleep position \
+                       and the evening routine.",
+    fields: &["period", "intensity", "recorded_at"],
+    looks_back: Lookback::Diary {
+        days: |t| i64::try_from(t.night_pain_streak_nights).unwrap_or(i64::MAX),
+    },
+    sources: "Medbridge Pathways (pain >= 7 critical); design notes TC-1",
+};
+
+/// Not improving after 14 days (TC-2): it reads an episode of at least 14
+/// days and the `new_episode_days` gap before it that marks where it began.
+pub const NOT_IMPROVING: Rule = Rule {
+    code: "not_improving",
+    version: 1,
+    severity: Severity::Routine,
+    title: "A physiotherapist review is recommended",
+    advice: "Your pain hasn't improved as much as we'd expect after two weeks; a physiotherapist \
+             review is recommended.",
+    clinician_action: "Not improving after 14 days of self-care: PT review; consider re-scoring \
+                       STarT Back.",
+    fields: &["intensity", "recorded_at"],
+    looks_back: Lookback::Diary {
+        days: |t| t.new_episode_days + 15,
+    },
+    sources: "Ostelo 2008 (MIC 2 points / 30%); design notes TC-2",
+};
+
+/// Worsening week on week (TC-3): it reads the last two weeks.
+pub const WORSENING_TREND: Rule = Rule {
+    code: "worsening_trend",
+    version: 1,
+    severity: Severity::Routine,
+    title: "Your pain has increased",
+    advice: "Your pain has increased. Please check the warning signs; your physiotherapist will \
+             review.",
+    clinician_action: "7-day mean pain up by 2 or more: review and re-ask the red-flag checklist.",
+    fields: &["intensity", "recorded_at"],
+    looks_back: Lookback::Diary { days: |_| 14 },
+    sources: "Medbridge Pathways (+2 = high); design notes TC-3",
+};
+
+/// The earliest instant of the diary the rules over time read at `now`:
+/// the longest window any of them declares.
+pub fn diary_since(now_ms: i64, t: &Thresholds) -> i64 {
+    let days = TIME_RULES
+        .iter()
+        .filter_map(|rule| match rule.looks_back {
+            Lookback::Diary { days } => Some(days(t)),
+            Lookback::Nothing | Lookback::Logs { .. } | Lookback::UnrelentingNights { .. } => None,
+        })
+        .max()
+        .unwrap_or(0);
+    now_ms - days * DAY_MS
+}
 
 /// A time-based finding and the newest log it rests on (its evidence key).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +86,8 @@ fn mean_of(values: &[i64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64)
 }
 
-/// Evaluates the time-based rules over `logs` (the patient's pain logs of
-/// at least the last 30 days) at `now`.
+/// Evaluates the time-based rules over `logs` (the patient's pain logs
+/// since at least [`diary_since`]) at `now`.
 pub fn evaluate_over_time(
     logs: &[PainFacts],
     tz: &TimeZone,
@@ -39,7 +101,6 @@ pub fn evaluate_over_time(
     let Some(newest) = sorted.last().copied() else {
         return out;
     };
-    let time_rule = |code: &str| TIME_RULES.iter().find(|r| r.code == code);
 
     // night_pain_streak: the worst night pain >= threshold on K nights running,
     // ending with the latest night that has a night log.
@@ -73,10 +134,10 @@ pub fn evaluate_over_time(
             }
         }
         if run.len() >= t.night_pain_streak_nights
-            && let (Some(rule), Some(latest)) = (time_rule("night_pain_streak"), run.first())
+            && let Some(latest) = run.first()
         {
             out.push(TimeFinding {
-                rule,
+                rule: &NIGHT_PAIN_STREAK,
                 log_id: latest.id.clone(),
                 recorded_at: latest.recorded_at,
                 matched: vec![
@@ -115,11 +176,9 @@ pub fn evaluate_over_time(
             && let (Some(baseline), Some(current)) = (mean_of(&first), mean_of(&last))
         {
             let needed = f64::max(2.0, 0.3 * baseline);
-            if baseline - current < needed
-                && let Some(rule) = time_rule("not_improving")
-            {
+            if baseline - current < needed {
                 out.push(TimeFinding {
-                    rule,
+                    rule: &NOT_IMPROVING,
                     log_id: newest.id.clone(),
                     recorded_at: newest.recorded_at,
                     matched: vec![
@@ -138,10 +197,9 @@ pub fn evaluate_over_time(
         && before.len() >= 2
         && let (Some(now_mean), Some(then_mean)) = (mean_of(&recent), mean_of(&before))
         && now_mean >= then_mean + 2.0
-        && let Some(rule) = time_rule("worsening_trend")
     {
         out.push(TimeFinding {
-            rule,
+            rule: &WORSENING_TREND,
             log_id: newest.id.clone(),
             recorded_at: newest.recorded_at,
             matched: vec![

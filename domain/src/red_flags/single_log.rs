@@ -1,14 +1,16 @@
 //! The single-log rules: one pain log against the patient's recent diary
-//! and profile, evaluated in the push transaction.
+//! and profile, evaluated in the push transaction. Each rule's entry in
+//! the table is the constant its function reports findings with.
 
 use std::collections::BTreeSet;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
+use serde_json::json;
 
 use super::history::unrelenting;
-use super::{DAY_MS, History, PainFacts, ProfileFacts, Rule, Severity, Thresholds, rule};
+use super::{DAY_MS, History, Lookback, PainFacts, ProfileFacts, Rule, Severity, Thresholds};
 use crate::calendar::{local_date, night_of};
 
 /// Everything one evaluation sees.
@@ -50,32 +52,96 @@ fn age_on(birth: Option<Date>, day: Option<Date>) -> Option<i16> {
 
 type Matched = Vec<(&'static str, serde_json::Value)>;
 
-fn found(findings: &mut Vec<Finding>, code: &str, severity: Option<Severity>, matched: Matched) {
-    if let Some(rule) = rule(code) {
-        findings.push(Finding {
-            rule,
-            severity: severity.unwrap_or(rule.severity),
-            matched,
-        });
+fn found(rule: &'static Rule, severity: Option<Severity>, matched: Matched) -> Finding {
+    Finding {
+        rule,
+        severity: severity.unwrap_or(rule.severity),
+        matched,
     }
 }
 
-/// Evaluates the single-log rules for `snapshot.log`.
-pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding> {
-    use serde_json::json;
-    let log = snapshot.log;
-    let history = snapshot.history;
-    let within = |days: i64| history.before(log, days);
-    let new_episode = within(thresholds.new_episode_days).next().is_none();
-    let age = age_on(
-        snapshot.profile.birth_date,
-        local_date(log.recorded_at, snapshot.tz),
-    );
-    let legs = log.legs_affected.as_deref();
-    let trauma = log.trauma.as_deref();
-    let mut findings: Vec<Finding> = Vec::new();
+/// What every rule sees of one evaluation.
+struct Context<'a> {
+    log: &'a PainFacts,
+    history: &'a History<'a>,
+    profile: &'a ProfileFacts,
+    tz: &'a TimeZone,
+    open_rules: &'a [String],
+    t: &'a Thresholds,
+    new_episode: bool,
+    age: Option<i16>,
+}
 
-    // cauda_equina
+impl<'a> Context<'a> {
+    /// Logs other than this one in the `days` days up to it, oldest first.
+    fn within(&self, days: i64) -> impl DoubleEndedIterator<Item = &'a PainFacts> + 'a {
+        self.history.before(self.log, days)
+    }
+}
+
+/// Evaluates the single-log rules for `snapshot.log`, in the order of
+/// [`RULES`](super::RULES).
+pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding> {
+    let log = snapshot.log;
+    let mut c = Context {
+        log,
+        history: snapshot.history,
+        profile: snapshot.profile,
+        tz: snapshot.tz,
+        open_rules: snapshot.open_rules,
+        t: thresholds,
+        new_episode: false,
+        age: age_on(
+            snapshot.profile.birth_date,
+            local_date(log.recorded_at, snapshot.tz),
+        ),
+    };
+    c.new_episode = c.within(thresholds.new_episode_days).next().is_none();
+    let single: [fn(&Context<'_>) -> Option<Finding>; 9] = [
+        cauda_equina,
+        major_trauma,
+        motor_deficit,
+        infection,
+        night_sweats,
+        weight_loss,
+        cancer_history,
+        fragility_fracture,
+        radicular_symptoms,
+    ];
+    let mut findings: Vec<Finding> = single.iter().filter_map(|rule| rule(&c)).collect();
+    // Urgent when another rule matched this log, so it runs last.
+    if let Some(finding) = unrelenting_night_pain(&c, &findings) {
+        findings.push(finding);
+    }
+    findings
+}
+
+/// Suspected cauda equina syndrome (RF-1).
+pub const CAUDA_EQUINA: Rule = Rule {
+    code: "cauda_equina",
+    version: 1,
+    severity: Severity::Emergency,
+    title: "Go to the emergency department now",
+    advice: "Loss of bladder or bowel control, numbness between your legs, or symptoms in both legs \
+             can mean pressure on the nerves at the base of your spine. Go to the emergency department \
+             or call the emergency number now. Don't wait for a reply here.",
+    clinician_action: "Suspected cauda equina syndrome: contact the patient now, confirm they are going to \
+                       the emergency department, follow the emergency MRI pathway.",
+    fields: &[
+        "bladder_control_loss",
+        "bowel_control_loss",
+        "saddle_numbness",
+        "legs_affected",
+        "leg_numbness",
+        "leg_tingling",
+        "leg_weakness",
+    ],
+    looks_back: Lookback::Nothing,
+    sources: "SBNS/BASS 2018; GIRFT 2023; NICE CKS; NHS",
+};
+
+fn cauda_equina(c: &Context<'_>) -> Option<Finding> {
+    let log = c.log;
     let mut matched = Vec::new();
     for (name, value) in [
         ("bladder_control_loss", log.bladder_control_loss),
@@ -86,7 +152,9 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
             matched.push((name, json!(true)));
         }
     }
-    if legs == Some("both") && (log.leg_numbness || log.leg_tingling || log.leg_weakness) {
+    if log.legs_affected.as_deref() == Some("both")
+        && (log.leg_numbness || log.leg_tingling || log.leg_weakness)
+    {
         matched.push(("legs_affected", json!("both")));
         for (name, value) in [
             ("leg_numbness", log.leg_numbness),
@@ -98,32 +166,80 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
             }
         }
     }
-    if !matched.is_empty() {
-        found(&mut findings, "cauda_equina", None, matched);
-    }
+    (!matched.is_empty()).then(|| found(&CAUDA_EQUINA, None, matched))
+}
 
-    if trauma == Some("major") {
-        found(
-            &mut findings,
-            "major_trauma",
-            None,
-            vec![("trauma", json!("major"))],
-        );
-    }
+/// Back pain after major trauma (RF-8).
+pub const MAJOR_TRAUMA: Rule = Rule {
+    code: "major_trauma",
+    version: 1,
+    severity: Severity::Emergency,
+    title: "Get emergency care now",
+    advice: "Back pain after a serious accident or fall needs emergency assessment. Go to the emergency \
+             department or call the emergency number now.",
+    clinician_action: "Back pain after major trauma: confirm emergency assessment; follow up.",
+    fields: &["trauma"],
+    looks_back: Lookback::Nothing,
+    sources: "NHS; NICE CKS",
+};
 
-    if log.leg_weakness {
-        let weak_before = within(thresholds.new_weakness_days).any(|p| p.leg_weakness);
-        let previous = within(i64::MAX / (2 * DAY_MS)).next_back();
-        let rising = previous.is_some_and(|p| log.intensity > p.intensity);
-        if !weak_before || rising {
-            let mut matched = vec![("leg_weakness", json!(true))];
-            if rising {
-                matched.push(("intensity", json!(log.intensity)));
-            }
-            found(&mut findings, "motor_deficit", None, matched);
-        }
-    }
+fn major_trauma(c: &Context<'_>) -> Option<Finding> {
+    (c.log.trauma.as_deref() == Some("major"))
+        .then(|| found(&MAJOR_TRAUMA, None, vec![("trauma", json!("major"))]))
+}
 
+/// New or progressive leg weakness (RF-2): new when no log of the last
+/// `new_weakness_days` was weak; rising pain is compared with the previous log.
+pub const MOTOR_DEFICIT: Rule = Rule {
+    code: "motor_deficit",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Get a medical assessment today",
+    advice: "New or worsening leg weakness needs an urgent assessment today (GP, urgent care or 111). If \
+             it affects both legs or you notice bladder or bowel changes, go to the emergency department.",
+    clinician_action: "New or progressive motor deficit: same-day call; consider urgent spinal referral.",
+    fields: &["leg_weakness", "intensity"],
+    looks_back: Lookback::Logs {
+        days: |t| t.new_weakness_days,
+        when: |log, _| log.leg_weakness,
+    },
+    sources: "ACP 2011; NICE CKS",
+};
+
+fn motor_deficit(c: &Context<'_>) -> Option<Finding> {
+    let log = c.log;
+    if !log.leg_weakness {
+        return None;
+    }
+    let weak_before = c.within(c.t.new_weakness_days).any(|p| p.leg_weakness);
+    let previous = c.within(i64::MAX / (2 * DAY_MS)).next_back();
+    let rising = previous.is_some_and(|p| log.intensity > p.intensity);
+    if weak_before && !rising {
+        return None;
+    }
+    let mut matched = vec![("leg_weakness", json!(true))];
+    if rising {
+        matched.push(("intensity", json!(log.intensity)));
+    }
+    Some(found(&MOTOR_DEFICIT, None, matched))
+}
+
+/// Possible spinal infection (RF-4).
+pub const INFECTION: Rule = Rule {
+    code: "infection",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Have your fever checked today",
+    advice: "A fever or chills with back pain needs checking today. Contact your GP or 111 today. If you \
+             feel very unwell, confused or breathless, call the emergency number.",
+    clinician_action: "Possible spinal infection: same-day review; bloods per local pathway.",
+    fields: &["fever", "chills", "temperature_c"],
+    looks_back: Lookback::Nothing,
+    sources: "NICE CKS; ACP 2011; NHS",
+};
+
+fn infection(c: &Context<'_>) -> Option<Finding> {
+    let log = c.log;
     let mut matched = Vec::new();
     if log.fever {
         matched.push(("fever", json!(true)));
@@ -131,129 +247,252 @@ pub fn evaluate(snapshot: &Snapshot<'_>, thresholds: &Thresholds) -> Vec<Finding
     if log.chills {
         matched.push(("chills", json!(true)));
     }
-    if let Some(t) = log.temperature_c.filter(|t| *t >= thresholds.fever_celsius) {
+    if let Some(t) = log.temperature_c.filter(|t| *t >= c.t.fever_celsius) {
         matched.push(("temperature_c", json!(t)));
     }
-    if !matched.is_empty() {
-        found(&mut findings, "infection", None, matched);
-    }
+    (!matched.is_empty()).then(|| found(&INFECTION, None, matched))
+}
 
-    if log.night_sweats {
+/// Night sweats (RF-5).
+pub const NIGHT_SWEATS: Rule = Rule {
+    code: "night_sweats",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Have your night sweats checked",
+    advice: "Night sweats with back pain should be checked. Please contact your GP within a day.",
+    clinician_action: "Night sweats with back pain: review for infection or malignancy features.",
+    fields: &["night_sweats"],
+    looks_back: Lookback::Nothing,
+    sources: "NICE CKS (fevers, rigors); general malignancy literature",
+};
+
+fn night_sweats(c: &Context<'_>) -> Option<Finding> {
+    c.log
+        .night_sweats
+        .then(|| found(&NIGHT_SWEATS, None, vec![("night_sweats", json!(true))]))
+}
+
+/// Unexplained weight loss (RF-7).
+pub const WEIGHT_LOSS: Rule = Rule {
+    code: "weight_loss",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Book an urgent GP appointment",
+    advice: "Losing weight without trying, together with back pain, should be checked. Please book an \
+             urgent GP appointment.",
+    clinician_action: "Unexplained weight loss with back pain: review within 1-2 days.",
+    fields: &["unexplained_weight_loss"],
+    looks_back: Lookback::Nothing,
+    sources: "NICE CKS; ACP 2011; NHS",
+};
+
+fn weight_loss(c: &Context<'_>) -> Option<Finding> {
+    c.log.unexplained_weight_loss.then(|| {
         found(
-            &mut findings,
-            "night_sweats",
-            None,
-            vec![("night_sweats", json!(true))],
-        );
-    }
-    if log.unexplained_weight_loss {
-        found(
-            &mut findings,
-            "weight_loss",
+            &WEIGHT_LOSS,
             None,
             vec![("unexplained_weight_loss", json!(true))],
-        );
-    }
-    if snapshot.profile.cancer_history && new_episode {
+        )
+    })
+}
+
+/// A history of cancer and a new episode (RF-6): no log in the
+/// `new_episode_days` before.
+pub const CANCER_HISTORY: Rule = Rule {
+    code: "cancer_history",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Contact your cancer team today",
+    advice: "Because of your cancer history, new back pain should be checked promptly. Contact your \
+             cancer team or GP today.",
+    clinician_action: "New back pain with a cancer history: contact within 24 h; follow the MSCC pathway.",
+    fields: &["cancer_history", "recorded_at"],
+    looks_back: Lookback::Logs {
+        days: |t| t.new_episode_days,
+        when: |_, profile| profile.cancer_history,
+    },
+    sources: "Downie 2013; ACP 2011; NICE NG234",
+};
+
+fn cancer_history(c: &Context<'_>) -> Option<Finding> {
+    (c.profile.cancer_history && c.new_episode).then(|| {
         found(
-            &mut findings,
-            "cancer_history",
+            &CANCER_HISTORY,
             None,
             vec![
                 ("cancer_history", json!(true)),
                 ("new_episode", json!(true)),
             ],
-        );
-    }
+        )
+    })
+}
 
-    let risk: Vec<(&'static str, serde_json::Value)> = [
+/// Possible fragility fracture (RF-9): a risk, and minor trauma or a new
+/// episode.
+pub const FRAGILITY_FRACTURE: Rule = Rule {
+    code: "fragility_fracture",
+    version: 1,
+    severity: Severity::Urgent,
+    title: "Have your back checked today",
+    advice: "Sudden back pain with osteoporosis, long-term steroid use or older age should be checked \
+             today, in case of a spinal fracture.",
+    clinician_action: "Possible fragility fracture: same- or next-day review; imaging per pathway.",
+    fields: &[
+        "trauma",
+        "osteoporosis",
+        "long_term_steroids",
+        "birth_date",
+        "recorded_at",
+    ],
+    looks_back: Lookback::Logs {
+        days: |t| t.new_episode_days,
+        when: |_, profile| at_risk_of_fracture(profile),
+    },
+    sources: "Henschke 2009; Downie 2013; ACP 2011",
+};
+
+/// Whether the profile has a risk the fragility-fracture rule may read
+/// (age counts once known: the threshold is checked on the log's date).
+fn at_risk_of_fracture(profile: &ProfileFacts) -> bool {
+    profile.osteoporosis || profile.long_term_steroids || profile.birth_date.is_some()
+}
+
+fn fragility_fracture(c: &Context<'_>) -> Option<Finding> {
+    let trauma = c.log.trauma.as_deref();
+    let risk: Matched = [
         (
             "osteoporosis",
-            snapshot.profile.osteoporosis.then_some(json!(true)),
+            c.profile.osteoporosis.then_some(json!(true)),
         ),
         (
             "long_term_steroids",
-            snapshot.profile.long_term_steroids.then_some(json!(true)),
+            c.profile.long_term_steroids.then_some(json!(true)),
         ),
         (
             "age",
-            age.filter(|a| *a >= thresholds.fragility_age)
-                .map(|a| json!(a)),
+            c.age.filter(|a| *a >= c.t.fragility_age).map(|a| json!(a)),
         ),
     ]
     .into_iter()
     .filter_map(|(name, value)| value.map(|v| (name, v)))
     .collect();
-    if !risk.is_empty() && (trauma == Some("minor") || new_episode) {
-        let mut matched = risk;
-        matched.push(if trauma == Some("minor") {
-            ("trauma", json!("minor"))
-        } else {
-            ("new_episode", json!(true))
-        });
-        found(&mut findings, "fragility_fracture", None, matched);
+    if risk.is_empty() || !(trauma == Some("minor") || c.new_episode) {
+        return None;
     }
+    let mut matched = risk;
+    matched.push(if trauma == Some("minor") {
+        ("trauma", json!("minor"))
+    } else {
+        ("new_episode", json!(true))
+    });
+    Some(found(&FRAGILITY_FRACTURE, None, matched))
+}
 
-    let radicular = |p: &PainFacts| {
-        p.legs_affected.as_deref() == Some("one") && (p.leg_numbness || p.leg_tingling)
-    };
-    if radicular(log) {
-        let since = within(2 * thresholds.radicular_urgent_days)
-            .find(|p| radicular(p))
-            .map(|p| p.recorded_at);
-        let persists = since.is_some_and(|first| {
-            log.recorded_at - first > thresholds.radicular_urgent_days * DAY_MS
-        });
-        let mut matched = vec![("legs_affected", json!("one"))];
-        if log.leg_numbness {
-            matched.push(("leg_numbness", json!(true)));
-        }
-        if log.leg_tingling {
-            matched.push(("leg_tingling", json!(true)));
-        }
-        if persists {
-            matched.push(("persists_days", json!(thresholds.radicular_urgent_days)));
-        }
-        found(
-            &mut findings,
-            "radicular_symptoms",
-            persists.then_some(Severity::Urgent),
-            matched,
-        );
-    }
+/// One-leg sensory symptoms (RF-3), urgent when the first of the last
+/// `2 × radicular_urgent_days` is more than `radicular_urgent_days` older.
+pub const RADICULAR_SYMPTOMS: Rule = Rule {
+    code: "radicular_symptoms",
+    version: 1,
+    severity: Severity::Routine,
+    title: "Tell us if the tingling spreads",
+    advice: "Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it \
+             spreads, affects both legs, or you get weakness or bladder or bowel changes.",
+    clinician_action: "Radicular sensory symptoms: PT review; neuro screen at next contact (urgent if \
+                       persisting over 7 days).",
+    fields: &["legs_affected", "leg_numbness", "leg_tingling"],
+    looks_back: Lookback::Logs {
+        days: |t| 2 * t.radicular_urgent_days,
+        when: |log, _| radicular(log),
+    },
+    sources: "NHS; makeitvisible.info",
+};
 
-    if unrelenting(log)
-        && let Some(this_night) = night_of(log.recorded_at, snapshot.tz)
-    {
-        // This log's own night counts even if the index was built without it.
-        let first = this_night
-            .checked_sub(jiff::Span::new().days(6))
-            .unwrap_or(this_night);
-        let mut nights: BTreeSet<Date> = history
-            .unrelenting_nights
-            .range(first..=this_night)
-            .copied()
-            .collect();
-        nights.insert(this_night);
-        if nights.len() >= thresholds.unrelenting_nights {
-            let other_flag = !findings.is_empty()
-                || snapshot
-                    .open_rules
-                    .iter()
-                    .any(|code| code != "unrelenting_night_pain");
-            let older = age.is_some_and(|a| a > thresholds.night_pain_urgent_age);
-            let severity = (other_flag || older).then_some(Severity::Urgent);
-            let mut matched = vec![("unrelenting_nights", json!(nights.len()))];
-            if older {
-                matched.push(("age", json!(age)));
-            }
-            if other_flag {
-                matched.push(("other_flag_open", json!(true)));
-            }
-            found(&mut findings, "unrelenting_night_pain", severity, matched);
-        }
+fn radicular(p: &PainFacts) -> bool {
+    p.legs_affected.as_deref() == Some("one") && (p.leg_numbness || p.leg_tingling)
+}
+
+fn radicular_symptoms(c: &Context<'_>) -> Option<Finding> {
+    let log = c.log;
+    if !radicular(log) {
+        return None;
     }
-    findings
+    let urgent_days = c.t.radicular_urgent_days;
+    let since = c
+        .within(2 * urgent_days)
+        .find(|p| radicular(p))
+        .map(|p| p.recorded_at);
+    let persists = since.is_some_and(|first| log.recorded_at - first > urgent_days * DAY_MS);
+    let mut matched = vec![("legs_affected", json!("one"))];
+    if log.leg_numbness {
+        matched.push(("leg_numbness", json!(true)));
+    }
+    if log.leg_tingling {
+        matched.push(("leg_tingling", json!(true)));
+    }
+    if persists {
+        matched.push(("persists_days", json!(urgent_days)));
+    }
+    Some(found(
+        &RADICULAR_SYMPTOMS,
+        persists.then_some(Severity::Urgent),
+        matched,
+    ))
+}
+
+/// The nights, counting the log's own, over which unrelenting night pain
+/// is counted.
+const UNRELENTING_WINDOW_NIGHTS: i64 = 7;
+
+/// Night pain not eased by rest on several of the last nights (RF-10).
+pub const UNRELENTING_NIGHT_PAIN: Rule = Rule {
+    code: "unrelenting_night_pain",
+    version: 1,
+    severity: Severity::Routine,
+    title: "Your night pain will be reviewed",
+    advice: "Pain at night that doesn't ease when you rest or change position should be reviewed. We've \
+             asked your care team to contact you.",
+    clinician_action: "Night pain unrelieved by rest on 3 of 7 nights: review for systemic features.",
+    fields: &["period", "eased_by_rest", "recorded_at", "birth_date"],
+    looks_back: Lookback::UnrelentingNights {
+        nights: UNRELENTING_WINDOW_NIGHTS,
+    },
+    sources: "NICE CKS; NHS",
+};
+
+fn unrelenting_night_pain(c: &Context<'_>, others: &[Finding]) -> Option<Finding> {
+    let log = c.log;
+    if !unrelenting(log) {
+        return None;
+    }
+    let this_night = night_of(log.recorded_at, c.tz)?;
+    // This log's own night counts even if the index was built without it.
+    let first = this_night
+        .checked_sub(jiff::Span::new().days(UNRELENTING_WINDOW_NIGHTS - 1))
+        .unwrap_or(this_night);
+    let mut nights: BTreeSet<Date> = c
+        .history
+        .unrelenting_nights
+        .range(first..=this_night)
+        .copied()
+        .collect();
+    nights.insert(this_night);
+    if nights.len() < c.t.unrelenting_nights {
+        return None;
+    }
+    let other_flag = !others.is_empty()
+        || c.open_rules
+            .iter()
+            .any(|code| code != UNRELENTING_NIGHT_PAIN.code);
+    let older = c.age.is_some_and(|a| a > c.t.night_pain_urgent_age);
+    let severity = (other_flag || older).then_some(Severity::Urgent);
+    let mut matched = vec![("unrelenting_nights", json!(nights.len()))];
+    if older {
+        matched.push(("age", json!(c.age)));
+    }
+    if other_flag {
+        matched.push(("other_flag_open", json!(true)));
+    }
+    Some(found(&UNRELENTING_NIGHT_PAIN, severity, matched))
 }
 
 #[cfg(test)]
@@ -261,7 +500,7 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::red_flags::RULES;
+    use crate::red_flags::{RULES, rule};
 
     const T: i64 = 1_793_503_800_000; // 2026-10-31T23:30-04:00 (New York)
 
