@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use dorsal_domain::calendar::{self, parse_date};
 use dorsal_domain::red_flags::{
-    Finding, History, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds, evaluate,
-    evaluate_over_time,
+    Finding, History, Needed, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds,
+    diary_since, evaluate, evaluate_over_time, pain_log_columns,
 };
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, ColumnSpec};
@@ -27,7 +27,7 @@ use crate::secret::new_id;
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
 use crate::sync::push::Advisory;
-use crate::sync::rows::{get, live_rows};
+use crate::sync::rows::{get, live_rows, read_cell};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -62,85 +62,30 @@ async fn profile(
     ))
 }
 
-const PAIN_COLUMNS: [&str; 18] = [
-    "id",
-    "recorded_at",
-    "intensity",
-    "period",
-    "eased_by_rest",
-    "legs_affected",
-    "leg_numbness",
-    "leg_tingling",
-    "leg_weakness",
-    "bladder_control_loss",
-    "bowel_control_loss",
-    "saddle_numbness",
-    "fever",
-    "temperature_c",
-    "chills",
-    "night_sweats",
-    "unexplained_weight_loss",
-    "trauma",
-];
+/// The pain-log columns the rules read, with `id`.
+fn pain_columns() -> Vec<Alias> {
+    let mut columns = vec![Alias::new("id")];
+    columns.extend(pain_log_columns().iter().map(|c| Alias::new(c.name)));
+    columns
+}
 
 fn pain_facts(row: &QueryResult) -> ServiceResult<PainFacts> {
-    Ok(PainFacts {
-        id: get(row, "id")?,
-        recorded_at: get(row, "recorded_at")?,
-        intensity: get(row, "intensity")?,
-        period: get(row, "period")?,
-        eased_by_rest: get(row, "eased_by_rest")?,
-        legs_affected: get(row, "legs_affected")?,
-        leg_numbness: get(row, "leg_numbness")?,
-        leg_tingling: get(row, "leg_tingling")?,
-        leg_weakness: get(row, "leg_weakness")?,
-        bladder_control_loss: get(row, "bladder_control_loss")?,
-        bowel_control_loss: get(row, "bowel_control_loss")?,
-        saddle_numbness: get(row, "saddle_numbness")?,
-        fever: get(row, "fever")?,
-        temperature_c: get(row, "temperature_c")?,
-        chills: get(row, "chills")?,
-        night_sweats: get(row, "night_sweats")?,
-        unexplained_weight_loss: get(row, "unexplained_weight_loss")?,
-        trauma: get(row, "trauma")?,
+    let id: String = get(row, "id")?;
+    let cells = pain_log_columns()
+        .iter()
+        .map(|column| Ok((column.name, read_cell(row, column)?)))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    PainFacts::from_cells(&id, |name| {
+        cells.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     })
+    .ok_or_else(|| ServiceError::Internal("a pain log without instant or intensity".into()))
 }
 
 /// A pain log as written, from its cells; `None` without the required
 /// instant and intensity (which validation guarantees).
 pub fn pain_facts_from_cells(id: &str, cells: &[(&'static ColumnSpec, Cell)]) -> Option<PainFacts> {
-    let cell = |name: &str| cells.iter().find(|(c, _)| c.name == name).map(|(_, v)| v);
-    let int = |name: &str| match cell(name) {
-        Some(Cell::Int(i)) => Some(*i),
-        _ => None,
-    };
-    let text = |name: &str| match cell(name) {
-        Some(Cell::Text(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let flag = |name: &str| matches!(cell(name), Some(Cell::Bool(true)));
-    Some(PainFacts {
-        id: id.to_owned(),
-        recorded_at: int("recorded_at")?,
-        intensity: int("intensity")?,
-        period: text("period"),
-        eased_by_rest: flag("eased_by_rest"),
-        legs_affected: text("legs_affected"),
-        leg_numbness: flag("leg_numbness"),
-        leg_tingling: flag("leg_tingling"),
-        leg_weakness: flag("leg_weakness"),
-        bladder_control_loss: flag("bladder_control_loss"),
-        bowel_control_loss: flag("bowel_control_loss"),
-        saddle_numbness: flag("saddle_numbness"),
-        fever: flag("fever"),
-        temperature_c: match cell("temperature_c") {
-            Some(Cell::Float(f)) => Some(*f),
-            _ => None,
-        },
-        chills: flag("chills"),
-        night_sweats: flag("night_sweats"),
-        unexplained_weight_loss: flag("unexplained_weight_loss"),
-        trauma: text("trauma"),
+    PainFacts::from_cells(id, |name| {
+        cells.iter().find(|(c, _)| c.name == name).map(|(_, v)| v)
     })
 }
 
@@ -166,7 +111,7 @@ pub async fn on_pain_logs(
     let mut pushed: Vec<PainFacts> = fresh;
     for chunk in reread.chunks(500) {
         let select = Query::select()
-            .columns(PAIN_COLUMNS.map(Alias::new))
+            .columns(pain_columns())
             .column(Alias::new("patient_id"))
             .from(Alias::new("pain_logs"))
             .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
@@ -178,34 +123,22 @@ pub async fn on_pain_logs(
             }
         }
     }
-    let Some(earliest) = pushed.iter().map(|p| p.recorded_at).min() else {
+    if pushed.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let (facts, tz) = profile(db, patient_id).await?;
 
-    // Only the history the pushed logs can need: whole logs when a rule
-    // looks back at them, just the instants of unrelenting night pain for
-    // the night-pain rule. A diary logged in bulk stays cheap to evaluate.
-    let risk = facts.cancer_history
-        || facts.osteoporosis
-        || facts.long_term_steroids
-        || facts.birth_date.is_some();
-    let looks_back = risk
-        || pushed.iter().any(|p| {
-            p.leg_weakness
-                || p.trauma.as_deref() == Some("minor")
-                || p.legs_affected.as_deref() == Some("one")
-        });
+    // Only the history the rules declare for the pushed logs: whole logs
+    // when one looks back at them, just the instants of unrelenting night
+    // pain for one that counts such nights. A diary logged in bulk stays
+    // cheap to evaluate.
+    let needed = Needed::for_logs(&pushed, &facts, &tz, thresholds);
     let mut earlier = Vec::new();
-    if looks_back {
-        let lookback = Ord::max(
-            thresholds.new_episode_days,
-            2 * thresholds.radicular_urgent_days,
-        ) + 1;
+    if let Some(since) = needed.logs_since {
         let mut select = live_rows("pain_logs", [patient_id]);
-        select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
-            Expr::col(Alias::new("recorded_at")).gte(earliest.saturating_sub(lookback * DAY_MS)),
-        );
+        select
+            .columns(pain_columns())
+            .and_where(Expr::col(Alias::new("recorded_at")).gte(since));
         earlier = db
             .query_all(&select)
             .await?
@@ -214,29 +147,19 @@ pub async fn on_pain_logs(
             .collect::<ServiceResult<Vec<_>>>()?;
     }
     let mut history = History::new(&earlier, &tz);
-    let unrelenting: Vec<i64> = pushed
-        .iter()
-        .filter(|p| p.period.as_deref() == Some("night") && !p.eased_by_rest)
-        .map(|p| p.recorded_at)
-        .collect();
-    if let Some(latest) = unrelenting
-        .iter()
-        .filter_map(|at| calendar::night_of(*at, &tz))
-        .max()
-    {
+    if let Some(nights) = needed.unrelenting_nights {
         // The pushed logs give their own nights; the database is asked only
         // for the nights before the latest of them, and for one instant
         // per quarter hour (enough to know the night), so a patient who
         // logs often is not read back entry by entry.
-        let before = calendar::night_start(latest, &tz).unwrap_or(i64::MAX);
         let recorded_at = || Expr::col(Alias::new("recorded_at"));
         let mut select = live_rows("pain_logs", [patient_id]);
         select
             .expr_as(recorded_at().min(), Alias::new("recorded_at"))
             .and_where(Expr::col(Alias::new("period")).eq("night"))
             .and_where(Expr::col(Alias::new("eased_by_rest")).eq(false))
-            .and_where(recorded_at().gte(earliest.saturating_sub(8 * DAY_MS)))
-            .and_where(recorded_at().lt(before))
+            .and_where(recorded_at().gte(nights.since))
+            .and_where(recorded_at().lt(nights.before))
             .add_group_by([recorded_at().div(calendar::NIGHT_BUCKET_MS)]);
         let instants = db
             .query_all(&select)
@@ -245,7 +168,7 @@ pub async fn on_pain_logs(
             .map(|row| get::<i64>(row, "recorded_at"))
             .collect::<ServiceResult<Vec<_>>>()?;
         history.add_unrelenting_nights(&instants, &tz);
-        history.add_unrelenting_nights(&unrelenting, &tz);
+        history.add_unrelenting_nights_of(&pushed, &tz);
     }
     let mut open: Vec<String> = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
@@ -494,10 +417,9 @@ pub async fn evaluate_time_rules(
     for patient_id in patients {
         let (_, tz) = profile(db, patient_id).await?;
         let mut select = live_rows("pain_logs", [patient_id]);
-        select.columns(PAIN_COLUMNS.map(Alias::new)).and_where(
-            Expr::col(Alias::new("recorded_at"))
-                .gte(now - (thresholds.new_episode_days + 15) * DAY_MS),
-        );
+        select
+            .columns(pain_columns())
+            .and_where(Expr::col(Alias::new("recorded_at")).gte(diary_since(now, thresholds)));
         let logs = db
             .query_all(&select)
             .await?

@@ -67,7 +67,8 @@ pub fn sql_value(kind: Kind, cell: &Cell) -> Value {
     }
 }
 
-fn read_cell(row: &QueryResult, column: &ColumnSpec) -> Result<Cell, sea_orm::DbErr> {
+/// One cell of `row`, read as its column's kind says (an absent flag reads as false).
+pub(crate) fn read_cell(row: &QueryResult, column: &ColumnSpec) -> Result<Cell, sea_orm::DbErr> {
     let name = column.name;
     Ok(match column.kind {
         Kind::Bool => Cell::Bool(row.try_get::<Option<bool>>("", name)?.unwrap_or(false)),
