@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dorsal_tests::browser::{Answer, Browser, csrf_of, form, is_html};
+use dorsal_tests::browser::{Answer, Browser, assert_page, csrf_of, form};
 use dorsal_tests::{Clinic, PASSWORD, SentMail, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -17,39 +17,6 @@ const NEW_PASSWORD: &str = "a brand new password";
 /// takes the tests' string constants as patient words to look for in the
 /// logs, and a route is in every request's log line.
 static ENROLMENT: &str = "/clinic/account/two-factor";
-
-/// Checks what every page of ours keeps to: HTML, no inline style or
-/// script, every field with a visible label.
-fn assert_well_formed(answer: &Answer) {
-    let body = &answer.body;
-    assert!(is_html(answer));
-    assert!(!body.contains(" style="), "inline style in {body}");
-    assert!(!body.contains("<script"), "script in {body}");
-    assert!(!body.contains("<style"), "a style element in {body}");
-    for tag in ["<input", "<select", "<textarea"] {
-        for (at, _) in body.match_indices(tag) {
-            let element = &body[at..at + body[at..].find('>').unwrap()];
-            if element.contains(r#"type="hidden""#) {
-                continue;
-            }
-            let id = text_between(element, r#"id=""#, "\"");
-            assert!(
-                body.contains(&format!(r#"<label for="{id}""#)),
-                "no label for {id} in {body}"
-            );
-        }
-    }
-}
-
-/// The text between `start` and the next `end` after it.
-fn text_between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let from = html
-        .find(start)
-        .unwrap_or_else(|| panic!("no {start} in {html}"))
-        + start.len();
-    let rest = &html[from..];
-    &rest[..rest.find(end).unwrap()]
-}
 
 /// The text of the element with `id`.
 fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
@@ -65,7 +32,7 @@ fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
 async fn pre_session_form(browser: &Browser, path: &str) -> (String, String) {
     let page = browser.get(path).await;
     assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.body);
-    assert_well_formed(&page);
+    assert_page(&page);
     (
         csrf_of(&page.body),
         page.cookie("dorsal_clinic_login").unwrap(),
@@ -136,7 +103,7 @@ async fn a_forgotten_password_is_reset_on_the_pages_with_the_emailed_code() {
 
     let (sent, cookie) = ask_for_code(&browser, &clinician.email).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    assert_well_formed(&sent);
+    assert_page(&sent);
     assert!(sent.body.contains("has an account, we have emailed it"));
     assert!(
         sent.body
@@ -237,7 +204,7 @@ async fn a_wrong_code_and_a_weak_password_are_said_with_what_was_typed_kept() {
 
     let wrong = confirm(&another(&reset_code), NEW_PASSWORD).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
-    assert_well_formed(&wrong);
+    assert_page(&wrong);
     assert!(wrong.body.contains("That code is wrong, used or expired."));
     assert!(
         wrong
@@ -331,7 +298,7 @@ async fn start_enrolment(browser: &Browser, from: &str) -> String {
         .post(ENROLMENT, &[("csrf", &csrf_of(&page.body))], &[])
         .await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    assert_well_formed(&started);
+    assert_page(&started);
     assert!(started.body.contains(r#"<svg id="totp-qr""#));
     assert!(started.body.contains(r#"<label for="code""#));
     text_of(&started.body, "totp-secret").to_owned()
@@ -354,7 +321,7 @@ async fn two_factor_is_turned_on_on_the_account_page_and_then_sign_in_needs_a_co
     let browser = Browser::signed_in(&app, &therapist.email).await;
     let account = browser.get("/clinic/account").await;
     assert_eq!(account.status, StatusCode::OK);
-    assert_well_formed(&account);
+    assert_page(&account);
     assert!(account.body.contains(r#"href="/clinic/account""#));
     assert!(account.body.contains(&therapist.email));
     assert_eq!(text_of(&account.body, "two-factor"), "Off");
@@ -380,7 +347,7 @@ async fn two_factor_is_turned_on_on_the_account_page_and_then_sign_in_needs_a_co
 
     let on = confirm_enrolment(&browser, &right).await;
     assert_eq!(on.status, StatusCode::OK, "{}", on.body);
-    assert_well_formed(&on);
+    assert_page(&on);
     assert_eq!(on.body.matches("<li><code>").count(), 10);
     assert!(on.body.contains(r#"href="/clinic/account""#));
     // This session was a full one, and stays.
@@ -427,7 +394,7 @@ async fn turning_two_factor_off_asks_for_a_current_code_first() {
 
     let asked = browser.get("/clinic/account/two-factor/off").await;
     assert_eq!(asked.status, StatusCode::OK);
-    assert_well_formed(&asked);
+    assert_page(&asked);
     assert!(asked.body.contains("Turn off two-factor sign-in?"));
     let csrf = csrf_of(&asked.body);
     let wrong = browser
@@ -498,7 +465,7 @@ async fn staff_whose_clinic_requires_two_factor_enrol_at_sign_in_and_reach_nothi
     }
     let page = browser.get(ENROLMENT).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_well_formed(&page);
+    assert_page(&page);
     assert!(page.body.contains("Your clinic requires a code"));
     assert!(!page.body.contains(r#"href="/clinic/patients""#));
     assert!(page.body.contains(r#"action="/clinic/logout""#));

@@ -3,61 +3,17 @@
 //! audit log and settings, each proved through the page and then through
 //! the API or the database; roles, other orgs and CSRF.
 
-use dorsal_tests::browser::{Answer, Browser, is_html};
+use dorsal_tests::browser::{Browser, assert_page, between, is_html};
 use dorsal_tests::{Clinic, PASSWORD, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// The text between `start` and the next `end` after it.
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let from = html
-        .find(start)
-        .unwrap_or_else(|| panic!("no {start} in {html}"))
-        + start.len();
-    let rest = &html[from..];
-    &rest[..rest.find(end).unwrap()]
-}
-
-/// Checks what every page of ours keeps to: HTML, no inline style or
-/// script, every table in a `table-wrap`, every field with a label.
-fn assert_well_formed(answer: &Answer) {
-    let body = &answer.body;
-    assert!(is_html(answer));
-    assert!(!body.contains(" style="), "inline style in {body}");
-    assert!(!body.contains("<script"), "script in {body}");
-    // Styles come from dorsal's one stylesheet.
-    assert!(!body.contains("<style"), "a style element in {body}");
-    assert_eq!(
-        body.matches(r#"<link rel="stylesheet" href="/clinic/assets/clinic.css">"#)
-            .count(),
-        1
-    );
-    assert_eq!(
-        body.matches("<table").count(),
-        body.matches(r#"class="table-wrap""#).count(),
-        "a table outside a table-wrap in {body}"
-    );
-    for tag in ["<input", "<select", "<textarea"] {
-        for (at, _) in body.match_indices(tag) {
-            let element = &body[at..at + body[at..].find('>').unwrap()];
-            if element.contains(r#"type="hidden""#) {
-                continue;
-            }
-            let id = between(element, r#"id=""#, "\"");
-            assert!(
-                body.contains(&format!(r#"<label for="{id}""#)),
-                "no label for {id} in {body}"
-            );
-        }
-    }
-}
-
 /// A page, asserting its status and form.
 async fn page(browser: &Browser, path: &str, status: StatusCode) -> String {
     let answer = browser.get(path).await;
     assert_eq!(answer.status, status, "GET {path}: {}", answer.body);
-    assert_well_formed(&answer);
+    assert_page(&answer);
     answer.body
 }
 
@@ -99,7 +55,7 @@ async fn an_invite_made_on_the_page_shows_its_code_and_a_qr_code_and_the_code_jo
         .post("/clinic/invites", &[("csrf", &csrf)], &[])
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    assert_well_formed(&made);
+    assert_page(&made);
     assert_eq!(app.count("invites").await, before + 1);
     let code = between(&made.body, r#"id="invite-code">"#, "<").to_owned();
     assert_eq!(code.len(), 14, "{code}");
@@ -177,7 +133,7 @@ async fn an_admin_adds_a_member_of_staff_who_can_sign_in_and_changes_their_role_
         sent.extend(fields);
         let refused = browser.post("/clinic/staff", &sent, &[]).await;
         assert_eq!(refused.status, status, "{}", refused.body);
-        assert_well_formed(&refused);
+        assert_page(&refused);
         assert!(refused.body.contains(r#"role="alert""#), "{}", refused.body);
         assert!(refused.body.contains(said), "{said} in {}", refused.body);
         assert!(refused.body.contains(r#"value="Dr Who""#));
@@ -333,7 +289,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_switched_off_and_the_page_sa
         .await;
     for refused in [&demoted, &switched_off] {
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-        assert_well_formed(refused);
+        assert_page(refused);
         assert!(
             refused
                 .body
@@ -369,7 +325,7 @@ async fn a_webhook_is_added_with_its_secret_shown_once_shows_its_deliveries_and_
         )
         .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
-    assert_well_formed(&added);
+    assert_page(&added);
     let secret = between(
         &added.body,
         r#"id="webhook-secret" type="text" readonly value=""#,
@@ -459,7 +415,7 @@ async fn a_private_or_malformed_webhook_url_is_refused_on_the_form_and_nothing_i
             .post("/clinic/webhooks", &[("csrf", &csrf), ("url", url)], &[])
             .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
-        assert_well_formed(&refused);
+        assert_page(&refused);
         assert!(refused.body.contains(said), "{said} in {}", refused.body);
         assert!(refused.body.contains(&format!(r#"value="{url}""#)));
         assert!(!refused.body.contains("whsec_"));
@@ -600,7 +556,7 @@ async fn settings_show_and_change_require_totp_and_the_push_gateway_without_its_
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
-    assert_well_formed(&set);
+    assert_page(&set);
     let secret = between(
         &set.body,
         r#"id="gateway-secret" type="text" readonly value=""#,

@@ -1,7 +1,7 @@
 //! The inbox's filters and escalation level, and finding a patient, on the
 //! clinic's pages over HTTP.
 
-use dorsal_tests::browser::{Answer, Browser, form, is_html, section};
+use dorsal_tests::browser::{Answer, Browser, assert_well_formed, form, is_html, section};
 use dorsal_tests::{Clinic, Login, PASSWORD, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::escalate_alerts;
@@ -61,38 +61,6 @@ fn card<'a>(html: &'a str, id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no card of {id} in {html}"));
     let rest = &html[start..];
     &rest[..rest.find("</article>").unwrap()]
-}
-
-/// Every visible form control has an id and a visible `<label for>` it,
-/// every table sits in a `.table-wrap`, and nothing inline is styled or
-/// scripted (the CSP forbids it).
-fn assert_well_formed(html: &str) {
-    for tag in ["<input ", "<select ", "<textarea "] {
-        for control in html.split(tag).skip(1) {
-            let control = control.split('>').next().unwrap();
-            if control.contains(r#"type="hidden""#) {
-                continue;
-            }
-            let id = control
-                .split(r#"id=""#)
-                .nth(1)
-                .unwrap_or_else(|| panic!("a control without an id: {control}"))
-                .split('"')
-                .next()
-                .unwrap();
-            assert!(
-                html.contains(&format!(r#"<label for="{id}">"#)),
-                "no label for {id} in {html}"
-            );
-        }
-    }
-    assert!(!html.contains("style="), "an inline style");
-    assert!(!html.contains("<script"), "a script");
-    assert_eq!(
-        html.matches("<table").count(),
-        html.matches(r#"class="table-wrap""#).count(),
-        "a table outside a table-wrap"
-    );
 }
 
 fn selected(html: &str, value: &str) -> bool {

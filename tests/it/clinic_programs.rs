@@ -4,42 +4,10 @@
 //! adding an exercise to the catalog, and every bad input coming back on
 //! the form with nothing stored.
 
-use dorsal_tests::browser::{Answer, Browser, csrf_of, is_html};
+use dorsal_tests::browser::{Answer, Browser, assert_well_formed, csrf_of, is_html};
 use dorsal_tests::{Clinic, Login, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Every `id` of a form control on the page has a visible `<label for>`,
-/// and the page has no inline style or script (the CSP forbids them).
-fn assert_labelled_and_plain(html: &str) {
-    for tag in ["<input ", "<textarea ", "<select "] {
-        for control in html.split(tag).skip(1) {
-            let control = control.split('>').next().unwrap();
-            if control.contains(r#"type="hidden""#) {
-                continue;
-            }
-            let id = control
-                .split(r#"id=""#)
-                .nth(1)
-                .unwrap_or_else(|| panic!("a control without id: {control}"))
-                .split('"')
-                .next()
-                .unwrap();
-            assert!(
-                html.contains(&format!(r#"<label for="{id}">"#)),
-                "no label for {id}"
-            );
-        }
-    }
-    assert!(!html.contains("style="), "an inline style");
-    assert!(!html.contains("<script"), "a script");
-    assert!(!html.contains("<style"), "styles come from the stylesheet");
-    assert_eq!(
-        html.matches(r#"<link rel="stylesheet" href="/clinic/assets/clinic.css">"#)
-            .count(),
-        1
-    );
-}
 
 /// The fields of a plan form.
 struct PlanForm<'a> {
@@ -149,7 +117,7 @@ async fn a_therapist_assigns_a_program_through_the_form_exactly_as_typed() {
     let builder = browser.get(&new).await;
     assert_eq!(builder.status, StatusCode::OK, "{}", builder.body);
     assert!(is_html(&builder));
-    assert_labelled_and_plain(&builder.body);
+    assert_well_formed(&builder.body);
     for slug in ["cat-cow", "childs-pose", "pelvic-tilt", "knees-to-chest"] {
         assert!(
             builder
@@ -273,7 +241,7 @@ async fn revising_makes_version_two_and_version_one_stays_readable_on_the_page()
         .get(&format!("/clinic/plans/{plan_id}/revise"))
         .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    assert_labelled_and_plain(&form.body);
+    assert_well_formed(&form.body);
     // Prefilled from the plan as it stands.
     assert!(form.body.contains(r#"name="title" value="First""#));
     assert!(form.body.contains(r#"value="2026-11-01""#));
@@ -476,7 +444,7 @@ async fn bad_input_comes_back_on_the_form_with_what_was_typed_and_stores_nothing
             "{case}"
         );
         assert!(answer.body.contains(r#"value="21:30""#), "{case}");
-        assert_labelled_and_plain(&answer.body);
+        assert_well_formed(&answer.body);
         assert_eq!(
             (app.count("plans").await, app.count("plan_versions").await),
             before,
@@ -615,7 +583,7 @@ async fn adding_an_exercise_on_the_page_puts_it_in_the_catalog() {
     let browser = Browser::signed_in(&app, &therapist.email).await;
     let page = browser.get("/clinic/exercises").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert_labelled_and_plain(&page.body);
+    assert_well_formed(&page.body);
     assert!(page.body.contains(r#"data-slug="cat-cow""#));
     assert!(page.body.contains(r#"<div class="table-wrap">"#));
     let csrf = csrf_of(&page.body);
@@ -714,7 +682,7 @@ async fn exercise_media_fields_are_labelled_checked_kept_as_typed_and_shown_as_l
     let browser = Browser::signed_in(&app, &therapist.email).await;
     let page = browser.get("/clinic/exercises").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert_labelled_and_plain(&page.body);
+    assert_well_formed(&page.body);
     for id in ["image_url", "image_alt", "video_url"] {
         assert!(
             page.body.contains(&format!(r#"<label for="{id}">"#)),
@@ -782,7 +750,7 @@ async fn exercise_media_fields_are_labelled_checked_kept_as_typed_and_shown_as_l
                 answer.body
             );
         }
-        assert_labelled_and_plain(&answer.body);
+        assert_well_formed(&answer.body);
         assert_eq!(app.count("exercises").await, before);
     }
 
@@ -827,7 +795,7 @@ async fn exercise_media_fields_are_labelled_checked_kept_as_typed_and_shown_as_l
         assert!(page.body.contains(&video_link), "{path}");
         assert!(!page.body.contains("<img"), "{path}");
         assert!(!page.body.contains(r#"src="https:"#), "{path}");
-        assert_labelled_and_plain(&page.body);
+        assert_well_formed(&page.body);
     }
 }
 
@@ -870,7 +838,7 @@ async fn revising_an_archived_plan_says_when_it_was_archived_and_offers_a_new_pl
         );
         assert!(answer.body.contains("Assign a new plan instead."));
         assert!(answer.body.contains(&new_plan), "{}", answer.body);
-        assert_labelled_and_plain(&answer.body);
+        assert_well_formed(&answer.body);
     }
     let plans = plans_of(&app, &therapist, &patient).await;
     assert_eq!(plans.len(), 1);

@@ -226,3 +226,54 @@ pub fn is_html(answer: &Answer) -> bool {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"))
 }
+
+/// The text between `start` and the next `end` after it.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {html}"))
+        + start.len();
+    let rest = &html[from..];
+    &rest[..rest.find(end).unwrap()]
+}
+
+/// Checks what every clinic page keeps to (SPEC §11): every visible form
+/// control has an id and a visible `<label for>` it; nothing inline is
+/// styled or scripted (the CSP forbids it), the styles coming from
+/// dorsal's one stylesheet; and every table sits in a `.table-wrap`, so
+/// it never widens a phone's page.
+pub fn assert_well_formed(html: &str) {
+    for tag in ["<input", "<select", "<textarea"] {
+        for (at, _) in html.match_indices(tag) {
+            let element = &html[at..at + html[at..].find('>').unwrap()];
+            if element.contains(r#"type="hidden""#) {
+                continue;
+            }
+            let id = between(element, r#"id=""#, "\"");
+            assert!(
+                html.contains(&format!(r#"<label for="{id}""#)),
+                "no label for {id} in {html}"
+            );
+        }
+    }
+    assert!(!html.contains(" style="), "an inline style in {html}");
+    assert!(!html.contains("<script"), "a script in {html}");
+    assert!(!html.contains("<style"), "a style element in {html}");
+    assert_eq!(
+        html.matches(r#"<link rel="stylesheet" href="/clinic/assets/clinic.css">"#)
+            .count(),
+        1,
+        "the stylesheet, once, in {html}"
+    );
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches(r#"class="table-wrap""#).count(),
+        "a table outside a table-wrap in {html}"
+    );
+}
+
+/// An HTML answer that keeps to [`assert_well_formed`].
+pub fn assert_page(answer: &Answer) {
+    assert!(is_html(answer), "{:?}", answer.headers);
+    assert_well_formed(&answer.body);
+}
