@@ -139,6 +139,10 @@ test('with the keyboard alone a clinician signs in, acknowledges an alert and op
 
   // The address typed in; from here on only keys.
   await page.goto(`${BASE}/clinic`)
+  // Chromium applies `autofocus` at its next rendering step, which can
+  // come just after the load event: wait for it (failing if it never does).
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'email', null, { timeout: 5000 })
+    .catch(() => {})
   assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the form starts at Email')
   await page.keyboard.type(clinician.email)
   await s.tabTo(page, page.getByLabel('Password', { exact: true }))
