@@ -556,7 +556,6 @@ async fn rejected(
     state: &AppState,
     session: &Session,
     builder: &Builder<'_>,
-    (catalog, images): (&[Exercise], &HashSet<Uuid>),
     draft: &PlanDraft,
     slugs: &[String],
     err: ServiceError,
@@ -565,9 +564,10 @@ async fn rejected(
     let ServiceError::Invalid(violations) = err else {
         return Err(err.into());
     };
-    let errors = messages(&violations, slugs, catalog);
+    let (catalog, images) = catalog(state, session).await?;
+    let errors = messages(&violations, slugs, &catalog);
     framed(state, session, status, |chrome| {
-        builder_page(chrome, builder, catalog, images, draft, &errors)
+        builder_page(chrome, builder, &catalog, &images, draft, &errors)
     })
     .await
 }
@@ -613,23 +613,13 @@ async fn create_plan(
         }
         (Err(err), slugs) => {
             let patient = care_team::get_patient(&state.db, &access).await?;
-            let (catalog, images) = catalog(&state, &session).await?;
             let builder = Builder {
                 patient: &patient,
                 action: format!("/clinic/patients/{id}/plans"),
                 heading: format!("New program for {}", patient.display_name),
                 submit: "Assign the program",
             };
-            rejected(
-                &state,
-                &session,
-                &builder,
-                (&catalog, &images),
-                &draft,
-                &slugs,
-                err,
-            )
-            .await
+            rejected(&state, &session, &builder, &draft, &slugs, err).await
         }
     }
 }
@@ -713,19 +703,9 @@ async fn revise_plan(
             )
             .await?;
             let patient = patient_summary(&state, &session, plan.patient_id).await?;
-            let (catalog, images) = catalog(&state, &session).await?;
             let builder = revise_builder(&patient, &plan);
             let err = ServiceError::Invalid(violations);
-            rejected(
-                &state,
-                &session,
-                &builder,
-                (&catalog, &images),
-                &draft,
-                &slugs,
-                err,
-            )
-            .await
+            rejected(&state, &session, &builder, &draft, &slugs, err).await
         }
         (
             Err(ServiceError::Conflict {
