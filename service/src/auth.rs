@@ -29,7 +29,7 @@ use crate::access::Actor;
 use crate::clock::SharedClock;
 use crate::config::{AuthConfig, Config, ConfigError};
 use crate::db::begin_write;
-use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::error::{AuthFailure, OrInternal, ServiceError, ServiceResult};
 use crate::limits::Limit;
 use crate::sealed::DataKeys;
 use crate::secret::{
@@ -143,15 +143,14 @@ impl JwtKeys {
     /// The refresh token that follows `spent`: unpredictable without the
     /// signing secret, and the same every time for the same token.
     fn successor_of(&self, spent: &str) -> ServiceResult<String> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.successor)
-            .map_err(|err| ServiceError::Internal(format!("successor key: {err}")))?;
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.successor).or_internal("successor key")?;
         mac.update(spent.as_bytes());
         Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     fn reset_mac(&self, user_id: Uuid, code: &str) -> ServiceResult<Hmac<Sha256>> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.reset)
-            .map_err(|err| ServiceError::Internal(format!("reset key: {err}")))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.reset).or_internal("reset key")?;
         mac.update(user_id.as_bytes());
         mac.update(code.as_bytes());
         Ok(mac)
@@ -160,8 +159,7 @@ impl JwtKeys {
     fn sign(&self, claims: &Claims) -> ServiceResult<String> {
         let mut header = Header::new(JWT_ALGORITHM);
         header.kid = Some(self.current.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.current.encoding)
-            .map_err(|err| ServiceError::Internal(format!("signing a token: {err}")))
+        jsonwebtoken::encode(&header, claims, &self.current.encoding).or_internal("signing a token")
     }
 
     fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
@@ -196,7 +194,7 @@ impl Passwords {
             config.argon2_parallelism,
             None,
         )
-        .map_err(|err| ServiceError::Internal(format!("argon2 parameters: {err}")))?;
+        .or_internal("argon2 parameters")?;
         let lanes = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             argon2: Argon2::new(ArgonAlgorithm::Argon2id, Version::V0x13, params),
@@ -205,12 +203,11 @@ impl Passwords {
     }
 
     fn hash_now(argon2: &Argon2<'static>, password: &str) -> ServiceResult<String> {
-        let salt = SaltString::encode_b64(&random_bytes::<16>()?)
-            .map_err(|err| ServiceError::Internal(format!("salt: {err}")))?;
+        let salt = SaltString::encode_b64(&random_bytes::<16>()?).or_internal("salt")?;
         argon2
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
-            .map_err(|err| ServiceError::Internal(format!("hashing: {err}")))
+            .or_internal("hashing")
     }
 
     async fn hash(&self, password: String) -> ServiceResult<String> {
@@ -223,8 +220,7 @@ impl Passwords {
         let _permit = self.permits.acquire().await.map_err(|_| closed())?;
         let argon2 = self.argon2.clone();
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored)
-                .map_err(|err| ServiceError::Internal(format!("stored hash: {err}")))?;
+            let parsed = PasswordHash::new(&stored).or_internal("stored hash")?;
             Ok(argon2.verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await?
@@ -232,7 +228,7 @@ impl Passwords {
 }
 
 fn closed() -> ServiceError {
-    ServiceError::Internal("password hasher closed".into())
+    ServiceError::internal("password hasher closed")
 }
 
 /// The limits on guessing: login attempts per account and per client
@@ -388,9 +384,7 @@ impl Auth {
         if !active {
             return Err(ServiceError::Unauthenticated(AuthFailure::AccountInactive));
         }
-        let role = Role::parse(&role).ok_or_else(|| {
-            ServiceError::Internal(format!("user {} has an unknown role", claims.sub))
-        })?;
+        let role = Role::parse(&role).or_internal("a stored role that does not parse")?;
         Ok(Actor {
             user_id: claims.sub,
             role,
@@ -586,9 +580,7 @@ impl Auth {
     }
 
     fn access_token(&self, account: &user::Model) -> ServiceResult<String> {
-        let role = Role::parse(&account.role).ok_or_else(|| {
-            ServiceError::Internal(format!("user {} has an unknown role", account.id))
-        })?;
+        let role = Role::parse(&account.role).or_internal("a stored role that does not parse")?;
         let iat = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
         let claims = Claims {
             sub: account.id,

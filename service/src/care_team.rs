@@ -15,7 +15,7 @@ use crate::access::{Actor, PatientAccess};
 use crate::audit;
 use crate::clock::Clock;
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
 use crate::secret::{digest, new_id, random_bytes};
 
@@ -41,8 +41,7 @@ pub async fn create_invite(
         .unwrap_or(i64::MAX)
         .saturating_mul(3_600_000);
     let code = format_code(u64::from_le_bytes(random_bytes::<8>()?));
-    let canonical = normalize_code(&code)
-        .ok_or_else(|| ServiceError::Internal("generated invite code does not parse".into()))?;
+    let canonical = normalize_code(&code).or_internal("generated invite code does not parse")?;
     let expires_at = now.saturating_add(ttl_ms);
     invite::ActiveModel {
         id: Set(new_id()),
@@ -128,7 +127,7 @@ pub async fn join(
         .filter(care_team::Column::PatientId.eq(actor.user_id))
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::Internal("care team vanished after insert".into()))?;
+        .or_internal("care team vanished after insert")?;
     care_team_member::Entity::insert(care_team_member::ActiveModel {
         id: Set(new_id()),
         care_team_id: Set(team.id),
@@ -150,7 +149,7 @@ pub async fn join(
         .one(&txn)
         .await?
         .map(|org| org.name)
-        .ok_or_else(|| ServiceError::Internal("invite names a missing org".into()))?;
+        .or_internal("invite names a missing org")?;
     txn.commit().await?;
     Ok(Membership {
         org_id: found.org_id,

@@ -259,10 +259,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
         )
         .await?;
         if !outcome.rejections.is_empty() {
-            return Err(ServiceError::Internal(format!(
-                "demo diary rejected: {:?}",
-                outcome.rejections
-            )));
+            return Err(ServiceError::internal("the demo diary was rejected"));
         }
         let access = patient_access(
             db,

@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::outbox::{self, Attempt};
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
@@ -155,7 +155,7 @@ pub async fn set_gateway(
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
     violations.into_result()?;
-    let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
+    let url = url.or_internal("validated url missing")?;
     let secret = SecretString::from(format_secret(&random_bytes::<24>()?));
     let existing = push_gateway::Entity::find_by_id(org_id).one(db).await?;
     let model = push_gateway::ActiveModel {

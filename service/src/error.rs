@@ -1,6 +1,8 @@
 //! The errors of the application layer. Database errors are classified here,
 //! once, so callers see what happened rather than a driver message.
 
+use std::panic::Location;
+
 use dorsal_domain::Violations;
 use sea_orm::DbErr;
 
@@ -94,23 +96,121 @@ pub enum ServiceError {
     /// may be sent again.
     #[error("database unavailable ({0:?}): {1}")]
     Unavailable(crate::db::Outage, #[source] DbErr),
-    /// Anything else: a bug or a broken dependency. Logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else: a bug or a broken dependency. Logged once, by the
+    /// API's response middleware or the worker's job, never shown.
+    #[error(transparent)]
+    Internal(Box<InternalError>),
+}
+
+/// A failure that is nobody's input: what was being done, the error that
+/// caused it (kept as the error, not its words) and where in our code it
+/// was raised.
+#[derive(Debug)]
+pub struct InternalError {
+    doing: &'static str,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    location: &'static Location<'static>,
+}
+
+impl InternalError {
+    /// What was being done when it failed.
+    pub fn doing(&self) -> &str {
+        self.doing
+    }
+
+    /// Where in dorsal's code the failure was raised.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+impl std::fmt::Display for InternalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at {})", self.doing, self.location)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl ServiceError {
+    /// An internal failure with no error behind it (a broken invariant),
+    /// located at the caller.
+    #[track_caller]
+    pub fn internal(doing: &'static str) -> Self {
+        Self::internal_at(doing, None, Location::caller())
+    }
+
+    /// An internal failure caused by `source`, located at the caller.
+    #[track_caller]
+    pub fn internal_from(
+        doing: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::internal_at(doing, Some(Box::new(source)), Location::caller())
+    }
+
+    fn internal_at(
+        doing: &'static str,
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+        location: &'static Location<'static>,
+    ) -> Self {
+        ServiceError::Internal(Box::new(InternalError {
+            doing,
+            source,
+            location,
+        }))
+    }
+}
+
+/// `.or_internal("doing what")` on any result whose error is a bug or a broken
+/// dependency rather than the caller's input: keeps the error as the cause
+/// and the caller's line as the place.
+pub trait OrInternal<T> {
+    /// The error as a [`ServiceError::Internal`] raised here.
+    #[track_caller]
+    fn or_internal(self, doing: &'static str) -> ServiceResult<T>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> OrInternal<T> for Result<T, E> {
+    #[track_caller]
+    fn or_internal(self, doing: &'static str) -> ServiceResult<T> {
+        let location = Location::caller();
+        self.map_err(|err| ServiceError::internal_at(doing, Some(Box::new(err)), location))
+    }
+}
+
+impl<T> OrInternal<T> for Option<T> {
+    #[track_caller]
+    fn or_internal(self, doing: &'static str) -> ServiceResult<T> {
+        let location = Location::caller();
+        self.ok_or_else(|| ServiceError::internal_at(doing, None, location))
+    }
 }
 
 impl From<DbErr> for ServiceError {
+    #[track_caller]
     fn from(err: DbErr) -> Self {
         match crate::db::outage(&err) {
             Some(outage) => ServiceError::Unavailable(outage, err),
-            None => ServiceError::Internal(format!("database: {err}")),
+            None => ServiceError::internal_from("database", err),
         }
     }
 }
 
 impl From<tokio::task::JoinError> for ServiceError {
+    #[track_caller]
     fn from(err: tokio::task::JoinError) -> Self {
-        ServiceError::Internal(format!("blocking task: {err}"))
+        ServiceError::internal_from("blocking task", err)
     }
 }
 

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::access::{PatientAccess, load_user};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::programs::list_plans;
 use crate::sync::rows::{get, live_rows};
 
@@ -109,7 +109,7 @@ pub async fn patient_bundle(
     // evening falls inside the window.
     let first_night = calendar::local_date(since - DAY_MS, &zone)
         .map(|d| d.to_string())
-        .ok_or_else(|| ServiceError::Internal("export window out of range".into()))?;
+        .or_internal("export window out of range")?;
     let mut select = live_rows("sleep_logs", [patient_id]);
     select
         .columns(

@@ -36,7 +36,7 @@ pub mod totp;
 pub mod users;
 pub mod webhooks;
 
-pub use error::{AuthFailure, ServiceError, ServiceResult};
+pub use error::{AuthFailure, InternalError, OrInternal, ServiceError, ServiceResult};
 
 use std::sync::Arc;
 

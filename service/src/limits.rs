@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Que
 use uuid::Uuid;
 
 use crate::db::lease_now;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::secret::digest;
 
 const MINUTE_MS: i64 = 60_000;
@@ -79,7 +79,7 @@ impl Limit {
             .into_table(rate_limit::Entity)
             .columns([rate_limit::Column::Key, rate_limit::Column::Tat])
             .values([Expr::val(key.clone()), now.clone().add(self.interval_ms())])
-            .map_err(|err| ServiceError::Internal(format!("rate limit statement: {err}")))?
+            .or_internal("rate limit statement")?
             .on_conflict(
                 OnConflict::column(rate_limit::Column::Key)
                     .value(rate_limit::Column::Tat, next.clone())

@@ -18,7 +18,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::outbox::Attempt;
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::new_id;
@@ -72,8 +72,7 @@ fn catalog_text(
     id: &'static str,
     args: &[(&str, FluentValue<'_>)],
 ) -> ServiceResult<String> {
-    messages::render(language, id, args)
-        .ok_or_else(|| ServiceError::Internal(format!("the message catalog cannot render {id}")))
+    messages::render(language, id, args).or_internal("rendering a catalog message")
 }
 
 /// Writes `mail` to `to` into the outbox with the caller's connection or
@@ -92,8 +91,8 @@ pub async fn enqueue(
     now_ms: i64,
 ) -> ServiceResult<Uuid> {
     if to.trim().is_empty() || to.contains(['\r', '\n']) || mail.subject.contains(['\r', '\n']) {
-        return Err(ServiceError::Internal(
-            "an email needs one recipient and a one-line subject".into(),
+        return Err(ServiceError::internal(
+            "an email needs one recipient and a one-line subject",
         ));
     }
     let id = new_id();

@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Alias, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::write::upsert_rows;
 
@@ -50,13 +50,12 @@ pub async fn write(
     if notices.is_empty() {
         return Ok(0);
     }
-    let spec = table("notifications")
-        .ok_or_else(|| ServiceError::Internal("no notifications table".into()))?;
+    let spec = table("notifications").or_internal("no notifications table")?;
     let mut rows = Vec::with_capacity(notices.len());
     for notice in notices {
         let seq = *seqs
             .get(&notice.patient_id)
-            .ok_or_else(|| ServiceError::Internal("notification without a change number".into()))?;
+            .or_internal("notification without a change number")?;
         let cells = spec.row(vec![
             ("kind", Cell::Text(notice.kind.into())),
             ("title", Cell::Text(notice.title.clone())),
@@ -132,7 +131,7 @@ async fn queue_device_pushes(
                     now.into(),
                     notice.device_push_until.into(),
                 ])
-                .map_err(|err| ServiceError::Internal(format!("push statement: {err}")))?;
+                .or_internal("push statement")?;
         }
         // The same notification written again is pushed once per device.
         insert.on_conflict(

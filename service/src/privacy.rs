@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::auth::Auth;
 use crate::db::begin_write;
-use crate::error::{AuthFailure, ServiceError, ServiceResult};
+use crate::error::{AuthFailure, OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::rows::{fetch_rows, select_rows};
 use crate::sync::write::take_change_numbers;
@@ -66,7 +66,7 @@ pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> Servi
             .filter(|r| !r.deleted)
             .map(|r| serde_json::from_str(r.record.get()))
             .collect::<Result<_, _>>()
-            .map_err(|err| ServiceError::Internal(format!("stored row: {err}")))?;
+            .or_internal("stored row")?;
         diary.insert(table.name.to_owned(), Value::Array(live));
     }
 

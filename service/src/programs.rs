@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::access::{Actor, PatientAccess, patient_access};
 use crate::clock::Clock;
 use crate::db::is_unique_violation;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::{Nudges, PatientWrite};
 
@@ -281,7 +281,7 @@ pub struct Plan {
 }
 
 fn spec(name: &str) -> ServiceResult<&'static TableSpec> {
-    table(name).ok_or_else(|| ServiceError::Internal(format!("no synced table {name}")))
+    table(name).or_internal("looking up a synced table")
 }
 
 fn text(value: &Option<String>) -> Cell {
@@ -403,8 +403,7 @@ async fn insert_version(
     body: &PlanBody,
     now: i64,
 ) -> ServiceResult<()> {
-    let json = serde_json::to_string(body)
-        .map_err(|err| ServiceError::Internal(format!("plan body: {err}")))?;
+    let json = serde_json::to_string(body).or_internal("plan body")?;
     plan_version::ActiveModel {
         id: Set(new_id()),
         plan_id: Set(plan_id.to_owned()),
@@ -526,12 +525,11 @@ async fn latest_version(
         .order_by_desc(plan_version::Column::Version)
         .one(db)
         .await?
-        .ok_or_else(|| ServiceError::Internal(format!("plan {plan_id} has no version")))
+        .or_internal("a plan without a version")
 }
 
 fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> ServiceResult<Plan> {
-    let body: PlanBody = serde_json::from_str(&version.body)
-        .map_err(|err| ServiceError::Internal(format!("stored plan body: {err}")))?;
+    let body: PlanBody = serde_json::from_str(&version.body).or_internal("stored plan body")?;
     Ok(Plan {
         id: found.id.clone(),
         patient_id: found.patient_id,
@@ -577,8 +575,8 @@ pub async fn revise_plan(
     let body = build_body(db, actor, input).await?;
     let write = PatientWrite::begin(db, access.patient_id(), now).await?;
     let previous = latest_version(write.txn(), plan_id).await?;
-    let old_body: PlanBody = serde_json::from_str(&previous.body)
-        .map_err(|err| ServiceError::Internal(format!("stored plan body: {err}")))?;
+    let old_body: PlanBody =
+        serde_json::from_str(&previous.body).or_internal("stored plan body")?;
     let version = previous.version + 1;
     let items = spec("plan_items")?;
     for item in &old_body.items {

@@ -29,7 +29,7 @@ use crate::access::Actor;
 use crate::audit;
 use crate::config::RemindersConfig;
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 use crate::notify::{self, Notice};
 use crate::secret::new_id;
 use crate::sync::Nudges;
@@ -44,7 +44,7 @@ const CHUNK: usize = 500;
 fn utc_date(now: Timestamp, days_back: i64) -> ServiceResult<String> {
     now.checked_sub(SignedDuration::from_hours(24 * days_back))
         .map(|t| t.to_zoned_datetime(TimeZone::UTC).date().to_string())
-        .map_err(|err| ServiceError::Internal(format!("date: {err}")))
+        .or_internal("date")
 }
 
 async fn patient_ids(
@@ -416,7 +416,7 @@ async fn send(
                 n.id.as_str().into(),
                 now_ms.into(),
             ])
-            .map_err(|err| ServiceError::Internal(format!("prompt statement: {err}")))?;
+            .or_internal("prompt statement")?;
     }
     insert
         .on_conflict(

@@ -26,7 +26,7 @@ use crate::access::Actor;
 use crate::audit;
 use crate::auth::{Auth, end_every_session};
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::DataKeys;
 use crate::secret::{new_id, random_bytes};
 use crate::sync::Nudges;
@@ -70,7 +70,7 @@ pub async fn request(
     let mut violations = Violations::new();
     let email = violations.check("/email", normalize_email(email));
     violations.into_result()?;
-    let email = email.ok_or_else(|| ServiceError::Internal("validated email missing".into()))?;
+    let email = email.or_internal("validated email missing")?;
     let auth = &mailroom.auth;
     let now = auth.clock().now_ms();
     if let Some(address) = address {

@@ -22,7 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
@@ -78,7 +78,7 @@ fn pain_facts(row: &QueryResult) -> ServiceResult<PainFacts> {
     PainFacts::from_cells(&id, |name| {
         cells.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     })
-    .ok_or_else(|| ServiceError::Internal("a pain log without instant or intensity".into()))
+    .or_internal("a pain log without instant or intensity")
 }
 
 /// A pain log as written, from its cells; `None` without the required
@@ -358,8 +358,7 @@ async fn advise(
     finding: &Finding,
     now: i64,
 ) -> ServiceResult<()> {
-    let notifications = table("notifications")
-        .ok_or_else(|| ServiceError::Internal("no notifications table".into()))?;
+    let notifications = table("notifications").or_internal("no notifications table")?;
     let id = format!("rf.{}.{}", finding.rule.code, log.id);
     let exists = crate::sync::rows::known_ids(
         write.txn(),

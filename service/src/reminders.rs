@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::config::RemindersConfig;
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 use crate::notify::{self, Notice};
 use crate::secret::new_id;
 use crate::sync::rows::{get, live_rows};
@@ -180,8 +180,7 @@ async fn refresh_schedule(
     if !wanted.enabled && existing.is_none() {
         return Ok(());
     }
-    let now = Timestamp::from_millisecond(now_ms)
-        .map_err(|err| ServiceError::Internal(format!("clock: {err}")))?;
+    let now = Timestamp::from_millisecond(now_ms).or_internal("clock")?;
     let last = existing.as_ref().and_then(|s| s.last_local_date.clone());
     let next = if wanted.enabled {
         next_of(&wanted, last.as_deref(), now)
@@ -528,7 +527,7 @@ pub async fn fire_due(
                     worker.into(),
                     notification.into(),
                 ])
-                .map_err(|err| ServiceError::Internal(format!("occurrence statement: {err}")))?;
+                .or_internal("occurrence statement")?;
         }
         insert
             .on_conflict(

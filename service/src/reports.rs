@@ -14,7 +14,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleE
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::access::PatientAccess;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sync::rows::get;
 
 /// The dates a report covers.
@@ -38,7 +38,7 @@ impl Range {
         );
         violations.into_result()?;
         let (Some(from), Some(to)) = (from, to) else {
-            return Err(ServiceError::Internal("validated range missing".into()));
+            return Err(ServiceError::internal("validated range missing"));
         };
         let mut violations = Violations::new();
         let days = violations.check("/to", days(from, to));
@@ -49,17 +49,11 @@ impl Range {
     }
 
     fn first(&self) -> ServiceResult<Date> {
-        self.days
-            .first()
-            .copied()
-            .ok_or_else(|| ServiceError::Internal("empty range".into()))
+        self.days.first().copied().or_internal("empty range")
     }
 
     fn last(&self) -> ServiceResult<Date> {
-        self.days
-            .last()
-            .copied()
-            .ok_or_else(|| ServiceError::Internal("empty range".into()))
+        self.days.last().copied().or_internal("empty range")
     }
 
     /// Instants wide enough to hold every entry of the range's local days
@@ -72,7 +66,7 @@ impl Range {
             after.and_then(|d| start_of(d, tz)),
         ) {
             (Some(start), Some(end)) => Ok((start, end)),
-            _ => Err(ServiceError::Internal("range out of bounds".into())),
+            _ => Err(ServiceError::internal("range out of bounds")),
         }
     }
 }
@@ -174,8 +168,7 @@ pub async fn adherence_report(
         else {
             continue;
         };
-        let body: PlanBody = serde_json::from_str(&latest.body)
-            .map_err(|err| ServiceError::Internal(format!("stored plan body: {err}")))?;
+        let body: PlanBody = serde_json::from_str(&latest.body).or_internal("stored plan body")?;
         let Some(starts_on) = parse_date(&body.starts_on) else {
             continue;
         };
@@ -243,9 +236,8 @@ pub async fn trends_report(
         .map(|row| {
             let night: String = get(row, "night_of")?;
             Ok(SleepPoint {
-                night_of: parse_date(&night).ok_or_else(|| {
-                    ServiceError::Internal("a stored night_of is not a date".into())
-                })?,
+                night_of: parse_date(&night)
+                    .ok_or_else(|| ServiceError::internal("a stored night_of is not a date"))?,
                 quality: get(row, "quality")?,
                 awakenings: get(row, "awakenings")?,
                 woke_from_pain: get(row, "woke_from_pain")?,

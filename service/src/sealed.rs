@@ -26,7 +26,7 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 use crate::secret::{check_secret_length, configured_or_generated, random_bytes};
 
 /// The file the embedded default keeps its generated data key in.
@@ -190,7 +190,7 @@ impl DataKeys {
             .current
             .cipher
             .encrypt(&XNonce::from(nonce), payload)
-            .map_err(|_| ServiceError::Internal("sealing a secret failed".into()))?;
+            .or_internal("sealing a secret failed")?;
         let mut body = Vec::with_capacity(NONCE_BYTES + sealed.len());
         body.extend_from_slice(&nonce);
         body.extend_from_slice(&sealed);

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::config::{Backend, Config, ConfigError, SECRET_MIN_BYTES};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 
 /// A new time-ordered id for a server-created row.
 pub fn new_id() -> Uuid {
@@ -22,8 +22,14 @@ pub fn new_id() -> Uuid {
 /// `n` bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> ServiceResult<[u8; N]> {
     let mut bytes = [0u8; N];
+    // getrandom's error is a std error only with its `std` feature; the OS
+    // error code it carries is the whole cause.
     getrandom::fill(&mut bytes)
-        .map_err(|err| ServiceError::Internal(format!("random source: {err}")))?;
+        .map_err(|err| match err.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::other(err.to_string()),
+        })
+        .or_internal("random source")?;
     Ok(bytes)
 }
 

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use uuid::Uuid;
 
 use crate::db::lease_now;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 
 /// How long a claim holds before another worker may take the slot.
 pub const LEASE_MS: i64 = 15 * 60 * 1000;
@@ -32,7 +32,7 @@ pub async fn claim(
         .into_table(Alias::new("job_slots"))
         .columns(["job", "slot", "claimed_by", "claimed_at"].map(Alias::new))
         .values([job.into(), slot.into(), worker.into(), lease_now()])
-        .map_err(|err| ServiceError::Internal(format!("slot statement: {err}")))?
+        .or_internal("slot statement")?
         .on_conflict(
             OnConflict::columns([Alias::new("job"), Alias::new("slot")])
                 .update_columns([Alias::new("claimed_by"), Alias::new("claimed_at")])

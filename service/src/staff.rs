@@ -22,7 +22,7 @@ use crate::access::Actor;
 use crate::audit;
 use crate::auth::end_every_session;
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
 
 /// A member of staff as their admin sees them.
@@ -179,7 +179,7 @@ pub async fn update(
     let updated = user::Entity::find_by_id(staff_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::Internal("staff account vanished in its update".into()))?;
+        .or_internal("staff account vanished in its update")?;
     txn.commit().await?;
     Ok(updated.into())
 }

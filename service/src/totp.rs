@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::access::{Actor, load_user};
 use crate::audit;
 use crate::db::begin_write;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row};
 use crate::secret::{digest, new_id, random_bytes};
 
@@ -52,9 +52,7 @@ fn generator(secret: Secret, account: Option<&str>) -> ServiceResult<Totp> {
     if let Some(account) = account {
         builder = builder.with_issuer(Some(ISSUER)).with_account_name(account);
     }
-    builder
-        .build()
-        .map_err(|err| ServiceError::Internal(format!("totp parameters: {err}")))
+    builder.build().or_internal("totp parameters")
 }
 
 fn unix_seconds(now_ms: i64) -> u64 {
@@ -76,8 +74,8 @@ fn matching_step(
     code: &str,
     now_ms: i64,
 ) -> ServiceResult<Option<i64>> {
-    let secret = Secret::try_from_base32(secret_base32.expose_secret())
-        .map_err(|err| ServiceError::Internal(format!("stored totp secret: {err:?}")))?;
+    let secret =
+        Secret::try_from_base32(secret_base32.expose_secret()).or_internal("stored totp secret")?;
     let totp = generator(secret, None)?;
     Ok(totp
         .check(code, unix_seconds(now_ms))
@@ -90,12 +88,7 @@ fn open_secret(keys: &DataKeys, account: &user::Model) -> ServiceResult<Option<S
         .as_deref()
         .map(|stored| {
             keys.open(Row::of(user::Entity, account.id), stored)
-                .map_err(|err| {
-                    ServiceError::Internal(format!(
-                        "the totp secret of user {} does not open: {err}",
-                        account.id
-                    ))
-                })
+                .or_internal("opening the stored totp secret")
         })
         .transpose()
 }
@@ -145,9 +138,7 @@ pub async fn start_enrolment(
     let secret = Secret::from(random_bytes::<20>()?);
     let totp = generator(secret, Some(&account.email))?;
     let encoded = SecretString::from(totp.secret().to_base32());
-    let otpauth_uri = totp
-        .to_url()
-        .map_err(|err| ServiceError::Internal(format!("otpauth uri: {err}")))?;
+    let otpauth_uri = totp.to_url().or_internal("otpauth uri")?;
     let sealed = keys.seal(Row::of(user::Entity, account.id), &encoded)?;
     // Only while TOTP is still off: a confirmation racing this keeps its
     // secret.

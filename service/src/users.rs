@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::auth::Auth;
 use crate::db::{begin_write, is_unique_violation};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
 
 /// An account as the outside world may see it (no password hash).
@@ -131,8 +131,7 @@ pub async fn register_patient(
     let mut violations = Violations::new();
     let account = validate(input, &mut violations);
     violations.into_result()?;
-    let account =
-        account.ok_or_else(|| ServiceError::Internal("validated account missing".into()))?;
+    let account = account.or_internal("validated account missing")?;
     insert_user(db, auth, account, Role::Patient, None)
         .await
         .map(Account::from)
@@ -153,8 +152,7 @@ pub async fn create_staff(
         violations.add("/role", "must be one of therapist, clinician, admin");
     }
     violations.into_result()?;
-    let account =
-        account.ok_or_else(|| ServiceError::Internal("validated account missing".into()))?;
+    let account = account.or_internal("validated account missing")?;
     // Hashed before the transaction: SQLite's one writer does not wait
     // for Argon2.
     let password_hash = auth.hash_password(&account.password).await?;
@@ -179,7 +177,7 @@ pub async fn create_org_with_admin(
     let account = validate(admin, &mut violations);
     violations.into_result()?;
     let (Some(name), Some(account)) = (name, account) else {
-        return Err(ServiceError::Internal("validated org missing".into()));
+        return Err(ServiceError::internal("validated org missing"));
     };
     let password_hash = auth.hash_password(&account.password).await?;
     let txn = begin_write(db).await?;

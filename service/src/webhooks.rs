@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
 
@@ -58,7 +58,7 @@ pub async fn create(
         );
     }
     violations.into_result()?;
-    let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
+    let url = url.or_internal("validated url missing")?;
     let (id, secret) = (new_id(), new_secret()?);
     let made = webhook::ActiveModel {
         id: Set(id),

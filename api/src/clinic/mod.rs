@@ -24,6 +24,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
+use dorsal_service::OrInternal;
 use dorsal_service::access::{Actor, patient_access};
 use dorsal_service::alerts::{self, AlertFilter, AlertView};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
@@ -546,7 +547,7 @@ fn last_days(state: &AppState) -> Result<Range, ServiceError> {
         .date();
     let from = today
         .checked_sub(jiff::Span::new().days(REPORT_DAYS - 1))
-        .map_err(|err| ServiceError::Internal(format!("report range: {err}")))?;
+        .or_internal("report range")?;
     Range::parse(&from.to_string(), &today.to_string())
 }
 

@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use dorsal_domain::programs::{DayAdherence, NightTrend};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
+use dorsal_service::OrInternal;
 use dorsal_service::ServiceError;
 use dorsal_service::alerts::AlertView;
 use dorsal_service::care_team::PatientSummary;
@@ -215,13 +216,12 @@ pub fn totp_enrolment_required() -> Response<Body> {
 /// `data` as an inline SVG QR code that scales to its container (at most
 /// 240 px tall), labelled `label` for screen readers.
 pub(super) fn qr_svg(data: &str, id: &str, label: &str) -> Result<Markup, ServiceError> {
-    let qr = qrcode::QrCode::new(data.as_bytes())
-        .map_err(|err| ServiceError::Internal(format!("QR code: {err}")))?;
+    let qr = qrcode::QrCode::new(data.as_bytes()).or_internal("QR code")?;
     let drawn = qr
         .render::<qrcode::render::svg::Color<'_>>()
         .module_dimensions(1, 1)
         .build();
-    let unreadable = || ServiceError::Internal("QR code: unexpected SVG".into());
+    let unreadable = || ServiceError::internal("QR code: unexpected SVG");
     let view_box = drawn
         .split_once(r#"viewBox=""#)
         .and_then(|(_, rest)| rest.split_once('"'))

@@ -20,7 +20,7 @@ use super::pull::check_schema;
 use super::rows::{RowState, known_ids};
 use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::red_flags;
 
 /// One table's pushed changes.
@@ -200,7 +200,7 @@ async fn stored_answer(
     let response: String = row.try_get("", "response")?;
     serde_json::from_str(&response)
         .map(Some)
-        .map_err(|err| ServiceError::Internal(format!("stored push answer: {err}")))
+        .or_internal("stored push answer")
 }
 
 /// What a push carries besides its body.
@@ -282,8 +282,7 @@ pub async fn push(
     outcome.advisories =
         red_flags::on_pain_logs(&write, fresh_pain, &reread, thresholds, now_ms).await?;
     if let Some((key, request_digest)) = receipt {
-        let response = serde_json::to_string(&outcome)
-            .map_err(|err| ServiceError::Internal(format!("push answer: {err}")))?;
+        let response = serde_json::to_string(&outcome).or_internal("push answer")?;
         let mut insert = Query::insert();
         insert
             .into_table(Alias::new("sync_push_receipts"))
@@ -304,7 +303,7 @@ pub async fn push(
                 response.into(),
                 now_ms.into(),
             ])
-            .map_err(|err| ServiceError::Internal(format!("receipt statement: {err}")))?;
+            .or_internal("receipt statement")?;
         write.txn().execute(&insert).await?;
     }
     write.commit(nudges).await?;

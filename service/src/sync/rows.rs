@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceResult};
 
 /// The bookkeeping of a stored row.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +116,7 @@ pub async fn fetch_rows(
                 id: &id,
                 cells: &cells,
             })
-            .map_err(|err| ServiceError::Internal(format!("row as JSON: {err}")))?;
+            .or_internal("row as JSON")?;
             Ok(SyncedRow {
                 id,
                 change_seq: row.try_get("", "change_seq")?,
@@ -156,8 +156,7 @@ pub async fn known_ids(
     let per_statement = if postgres { 5_000 } else { IDS_PER_STATEMENT };
     for chunk in ids.chunks(per_statement) {
         let rows = if postgres {
-            let json = serde_json::to_string(chunk)
-                .map_err(|err| ServiceError::Internal(format!("ids as JSON: {err}")))?;
+            let json = serde_json::to_string(chunk).or_internal("ids as JSON")?;
             // The table name comes from its spec, never from input.
             let sql = format!(
                 "SELECT id, patient_id, change_seq, deleted FROM {} \

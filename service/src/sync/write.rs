@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::nudge::Nudges;
 use super::rows::sql_value;
 use crate::db::{WriteTxn, begin_write};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{OrInternal, ServiceError, ServiceResult};
 
 /// A row to insert: its id and its data columns.
 pub type NewRow = (String, Vec<(&'static ColumnSpec, Cell)>);
@@ -50,7 +50,7 @@ pub async fn take_change_numbers(
         for patient in chunk {
             insert
                 .values([(*patient).into(), (FIRST_CURSOR + 1).into()])
-                .map_err(|err| ServiceError::Internal(format!("clock statement: {err}")))?;
+                .or_internal("clock statement")?;
         }
         insert
             .on_conflict(
@@ -157,8 +157,8 @@ async fn write_rows(
                 .zip(first.iter())
                 .any(|((a, _), (b, _))| a.name != b.name)
     }) {
-        return Err(ServiceError::Internal(
-            "rows of one insert differ in columns".into(),
+        return Err(ServiceError::internal(
+            "rows of one insert differ in columns",
         ));
     }
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -184,9 +184,7 @@ async fn write_rows(
                 let (c, v) = &cells[*i];
                 SimpleExpr::from(sql_value(c.kind, v))
             }));
-            insert
-                .values(values)
-                .map_err(|err| ServiceError::Internal(format!("insert statement: {err}")))?;
+            insert.values(values).or_internal("insert statement")?;
         }
         let mut update = vec![Alias::new("change_seq"), Alias::new("deleted")];
         update.extend(data_columns.iter().map(|c| Alias::new(c.name)));
@@ -258,8 +256,7 @@ async fn insert_from_json(
             given,
         })
         .collect();
-    let json = serde_json::to_string(&records)
-        .map_err(|err| ServiceError::Internal(format!("rows as JSON: {err}")))?;
+    let json = serde_json::to_string(&records).or_internal("rows as JSON")?;
     // Names come from the table specs, never from input.
     let names: Vec<&str> = data_columns.iter().map(|c| c.name).collect();
     let typed: Vec<String> = data_columns
@@ -315,7 +312,7 @@ impl PatientWrite {
         let seq = *take_change_numbers(&txn, &[patient_id])
             .await?
             .get(&patient_id)
-            .ok_or_else(|| ServiceError::Internal("change counter returned no row".into()))?;
+            .or_internal("change counter returned no row")?;
         // Under the counter's lock: an account erased meanwhile (erasure
         // takes the same lock first) gets nothing written back.
         let exists = dorsal_entity::user::Entity::find_by_id(patient_id)
