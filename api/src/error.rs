@@ -1,7 +1,11 @@
 //! One error type for every failure the API can answer with, rendered as
 //! RFC 9457 `application/problem+json` with a stable snake_case `code`.
 
+use std::sync::Arc;
+
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dorsal_domain::Violations;
 use dorsal_service::db::Outage;
@@ -197,34 +201,24 @@ fn status_parts(status: StatusCode) -> Parts {
 }
 
 /// A database outage: 503, with a code and a wait that say which, so a
-/// device keeps its entries and knows when to try again. An operator
-/// must act on a full or read-only disk, so those log as errors.
-fn outage_parts(outage: Outage, err: &dyn std::fmt::Display) -> Parts {
+/// device keeps its entries and knows when to try again.
+fn outage_parts(outage: Outage) -> Parts {
     let (code, detail, retry_after) = match outage {
-        Outage::Unreachable | Outage::Busy => {
-            tracing::warn!(?outage, error = %err, "database unavailable");
-            (
-                "unavailable",
-                "the service is briefly unavailable; nothing was changed, try again",
-                1,
-            )
-        }
-        Outage::StorageFull => {
-            tracing::error!(error = %err, "database storage is full; writes are refused");
-            (
-                "storage_full",
-                "the server's storage is full, so nothing was saved; keep the data and try again later",
-                60,
-            )
-        }
-        Outage::ReadOnly => {
-            tracing::error!(error = %err, "database is read-only; writes are refused");
-            (
-                "storage_read_only",
-                "the server cannot save changes right now, so nothing was saved; keep the data and try again later",
-                60,
-            )
-        }
+        Outage::Unreachable | Outage::Busy => (
+            "unavailable",
+            "the service is briefly unavailable; nothing was changed, try again",
+            1,
+        ),
+        Outage::StorageFull => (
+            "storage_full",
+            "the server's storage is full, so nothing was saved; keep the data and try again later",
+            60,
+        ),
+        Outage::ReadOnly => (
+            "storage_read_only",
+            "the server cannot save changes right now, so nothing was saved; keep the data and try again later",
+            60,
+        ),
     };
     let mut parts = Parts::new(StatusCode::SERVICE_UNAVAILABLE, code, detail);
     parts.retry_after = Some(retry_after);
@@ -232,10 +226,10 @@ fn outage_parts(outage: Outage, err: &dyn std::fmt::Display) -> Parts {
 }
 
 impl ApiError {
-    fn parts(self) -> Parts {
+    fn parts(&self) -> Parts {
         match self {
             ApiError::Service(err) => {
-                let status = status_of(&err);
+                let status = status_of(err);
                 match err {
                     ServiceError::NotFound(what) => {
                         Parts::new(status, "not_found", format!("{what} not found"))
@@ -254,18 +248,20 @@ impl ApiError {
                         "invalid_totp",
                         "the code is wrong or was already used",
                     ),
-                    ServiceError::Unauthenticated(failure) => unauthenticated(failure),
+                    ServiceError::Unauthenticated(failure) => unauthenticated(*failure),
                     ServiceError::Invalid(violations) => {
                         let mut parts =
                             Parts::new(status, "validation_failed", "some fields are invalid");
-                        parts.errors = field_errors(&violations);
+                        parts.errors = field_errors(violations);
                         parts
                     }
-                    ServiceError::Conflict { code, detail } => Parts::new(status, code, detail),
-                    ServiceError::Gone { code, detail } => Parts::new(status, code, detail),
-                    ServiceError::Malformed { code, detail } => Parts::new(status, code, detail),
+                    ServiceError::Conflict { code, detail } => Parts::new(status, code, *detail),
+                    ServiceError::Gone { code, detail } => Parts::new(status, code, *detail),
+                    ServiceError::Malformed { code, detail } => {
+                        Parts::new(status, code, detail.as_str())
+                    }
                     ServiceError::TooLarge(detail) => {
-                        Parts::new(status, "payload_too_large", detail)
+                        Parts::new(status, "payload_too_large", *detail)
                     }
                     ServiceError::UpgradeRequired { min_schema_version } => {
                         let mut parts = Parts::new(
@@ -275,7 +271,7 @@ impl ApiError {
                                 "this app is too old to sync; update it (schema {min_schema_version} or later)"
                             ),
                         );
-                        parts.min_schema_version = Some(min_schema_version);
+                        parts.min_schema_version = Some(*min_schema_version);
                         parts
                     }
                     ServiceError::RateLimited { retry_after_secs } => {
@@ -284,18 +280,15 @@ impl ApiError {
                             "rate_limited",
                             format!("too many attempts; try again in {retry_after_secs} s"),
                         );
-                        parts.retry_after = Some(retry_after_secs);
+                        parts.retry_after = Some(*retry_after_secs);
                         parts
                     }
-                    ServiceError::Unavailable(outage, err) => outage_parts(outage, &err),
-                    ServiceError::Internal(cause) => {
-                        tracing::error!(%cause, "internal error");
-                        status_parts(status)
-                    }
+                    ServiceError::Unavailable(outage, _) => outage_parts(*outage),
+                    ServiceError::Internal(_) => status_parts(status),
                 }
             }
             ApiError::MalformedBody(detail) => {
-                Parts::new(StatusCode::BAD_REQUEST, "malformed_body", detail)
+                Parts::new(StatusCode::BAD_REQUEST, "malformed_body", detail.as_str())
             }
             ApiError::InvalidBody(violations) => {
                 let mut parts = Parts::new(
@@ -303,7 +296,7 @@ impl ApiError {
                     "invalid_body",
                     "the body does not have the expected shape",
                 );
-                parts.errors = field_errors(&violations);
+                parts.errors = field_errors(violations);
                 parts
             }
             ApiError::UnsupportedMediaType => Parts::new(
@@ -317,12 +310,12 @@ impl ApiError {
                 "the body is larger than this server accepts",
             ),
             ApiError::InvalidQuery(detail) => {
-                Parts::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
+                Parts::new(StatusCode::BAD_REQUEST, "invalid_query", detail.as_str())
             }
             ApiError::RouteNotFound => {
                 Parts::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
             }
-            ApiError::Status(status) => status_parts(status),
+            ApiError::Status(status) => status_parts(*status),
         }
     }
 }
@@ -359,8 +352,62 @@ impl IntoResponse for ApiError {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }
         }
+        if let ApiError::Service(err) = self {
+            ServerFault::attach(&mut response, err);
+        }
         response
     }
+}
+
+/// The cause of a 5xx answer, carried on the response to the one
+/// middleware that logs it, [`log_server_errors`]: a handler renders the
+/// answer, the middleware says why, once.
+#[derive(Debug, Clone)]
+pub struct ServerFault(Arc<ServiceError>);
+
+impl ServerFault {
+    /// Carries `err` on `response` when the response is a 5xx (the
+    /// client's own errors are not the server's faults and are not logged).
+    pub fn attach<B>(response: &mut axum::http::Response<B>, err: ServiceError) {
+        if response.status().is_server_error() {
+            response.extensions_mut().insert(ServerFault(Arc::new(err)));
+        }
+    }
+}
+
+/// Logs every 5xx answer once, with the cause a handler left on it. An
+/// outage the service rides out (an unreachable or busy database) is a
+/// warning; one an operator must act on (a full or read-only disk), a
+/// bug, a panic or a broken dependency is an error.
+pub async fn log_server_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_server_error() {
+        return response;
+    }
+    let status = status.as_u16();
+    match response.extensions().get::<ServerFault>().map(|f| &*f.0) {
+        Some(ServiceError::Unavailable(outage @ (Outage::Unreachable | Outage::Busy), err)) => {
+            tracing::warn!(status, ?outage, error = %err, "database unavailable");
+        }
+        Some(ServiceError::Unavailable(Outage::StorageFull, err)) => {
+            tracing::error!(status, error = %err, "database storage is full; writes are refused");
+        }
+        Some(ServiceError::Unavailable(Outage::ReadOnly, err)) => {
+            tracing::error!(status, error = %err, "database is read-only; writes are refused");
+        }
+        // The fault's words name what was being done, where, and the
+        // error behind it.
+        Some(ServiceError::Internal(fault)) => {
+            tracing::error!(status, error = %fault, "internal error")
+        }
+        Some(other) => tracing::error!(status, error = %other, "server error"),
+        // A 503 made without a service error (readiness) said why where it
+        // was made.
+        None if status == 503 => {}
+        None => tracing::error!(status, "server error without a recorded cause"),
+    }
+    response
 }
 
 /// Result of a handler.

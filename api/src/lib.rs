@@ -20,6 +20,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, Response, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
+use dorsal_service::ServiceError;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -66,10 +67,11 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn(problem_for_bare_errors))
     .layer(CatchPanicLayer::custom(
         |_: Box<dyn std::any::Any + Send>| {
-            tracing::error!("handler panicked");
-            ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
+            ApiError::Service(ServiceError::internal("a handler panicked")).into_response()
         },
     ))
+    // Inside the request's span, outside everything that can answer 5xx.
+    .layer(middleware::from_fn(error::log_server_errors))
     .layer(
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request| {
@@ -89,7 +91,9 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("request", method = %request.method(), route, request_id,
             user_id = tracing::field::Empty)
             })
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+            // A 5xx is logged once, with its cause, by `log_server_errors`.
+            .on_failure(()),
     )
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -154,3 +154,48 @@ async fn only_a_short_plain_client_request_id_reaches_the_logs() {
     assert!(!logs.contains("bladder control lost"));
     assert!(!logs.contains(long));
 }
+
+#[tokio::test]
+async fn a_server_error_is_logged_once_with_its_cause_and_its_place() {
+    let capture = dorsal_tests::capture_logs();
+    let app = dorsal_tests::TestApp::spawn().await;
+    let patient = app.register_patient().await;
+    // A stored role no release writes: every request of this account is
+    // now a bug on the server's side, not the caller's.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.core.db,
+        "UPDATE users SET role = 'astronaut'",
+    )
+    .await
+    .unwrap();
+    let request_id = format!("fault-{}", uuid::Uuid::new_v4().simple());
+    let response = app
+        .client
+        .get(app.url("/v1/me"))
+        .bearer_auth(&patient.token)
+        .header("x-request-id", &request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.unwrap();
+    dorsal_tests::assert_problem(&body, 500, "internal_error");
+    assert!(
+        !body.to_string().contains("astronaut") && !body.to_string().contains(".rs"),
+        "the cause stays on the server: {body}"
+    );
+
+    let logs = capture.text();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains(&request_id) && line.contains("ERROR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line for the request: {lines:#?}");
+    let line = lines[0];
+    assert!(line.contains("internal error"), "{line}");
+    assert!(line.contains("status=500"), "{line}");
+    assert!(
+        line.contains("service/src/"),
+        "the line names where the fault was raised: {line}"
+    );
+}

@@ -49,9 +49,17 @@ fn error_page(status: StatusCode, title: &str, detail: &str) -> Response<Body> {
     )
 }
 
+/// The page for a service error; a 5xx carries its cause to the
+/// middleware that logs it.
 fn service_error(err: ServiceError) -> Response<Body> {
+    let mut response = service_error_page(&err);
+    crate::error::ServerFault::attach(&mut response, err);
+    response
+}
+
+fn service_error_page(err: &ServiceError) -> Response<Body> {
     // The status is the API's for the same error (one table).
-    let code = crate::error::status_of(&err);
+    let code = crate::error::status_of(err);
     let status = |code| error_page(code, "Something went wrong", "Please try again.");
     match err {
         ServiceError::NotFound(_) => PageError::NotFound.into_response(),
@@ -73,7 +81,7 @@ fn service_error(err: ServiceError) -> Response<Body> {
         }
         ServiceError::Conflict { detail, .. } => error_page(code, "Already done", detail),
         ServiceError::Gone { detail, .. } => error_page(code, "Gone", detail),
-        ServiceError::Malformed { detail, .. } => error_page(code, "Bad request", &detail),
+        ServiceError::Malformed { detail, .. } => error_page(code, "Bad request", detail),
         ServiceError::TooLarge(detail) => error_page(code, "Too large", detail),
         ServiceError::UpgradeRequired { .. } => status(code),
         ServiceError::RateLimited { retry_after_secs } => {
@@ -84,11 +92,10 @@ fn service_error(err: ServiceError) -> Response<Body> {
             );
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
-        ServiceError::Unavailable(outage, err) => {
-            tracing::warn!(?outage, error = %err, "database unavailable");
+        ServiceError::Unavailable(..) => {
             let mut response = error_page(
                 code,
                 "Briefly unavailable",
@@ -99,10 +106,7 @@ fn service_error(err: ServiceError) -> Response<Body> {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
-        ServiceError::Internal(cause) => {
-            tracing::error!(%cause, "internal error");
-            status(code)
-        }
+        ServiceError::Internal(_) => status(code),
     }
 }
 
