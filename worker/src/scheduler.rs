@@ -100,7 +100,7 @@ async fn deliver_until(
             },
         };
         if start && rounds.len() < ROUNDS_IN_FLIGHT {
-            rounds.spawn(round());
+            rounds.spawn(round().instrument(tracing::info_span!("deliver", outbox)));
         }
     }
     // Sends in flight finish; nothing new is claimed.
@@ -157,10 +157,7 @@ impl Worker {
                         return;
                     };
                     let now = ctx.clock.now();
-                    if let Err(err) = fetch_images::run(&ctx, &images, now)
-                        .instrument(tracing::info_span!("fetch_images"))
-                        .await
-                    {
+                    if let Err(err) = fetch_images::run(&ctx, &images, now).await {
                         tracing::error!(job = "fetch_images", error = %err, "job failed");
                     }
                 })

@@ -7,6 +7,7 @@ use crate::JobCtx;
 
 /// Evaluates the rules if this worker claims the hour's slot; `None` when
 /// another worker has it.
+#[tracing::instrument(name = "evaluate_time_rules", skip_all)]
 pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<Option<usize>, JobError> {
     Ok(dorsal_service::red_flags::evaluate_time_rules(
         &ctx.db,

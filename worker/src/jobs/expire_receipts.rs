@@ -8,6 +8,7 @@ use crate::JobCtx;
 
 /// Deletes expired receipts if this worker claims the hour's slot; `None`
 /// when another worker has it.
+#[tracing::instrument(name = "expire_receipts", skip_all)]
 pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<Option<u64>, JobError> {
     Ok(dorsal_service::sync::receipts::expire(
         &ctx.db,

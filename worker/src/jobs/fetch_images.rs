@@ -32,6 +32,7 @@ pub struct Report {
 
 /// Claims images due for fetching, a batch at a time, and fetches each
 /// batch at once, until none are due.
+#[tracing::instrument(name = "fetch_images", skip_all)]
 pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<Report, JobError> {
     let mut report = Report::default();
     loop {

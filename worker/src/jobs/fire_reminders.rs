@@ -8,6 +8,7 @@ use crate::JobCtx;
 
 /// Rounds until nothing due is left (or only patients mid-write, left for
 /// the next tick); returns the sum of what they did.
+#[tracing::instrument(name = "fire_reminders", skip_all)]
 pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<FireReport, JobError> {
     let mut total = FireReport::default();
     loop {

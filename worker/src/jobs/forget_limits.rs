@@ -8,6 +8,7 @@ use crate::JobCtx;
 
 /// Deletes spent limits if this worker claims the hour's slot; `None` when
 /// another worker has it.
+#[tracing::instrument(name = "forget_limits", skip_all)]
 pub async fn run(ctx: &JobCtx, now: Timestamp) -> Result<Option<u64>, JobError> {
     Ok(dorsal_service::limits::forget_spent(&ctx.db, ctx.worker_id, now.as_millisecond()).await?)
 }

@@ -25,6 +25,14 @@ pub enum JobError {
     /// The application layer failed.
     #[error(transparent)]
     Service(#[from] dorsal_service::ServiceError),
+    /// Sends of a round failed; each was logged as it failed.
+    #[error("{failed} of {of} sends failed")]
+    Sends {
+        /// How many failed.
+        failed: usize,
+        /// How many the round sent.
+        of: usize,
+    },
 }
 
 /// One tick: every periodic job, in order. (Webhook, device-push and mail delivery have
@@ -87,15 +95,26 @@ pub fn undecryptable(whose: &str, err: &SealError) -> Attempt {
 }
 
 /// Sends every claimed item of a round at once, so a receiver that hangs
-/// costs the round one timeout rather than one per message; fails with the
-/// first error once all have finished. Returns how many were claimed.
+/// costs the round one timeout rather than one per message. Each send that
+/// fails is logged on its own, in the round's span; the round then fails
+/// with how many did. Returns how many were claimed.
 pub async fn send_all<'a, T, F, Fut>(claimed: &'a [T], send: F) -> Result<usize, JobError>
 where
     F: FnMut(&'a T) -> Fut,
     Fut: Future<Output = Result<(), JobError>>,
 {
     let outcomes = futures_util::future::join_all(claimed.iter().map(send)).await;
-    outcomes.into_iter().collect::<Result<(), _>>()?;
+    let mut failed = 0;
+    for err in outcomes.into_iter().filter_map(Result::err) {
+        tracing::error!(error = %err, "send failed");
+        failed += 1;
+    }
+    if failed > 0 {
+        return Err(JobError::Sends {
+            failed,
+            of: claimed.len(),
+        });
+    }
     Ok(claimed.len())
 }
 
