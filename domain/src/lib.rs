@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod care_routes;
 pub mod fhir;
 pub mod invite;
 pub mod mail;
