@@ -40,7 +40,7 @@ pub use error::{AuthFailure, ServiceError, ServiceResult};
 
 use std::sync::Arc;
 
-pub use sea_orm::DatabaseConnection as Db;
+pub use db::Db;
 
 use crate::auth::Auth;
 use crate::clock::SharedClock;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::access::{Actor, PatientAccess, patient_access};
 use crate::clock::Clock;
-use crate::db::is_unique_violation;
+use crate::db::{Db, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::{Nudges, PatientWrite};
@@ -451,7 +451,7 @@ async fn archive_active(write: &PatientWrite, now: i64) -> ServiceResult<()> {
 /// A therapist gives a patient a new plan; the active one is archived in the
 /// same transaction, and the patient's devices get both on their next pull.
 pub async fn create_plan(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     clock: &dyn Clock,
     access: &PatientAccess,
@@ -551,7 +551,7 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
 /// A therapist revises a plan: a new version, the old ones kept. The
 /// device's items of the old version are deleted and the new ones sent.
 pub async fn revise_plan(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,
@@ -603,7 +603,7 @@ pub async fn revise_plan(
 
 /// A therapist archives a plan. Archiving an archived plan changes nothing.
 pub async fn archive_plan(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,

@@ -16,12 +16,11 @@ use dorsal_entity::{alert, alert_evidence};
 use jiff::tz::TimeZone;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryResult, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set,
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::Nudges;
@@ -390,7 +389,7 @@ const SLOT_MS: i64 = 3_600_000;
 /// does it. Returns the alerts opened or extended, or `None` when another
 /// worker has the slot.
 pub async fn evaluate_time_rules(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     thresholds: &Thresholds,
     worker: Uuid,

@@ -8,8 +8,8 @@ use dorsal_domain::red_flags::Thresholds;
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
 use dorsal_domain::sync::record::{self, Record, RecordError};
 use dorsal_domain::sync::{MAX_PUSH_RECORDS, RawCursor, TableSpec, parse_cursor, schema};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -20,6 +20,7 @@ use super::pull::check_schema;
 use super::rows::{RowState, known_ids};
 use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
+use crate::db::Db;
 use crate::error::{ServiceError, ServiceResult};
 use crate::red_flags;
 
@@ -217,7 +218,7 @@ pub struct PushMeta<'a> {
 /// Applies a push for the patient `access` names. With an idempotency key,
 /// a repeat of the same push returns the stored answer and writes nothing.
 pub async fn push(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     access: &PatientAccess,
     body: Value,

@@ -16,12 +16,12 @@ use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, Kind, TableSpec};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, SimpleExpr,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait};
 use uuid::Uuid;
 
 use super::nudge::Nudges;
 use super::rows::sql_value;
-use crate::db::{WriteTxn, begin_write};
+use crate::db::{Db, WriteTxn, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 
 /// A row to insert: its id and its data columns.
@@ -306,11 +306,7 @@ pub struct PatientWrite {
 impl PatientWrite {
     /// Begins a write transaction at `now` (ms) and takes `patient_id`'s
     /// next change number.
-    pub async fn begin(
-        db: &DatabaseConnection,
-        patient_id: Uuid,
-        now: i64,
-    ) -> ServiceResult<PatientWrite> {
+    pub async fn begin(db: &Db, patient_id: Uuid, now: i64) -> ServiceResult<PatientWrite> {
         let txn = begin_write(db).await?;
         let seq = *take_change_numbers(&txn, &[patient_id])
             .await?
