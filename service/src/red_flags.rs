@@ -18,6 +18,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::{Db, begin_write};
@@ -25,10 +26,23 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
-use crate::sync::push::Advisory;
 use crate::sync::rows::{get, live_rows, read_cell};
 
 const DAY_MS: i64 = 86_400_000;
+
+/// Red-flag advice for the records just pushed, as the push answer
+/// carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Advisory {
+    /// Rule code.
+    pub code: String,
+    /// `routine`, `urgent` or `emergency`.
+    pub severity: String,
+    /// Headline.
+    pub title: String,
+    /// What to do.
+    pub body: String,
+}
 
 async fn profile(
     db: &impl ConnectionTrait,

@@ -22,7 +22,7 @@ use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
 use crate::db::Db;
 use crate::error::{ServiceError, ServiceResult};
-use crate::red_flags;
+use crate::red_flags::{self, Advisory};
 
 /// One table's pushed changes.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -77,19 +77,6 @@ pub struct Rejection {
     pub pointer: String,
     /// What is wrong.
     pub reason: String,
-}
-
-/// Red-flag advice for the records just pushed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Advisory {
-    /// Rule code.
-    pub code: String,
-    /// `routine`, `urgent` or `emergency`.
-    pub severity: String,
-    /// Headline.
-    pub title: String,
-    /// What to do.
-    pub body: String,
 }
 
 /// The answer to a push; stored whole for idempotent retries.
