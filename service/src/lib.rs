@@ -2,6 +2,7 @@
 //! accounts and tokens, care teams, access decisions and the audit log.
 
 pub mod access;
+pub mod actor;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
