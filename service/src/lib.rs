@@ -68,6 +68,8 @@ pub struct Core {
     pub clock: SharedClock,
     /// "Pull now" hints to patients' devices.
     pub nudges: sync::Nudges,
+    /// What patient writes keep current before they commit.
+    pub commit_hooks: sync::CommitHooks,
 }
 
 /// Why dorsal could not start.
@@ -114,7 +116,8 @@ impl Core {
             data_keys,
             config: Arc::new(config),
             clock,
-            nudges: sync::Nudges::new(COMMIT_HOOKS),
+            nudges: sync::Nudges::new(),
+            commit_hooks: sync::CommitHooks::new(COMMIT_HOOKS),
         })
     }
 }

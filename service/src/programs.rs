@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::db::{Db, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::secret::new_id;
-use crate::sync::{Nudges, PatientWrite};
+use crate::sync::{CommitHooks, Nudges, PatientWrite};
 
 /// An exercise of the catalog.
 #[derive(Debug, Clone)]
@@ -452,6 +452,7 @@ async fn archive_active(write: &PatientWrite, now: i64) -> ServiceResult<()> {
 /// same transaction, and the patient's devices get both on their next pull.
 pub async fn create_plan(
     db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     access: &PatientAccess,
@@ -476,7 +477,7 @@ pub async fn create_plan(
     .await?;
     insert_version(&write, &plan_id, 1, actor, &body, now).await?;
     write_synced(&write, &plan_id, 1, "active", &body).await?;
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(Plan {
         id: plan_id,
         patient_id: access.patient_id(),
@@ -552,6 +553,7 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
 /// device's items of the old version are deleted and the new ones sent.
 pub async fn revise_plan(
     db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,
@@ -588,7 +590,7 @@ pub async fn revise_plan(
     }
     insert_version(&write, plan_id, version, actor, &body, now).await?;
     write_synced(&write, plan_id, version, "active", &body).await?;
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(Plan {
         id: found.id,
         patient_id: found.patient_id,
@@ -604,6 +606,7 @@ pub async fn revise_plan(
 /// A therapist archives a plan. Archiving an archived plan changes nothing.
 pub async fn archive_plan(
     db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,
@@ -627,7 +630,7 @@ pub async fn archive_plan(
         if let Some(target) = target.filter(|p| p.archived_at.is_none()) {
             mark_archived(&write, target, now).await?;
         }
-        write.commit(nudges).await?;
+        write.commit(hooks, nudges).await?;
     }
     get_plan(db, actor, plan_id, None, clock.now_ms()).await
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::hooks::CommitHooks;
 use super::nudge::Nudges;
 use super::pull::check_schema;
 use super::rows::{RowState, known_ids};
@@ -206,6 +207,7 @@ pub struct PushMeta<'a> {
 /// a repeat of the same push returns the stored answer and writes nothing.
 pub async fn push(
     db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     access: &PatientAccess,
     body: Value,
@@ -295,7 +297,7 @@ pub async fn push(
             .map_err(|err| ServiceError::Internal(format!("receipt statement: {err}")))?;
         write.txn().execute(&insert).await?;
     }
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(outcome)
 }
 

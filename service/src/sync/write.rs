@@ -19,6 +19,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait};
 use uuid::Uuid;
 
+use super::hooks::CommitHooks;
 use super::nudge::Nudges;
 use super::rows::sql_value;
 use crate::db::{Db, WriteTxn, begin_write};
@@ -445,18 +446,16 @@ impl PatientWrite {
     }
 
     /// Commits, then nudges the patient's devices (and the worker). First,
-    /// in the same transaction, each commit hook fed by a table written
+    /// in the same transaction, each of `hooks` fed by a table written
     /// here recomputes its data (a write to the profile or a plan, the
     /// reminder schedule).
-    pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
+    pub async fn commit(self, hooks: &CommitHooks, nudges: &Nudges) -> ServiceResult<i64> {
         let touched = self
             .touched
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        for hook in nudges.commit_hooks() {
-            if hook.fed_by(&touched) {
-                (hook.run)(&self.txn, self.patient_id, self.now).await?;
-            }
+        for hook in hooks.fed_by(&touched) {
+            (hook.run)(&self.txn, self.patient_id, self.now).await?;
         }
         self.txn.commit().await?;
         nudges.send(self.patient_id, self.seq);
