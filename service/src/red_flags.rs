@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use dorsal_domain::calendar::{self, parse_date};
+use dorsal_domain::calendar;
 use dorsal_domain::red_flags::{
     Finding, History, Needed, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds,
-    diary_since, evaluate, evaluate_over_time, pain_log_columns,
+    diary_since, evaluate, evaluate_over_time, pain_log_columns, profile_columns,
 };
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, ColumnSpec};
@@ -44,35 +44,24 @@ pub struct Advisory {
     pub body: String,
 }
 
+/// What the rules read of the patient's profile, and the zone they read
+/// it in; the columns are the ones the rules declare.
 async fn profile(
     db: &impl ConnectionTrait,
     patient_id: Uuid,
 ) -> ServiceResult<(ProfileFacts, TimeZone)> {
     let mut select = live_rows("profiles", [patient_id]);
-    select.columns(
-        [
-            "timezone",
-            "birth_date",
-            "osteoporosis",
-            "long_term_steroids",
-            "cancer_history",
-        ]
-        .map(Alias::new),
-    );
+    select.columns(profile_columns().iter().map(|c| Alias::new(c.name)));
     let Some(row) = db.query_one(&select).await? else {
         return Ok((ProfileFacts::default(), TimeZone::UTC));
     };
-    let zone: Option<String> = get(&row, "timezone")?;
-    let birth: Option<String> = get(&row, "birth_date")?;
-    Ok((
-        ProfileFacts {
-            birth_date: birth.as_deref().and_then(parse_date),
-            osteoporosis: get(&row, "osteoporosis")?,
-            long_term_steroids: get(&row, "long_term_steroids")?,
-            cancer_history: get(&row, "cancer_history")?,
-        },
-        calendar::zone(zone.as_deref()),
-    ))
+    let cells = profile_columns()
+        .iter()
+        .map(|column| Ok((column.name, read_cell(&row, column)?)))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(ProfileFacts::from_cells(|name| {
+        cells.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }))
 }
 
 /// The pain-log columns the rules read, with `id`.
