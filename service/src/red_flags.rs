@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use dorsal_domain::calendar;
 use dorsal_domain::red_flags::{
     Finding, History, Needed, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds,
-    diary_since, evaluate, evaluate_over_time, pain_log_columns, profile_columns,
+    UNRELENTING, diary_since, evaluate, evaluate_over_time, pain_log_columns, profile_columns,
 };
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, ColumnSpec};
@@ -155,11 +155,13 @@ pub async fn on_pain_logs(
         // per quarter hour (enough to know the night), so a patient who
         // logs often is not read back entry by entry.
         let recorded_at = || Expr::col(Alias::new("recorded_at"));
+        let (period, night) = UNRELENTING.period;
+        let (eased, not_eased) = UNRELENTING.eased_by_rest;
         let mut select = live_rows("pain_logs", [patient_id]);
         select
             .expr_as(recorded_at().min(), Alias::new("recorded_at"))
-            .and_where(Expr::col(Alias::new("period")).eq("night"))
-            .and_where(Expr::col(Alias::new("eased_by_rest")).eq(false))
+            .and_where(Expr::col(Alias::new(period)).eq(night))
+            .and_where(Expr::col(Alias::new(eased)).eq(not_eased))
             .and_where(recorded_at().gte(nights.since))
             .and_where(recorded_at().lt(nights.before))
             .add_group_by([recorded_at().div(calendar::NIGHT_BUCKET_MS)]);

@@ -19,7 +19,7 @@ use crate::calendar::{parse_date, zone};
 use crate::sync::schema::table;
 use crate::sync::{Cell, ColumnSpec};
 
-pub use history::{History, Needed, NightRange};
+pub use history::{History, Needed, NightRange, UNRELENTING, Unrelenting};
 pub use over_time::{
     NIGHT_PAIN_STREAK, NOT_IMPROVING, TimeFinding, WORSENING_TREND, diary_since, evaluate_over_time,
 };
