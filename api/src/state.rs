@@ -24,6 +24,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Sync hints.
     pub nudges: dorsal_service::sync::Nudges,
+    /// What patient writes keep current before they commit.
+    pub commit_hooks: dorsal_service::sync::CommitHooks,
 }
 
 impl From<Core> for AppState {
@@ -35,6 +37,7 @@ impl From<Core> for AppState {
             config: core.config,
             clock: core.clock,
             nudges: core.nudges,
+            commit_hooks: core.commit_hooks,
         }
     }
 }

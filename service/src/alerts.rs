@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::access::{Actor, patient_access};
 use crate::audit;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
 use crate::sync::Nudges;
@@ -181,7 +181,7 @@ const RESOLVED: ServiceError = ServiceError::Conflict {
 /// Acknowledges an open alert (acknowledging twice changes nothing). It
 /// cancels pending escalation and tells the org's systems.
 pub async fn acknowledge(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     actor: Actor,
     id: Uuid,
@@ -213,7 +213,7 @@ pub async fn acknowledge(
 
 /// Resolves an alert with a note. A new matching log opens a new alert.
 pub async fn resolve(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     actor: Actor,
     id: Uuid,
@@ -274,7 +274,7 @@ async fn announce(
 /// deadline. Whether the webhook succeeded does not matter. Safe with many
 /// workers: each escalation is a compare-and-set on the deadline.
 pub async fn escalate_due(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     thresholds: &Thresholds,
     now: i64,

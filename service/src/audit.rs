@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::access::Actor;
+use crate::actor::Actor;
 use crate::error::ServiceResult;
 use crate::page::{Page, PageRequest};
 use crate::secret::new_id;

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::clock::SharedClock;
 use crate::config::{AuthConfig, Config, ConfigError};
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{AuthFailure, OrInternal, ServiceError, ServiceResult};
 use crate::limits::Limit;
 use crate::sealed::DataKeys;
@@ -430,7 +430,7 @@ impl Auth {
     /// password.
     pub async fn login(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         keys: &DataKeys,
         email: &str,
         password: &str,
@@ -505,7 +505,7 @@ impl Auth {
     /// stolen), except within a short grace window after it was spent,
     /// when it gets the same successor again (two tabs, or a response lost
     /// on the way, renewing at the same moment).
-    pub async fn refresh(&self, db: &DatabaseConnection, token: &str) -> ServiceResult<TokenPair> {
+    pub async fn refresh(&self, db: &Db, token: &str) -> ServiceResult<TokenPair> {
         let now = self.clock.now_ms();
         let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidRefreshToken);
         let txn = begin_write(db).await?;

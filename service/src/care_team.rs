@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::access::{Actor, PatientAccess};
 use crate::audit;
 use crate::clock::Clock;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
 use crate::secret::{digest, new_id, random_bytes};
@@ -78,7 +78,7 @@ const INVITE_GONE: ServiceError = ServiceError::Gone {
 /// member who made it joins the team too. Repeating the same join (a retry
 /// after a lost response) answers the same membership again.
 pub async fn join(
-    db: &DatabaseConnection,
+    db: &Db,
     clock: &dyn Clock,
     actor: Actor,
     code: &str,
@@ -197,12 +197,7 @@ pub async fn memberships(
 /// to the org, and messages still waiting for its endpoints about the
 /// patient are dropped. The leaving is in the org's audit log. The invite
 /// the patient joined with stays spent: joining again needs a new one.
-pub async fn leave(
-    db: &DatabaseConnection,
-    clock: &dyn Clock,
-    actor: Actor,
-    org_id: Uuid,
-) -> ServiceResult<()> {
+pub async fn leave(db: &Db, clock: &dyn Clock, actor: Actor, org_id: Uuid) -> ServiceResult<()> {
     actor.require(Capability::JoinCareTeam)?;
     let now = clock.now_ms();
     let txn = begin_write(db).await?;

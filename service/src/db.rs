@@ -1,9 +1,7 @@
 //! Connecting, migrating and checking the database; the one place that
 //! knows how SQLite and PostgreSQL differ at the connection level.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dorsal_migration::{Migrator, MigratorTrait};
@@ -18,9 +16,84 @@ use secrecy::ExposeSecret;
 
 use crate::config::{Backend, Config, sqlite_file};
 
+/// The connection pool and, on SQLite, this process's queue for the one
+/// writer a database file allows. Clones share both. It derefs to the
+/// pool, so reading code takes it as a `&DatabaseConnection`; writing code
+/// takes a `&Db` and begins with [`begin_write`].
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: DatabaseConnection,
+    // Writers waiting here wake the moment the lock is free; waiting in
+    // SQLite's busy handler instead sleeps in fixed steps of up to 100 ms,
+    // which is where SQLite's slowest pushes under load went.
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Db {
+    /// `pool` with a writer queue of its own on SQLite: the process's one
+    /// pool on its database ([`connect`] makes it).
+    pub fn new(pool: DatabaseConnection) -> Db {
+        let writers = (pool.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
+        Db { pool, writers }
+    }
+
+    /// Another pool on the same database in this process, whose writers
+    /// queue with this one's.
+    pub fn beside(&self, pool: DatabaseConnection) -> Db {
+        Db {
+            pool,
+            writers: self.writers.clone(),
+        }
+    }
+
+    /// Closes the pool (and every clone's: they share it).
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.pool.close().await
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+}
+
+/// The pool's connection, so a `&Db` goes wherever a connection does.
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.pool.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.pool.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.pool.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.pool.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.pool.support_returning()
+    }
+
+    fn is_mock_connection(&self) -> bool {
+        self.pool.is_mock_connection()
+    }
+}
+
 /// Opens the pool with the settings each backend needs: on SQLite WAL, a
 /// busy timeout, `synchronous = NORMAL` and foreign keys on.
-pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(config: &Config) -> Result<Db, DbErr> {
     let url = config.database_url.expose_secret();
     let mut options = ConnectOptions::new(url.to_owned());
     let in_memory = sqlite_file(url).is_none();
@@ -41,7 +114,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(busy)
                 .foreign_keys(true)
         });
-    Database::connect(options).await
+    Ok(Db::new(Database::connect(options).await?))
 }
 
 /// Applies every pending migration.
@@ -113,40 +186,20 @@ impl ConnectionTrait for WriteTxn {
     }
 }
 
-/// This process's queue for the one writer a SQLite file allows, per file.
-/// Writers waiting here wake the moment the lock is free; waiting in
-/// SQLite's busy handler instead sleeps in fixed steps of up to 100 ms,
-/// which is where SQLite's slowest pushes under load went.
-fn sqlite_writers(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
-    type Queues = std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
-    static QUEUES: OnceLock<Queues> = OnceLock::new();
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return None;
-    }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_path_buf();
-    // A poisoned map only loses the queue; SQLite's own lock still holds.
-    let mut queues = QUEUES.get_or_init(Queues::default).lock().ok()?;
-    Some(queues.entry(file).or_default().clone())
-}
-
 /// Starts a transaction that will write. On SQLite it first waits for this
 /// process's turn (as long as a connection may be waited for), then takes
 /// the write lock at `BEGIN` (`IMMEDIATE`), so a read-then-write
 /// transaction cannot fail half-way with a busy snapshot; on PostgreSQL it
 /// is read committed.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    let turn = match sqlite_writers(db) {
+pub async fn begin_write(db: &Db) -> Result<WriteTxn, DbErr> {
+    let turn = match &db.writers {
         None => None,
         Some(queue) => {
             let wait = db
                 .get_sqlite_connection_pool()
                 .options()
                 .get_acquire_timeout();
-            let turn = tokio::time::timeout(wait, queue.lock_owned())
+            let turn = tokio::time::timeout(wait, queue.clone().lock_owned())
                 .await
                 .map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))?;
             Some(turn)

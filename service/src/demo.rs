@@ -247,6 +247,7 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
         .await?;
         let outcome = push(
             db,
+            &core.commit_hooks,
             &core.nudges,
             &own,
             diary(patient.id, now, &tz, worst, red_flag),
@@ -270,7 +271,15 @@ pub async fn seed(core: &Core) -> ServiceResult<Demo> {
             now.as_millisecond(),
         )
         .await?;
-        crate::programs::create_plan(db, &core.nudges, clock, &access, plan(now, &tz)).await?;
+        crate::programs::create_plan(
+            db,
+            &core.commit_hooks,
+            &core.nudges,
+            clock,
+            &access,
+            plan(now, &tz),
+        )
+        .await?;
     }
     Ok(Demo {
         org_id,

@@ -2,6 +2,7 @@
 //! accounts and tokens, care teams, access decisions and the audit log.
 
 pub mod access;
+pub mod actor;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -40,7 +41,7 @@ pub use error::{AuthFailure, InternalError, OrInternal, ServiceError, ServiceRes
 
 use std::sync::Arc;
 
-pub use sea_orm::DatabaseConnection as Db;
+pub use db::Db;
 
 use crate::auth::Auth;
 use crate::clock::SharedClock;
@@ -67,6 +68,8 @@ pub struct Core {
     pub clock: SharedClock,
     /// "Pull now" hints to patients' devices.
     pub nudges: sync::Nudges,
+    /// What patient writes keep current before they commit.
+    pub commit_hooks: sync::CommitHooks,
 }
 
 /// Why dorsal could not start.
@@ -113,7 +116,8 @@ impl Core {
             data_keys,
             config: Arc::new(config),
             clock,
-            nudges: sync::Nudges::new(COMMIT_HOOKS),
+            nudges: sync::Nudges::new(),
+            commit_hooks: sync::CommitHooks::new(COMMIT_HOOKS),
         })
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::audit;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 
 /// An org as its staff see it.
@@ -51,7 +51,7 @@ pub async fn settings(db: &DatabaseConnection, actor: Actor) -> ServiceResult<Or
 /// then on the tokens of staff without it reach only their own account.
 /// Audited in the org's log when it changes.
 pub async fn set_require_totp(
-    db: &DatabaseConnection,
+    db: &Db,
     actor: Actor,
     require_totp: bool,
     now_ms: i64,

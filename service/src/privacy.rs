@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::auth::Auth;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{AuthFailure, OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::rows::{fetch_rows, select_rows};
@@ -251,7 +251,7 @@ pub async fn patient_tables(db: &impl ConnectionTrait) -> ServiceResult<Vec<Stri
 
 /// Erases the calling patient's account after checking their password.
 pub async fn erase(
-    db: &DatabaseConnection,
+    db: &Db,
     auth: &Auth,
     actor: Actor,
     password: &str,

@@ -17,10 +17,10 @@ use uuid::Uuid;
 
 use crate::access::{Actor, PatientAccess, patient_access};
 use crate::clock::Clock;
-use crate::db::is_unique_violation;
+use crate::db::{Db, is_unique_violation};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
-use crate::sync::{Nudges, PatientWrite};
+use crate::sync::{CommitHooks, Nudges, PatientWrite};
 
 /// An exercise of the catalog.
 #[derive(Debug, Clone)]
@@ -450,7 +450,8 @@ async fn archive_active(write: &PatientWrite, now: i64) -> ServiceResult<()> {
 /// A therapist gives a patient a new plan; the active one is archived in the
 /// same transaction, and the patient's devices get both on their next pull.
 pub async fn create_plan(
-    db: &DatabaseConnection,
+    db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     access: &PatientAccess,
@@ -475,7 +476,7 @@ pub async fn create_plan(
     .await?;
     insert_version(&write, &plan_id, 1, actor, &body, now).await?;
     write_synced(&write, &plan_id, 1, "active", &body).await?;
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(Plan {
         id: plan_id,
         patient_id: access.patient_id(),
@@ -549,7 +550,8 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
 /// A therapist revises a plan: a new version, the old ones kept. The
 /// device's items of the old version are deleted and the new ones sent.
 pub async fn revise_plan(
-    db: &DatabaseConnection,
+    db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,
@@ -586,7 +588,7 @@ pub async fn revise_plan(
     }
     insert_version(&write, plan_id, version, actor, &body, now).await?;
     write_synced(&write, plan_id, version, "active", &body).await?;
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(Plan {
         id: found.id,
         patient_id: found.patient_id,
@@ -601,7 +603,8 @@ pub async fn revise_plan(
 
 /// A therapist archives a plan. Archiving an archived plan changes nothing.
 pub async fn archive_plan(
-    db: &DatabaseConnection,
+    db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     clock: &dyn Clock,
     actor: Actor,
@@ -625,7 +628,7 @@ pub async fn archive_plan(
         if let Some(target) = target.filter(|p| p.archived_at.is_none()) {
             mark_archived(&write, target, now).await?;
         }
-        write.commit(nudges).await?;
+        write.commit(hooks, nudges).await?;
     }
     get_plan(db, actor, plan_id, None, clock.now_ms()).await
 }

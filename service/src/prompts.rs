@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::audit;
 use crate::config::RemindersConfig;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceResult};
 use crate::notify::{self, Notice};
 use crate::secret::new_id;
@@ -369,7 +369,7 @@ fn notice(patient_id: Uuid, due: &Due, today: Date, now_ms: i64) -> Notice {
 
 /// Writes the prompts of one batch of patients; returns how many went out.
 async fn send(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     due: Vec<(Uuid, Due, Date)>,
     now_ms: i64,
@@ -454,7 +454,7 @@ async fn send(
 
 /// The hourly prompt scan. `None` when another worker has this hour.
 pub async fn scan(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     config: &RemindersConfig,
     worker: Uuid,

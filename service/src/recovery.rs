@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::audit;
 use crate::auth::{Auth, end_every_session};
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::DataKeys;
 use crate::secret::{new_id, random_bytes};
@@ -48,7 +48,7 @@ fn invalid_code() -> ServiceError {
 #[derive(Debug, Clone)]
 pub struct Mailroom {
     /// The pool.
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// Codes' digests and the clock.
     pub auth: Arc<Auth>,
     /// Emails are sealed under these.
@@ -177,7 +177,7 @@ async fn active_account(
 /// code counts against the code, which the fifth spends. The new password
 /// is checked before the code is, so a weak one costs no attempt.
 pub async fn confirm(
-    db: &DatabaseConnection,
+    db: &Db,
     auth: &Auth,
     email: &str,
     code: &str,

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use dorsal_domain::calendar::{self, parse_date};
+use dorsal_domain::calendar;
 use dorsal_domain::red_flags::{
     Finding, History, Needed, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds,
-    diary_since, evaluate, evaluate_over_time, pain_log_columns,
+    UNRELENTING, diary_since, evaluate, evaluate_over_time, pain_log_columns, profile_columns,
 };
 use dorsal_domain::sync::schema::table;
 use dorsal_domain::sync::{Cell, ColumnSpec};
@@ -16,50 +16,52 @@ use dorsal_entity::{alert, alert_evidence};
 use jiff::tz::TimeZone;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryResult, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Set,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceResult};
 use crate::secret::new_id;
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
-use crate::sync::push::Advisory;
 use crate::sync::rows::{get, live_rows, read_cell};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Red-flag advice for the records just pushed, as the push answer
+/// carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Advisory {
+    /// Rule code.
+    pub code: String,
+    /// `routine`, `urgent` or `emergency`.
+    pub severity: String,
+    /// Headline.
+    pub title: String,
+    /// What to do.
+    pub body: String,
+}
+
+/// What the rules read of the patient's profile, and the zone they read
+/// it in; the columns are the ones the rules declare.
 async fn profile(
     db: &impl ConnectionTrait,
     patient_id: Uuid,
 ) -> ServiceResult<(ProfileFacts, TimeZone)> {
     let mut select = live_rows("profiles", [patient_id]);
-    select.columns(
-        [
-            "timezone",
-            "birth_date",
-            "osteoporosis",
-            "long_term_steroids",
-            "cancer_history",
-        ]
-        .map(Alias::new),
-    );
+    select.columns(profile_columns().iter().map(|c| Alias::new(c.name)));
     let Some(row) = db.query_one(&select).await? else {
         return Ok((ProfileFacts::default(), TimeZone::UTC));
     };
-    let zone: Option<String> = get(&row, "timezone")?;
-    let birth: Option<String> = get(&row, "birth_date")?;
-    Ok((
-        ProfileFacts {
-            birth_date: birth.as_deref().and_then(parse_date),
-            osteoporosis: get(&row, "osteoporosis")?,
-            long_term_steroids: get(&row, "long_term_steroids")?,
-            cancer_history: get(&row, "cancer_history")?,
-        },
-        calendar::zone(zone.as_deref()),
-    ))
+    let cells = profile_columns()
+        .iter()
+        .map(|column| Ok((column.name, read_cell(&row, column)?)))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(ProfileFacts::from_cells(|name| {
+        cells.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }))
 }
 
 /// The pain-log columns the rules read, with `id`.
@@ -153,11 +155,13 @@ pub async fn on_pain_logs(
         // per quarter hour (enough to know the night), so a patient who
         // logs often is not read back entry by entry.
         let recorded_at = || Expr::col(Alias::new("recorded_at"));
+        let (period, night) = UNRELENTING.period;
+        let (eased, not_eased) = UNRELENTING.eased_by_rest;
         let mut select = live_rows("pain_logs", [patient_id]);
         select
             .expr_as(recorded_at().min(), Alias::new("recorded_at"))
-            .and_where(Expr::col(Alias::new("period")).eq("night"))
-            .and_where(Expr::col(Alias::new("eased_by_rest")).eq(false))
+            .and_where(Expr::col(Alias::new(period)).eq(night))
+            .and_where(Expr::col(Alias::new(eased)).eq(not_eased))
             .and_where(recorded_at().gte(nights.since))
             .and_where(recorded_at().lt(nights.before))
             .add_group_by([recorded_at().div(calendar::NIGHT_BUCKET_MS)]);
@@ -389,7 +393,7 @@ const SLOT_MS: i64 = 3_600_000;
 /// does it. Returns the alerts opened or extended, or `None` when another
 /// worker has the slot.
 pub async fn evaluate_time_rules(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     thresholds: &Thresholds,
     worker: Uuid,

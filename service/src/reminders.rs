@@ -28,13 +28,13 @@ use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, Set, Statement,
 };
 use uuid::Uuid;
 
 use crate::config::RemindersConfig;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceResult};
 use crate::notify::{self, Notice};
 use crate::secret::new_id;
@@ -409,7 +409,7 @@ fn reminder_notice(due: &Due, expires: Timestamp) -> Notice {
 /// Fires the due reminders of one batch (see the module notes). Returns
 /// what became of them; `due == 0` means nothing was due.
 pub async fn fire_due(
-    db: &DatabaseConnection,
+    db: &Db,
     nudges: &Nudges,
     config: &RemindersConfig,
     worker: Uuid,

@@ -13,15 +13,14 @@ use dorsal_domain::role::Capability;
 use dorsal_entity::{org, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::audit;
 use crate::auth::end_every_session;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::page::{Page, PageRequest};
 
@@ -99,7 +98,7 @@ const LAST_ADMIN: ServiceError = ServiceError::Conflict {
 /// Applies an admin's change to one member of their org's staff. Another
 /// org's account, or a patient, is `NotFound`.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Db,
     actor: Actor,
     staff_id: Uuid,
     change: StaffChange,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::access::{Actor, load_user};
 use crate::audit;
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row};
 use crate::secret::{digest, new_id, random_bytes};
@@ -189,7 +189,7 @@ fn recovery_digest(user_id: Uuid, code: &str) -> String {
 /// [`RECOVERY_CODES`] single-use recovery codes (only their digests are
 /// kept). Audited in the org's log.
 pub async fn confirm_enrolment(
-    db: &DatabaseConnection,
+    db: &Db,
     keys: &DataKeys,
     actor: Actor,
     code: &str,
@@ -256,7 +256,7 @@ pub async fn confirm_enrolment(
 /// an unused recovery code; the secret and every recovery code go.
 /// Audited in the org's log.
 pub async fn disable(
-    db: &DatabaseConnection,
+    db: &Db,
     keys: &DataKeys,
     actor: Actor,
     code: &str,

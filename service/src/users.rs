@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::auth::Auth;
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{Db, begin_write, is_unique_violation};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::secret::new_id;
 
@@ -139,7 +139,7 @@ pub async fn register_patient(
 
 /// An admin adds a therapist, clinician or admin to their own org.
 pub async fn create_staff(
-    db: &DatabaseConnection,
+    db: &Db,
     auth: &Auth,
     actor: Actor,
     input: NewAccount,
@@ -167,7 +167,7 @@ pub async fn create_staff(
 /// A new org and its first admin, in one transaction (the `admin create-org`
 /// command).
 pub async fn create_org_with_admin(
-    db: &DatabaseConnection,
+    db: &Db,
     auth: &Auth,
     name: &str,
     admin: NewAccount,

@@ -602,10 +602,11 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
 // ---------------------------------------------------------------------------
 // A full or read-only SQLite file
 
-/// A second API on the test's database, reached through the pool `db`.
+/// A second API on the test's database, reached through the pool `db`;
+/// its writers queue with the app's, as one process's do.
 async fn second_app(app: &TestApp, db: sea_orm::DatabaseConnection) -> (String, CancellationToken) {
     let core = Core {
-        db,
+        db: app.core.db.beside(db),
         ..app.core.clone()
     };
     let (addr, stop) = dorsal_tests::serve(&core).await;

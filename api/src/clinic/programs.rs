@@ -596,6 +596,7 @@ async fn create_plan(
         Ok((input, slugs)) => (
             programs::create_plan(
                 &state.db,
+                &state.commit_hooks,
                 &state.nudges,
                 state.clock.as_ref(),
                 &access,
@@ -676,6 +677,7 @@ async fn revise_plan(
         Ok((input, slugs)) => (
             programs::revise_plan(
                 &state.db,
+                &state.commit_hooks,
                 &state.nudges,
                 state.clock.as_ref(),
                 session.actor,
@@ -815,6 +817,7 @@ async fn archive_plan(
     checked_fields(&headers, &session.csrf, form)?;
     let plan = programs::archive_plan(
         &state.db,
+        &state.commit_hooks,
         &state.nudges,
         state.clock.as_ref(),
         session.actor,

@@ -53,6 +53,7 @@ async fn create_plan(
     .await?;
     let plan = programs::create_plan(
         &state.db,
+        &state.commit_hooks,
         &state.nudges,
         state.clock.as_ref(),
         &access,
@@ -140,6 +141,7 @@ async fn revise_plan(
 ) -> ApiResult<Json<PlanOut>> {
     let plan = programs::revise_plan(
         &state.db,
+        &state.commit_hooks,
         &state.nudges,
         state.clock.as_ref(),
         actor,
@@ -163,6 +165,7 @@ async fn archive_plan(
 ) -> ApiResult<Json<PlanOut>> {
     let plan = programs::archive_plan(
         &state.db,
+        &state.commit_hooks,
         &state.nudges,
         state.clock.as_ref(),
         actor,

@@ -352,6 +352,7 @@ async fn push_changes(
     };
     let outcome = push::push(
         &state.db,
+        &state.commit_hooks,
         &state.nudges,
         &access,
         body,

@@ -88,8 +88,27 @@ pub struct History<'a> {
     pub(super) unrelenting_nights: BTreeSet<Date>,
 }
 
+/// What makes a log's pain unrelenting night pain, as pain-log columns
+/// and the values they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unrelenting {
+    /// The period column and its value: at night.
+    pub period: (&'static str, &'static str),
+    /// The eased-by-rest column and its value: not eased.
+    pub eased_by_rest: (&'static str, bool),
+}
+
+/// Night pain not eased by rest: [`History`] counts a night by it, and a
+/// store asked for the nights of [`Needed::unrelenting_nights`] filters
+/// its logs on the same columns and values.
+pub const UNRELENTING: Unrelenting = Unrelenting {
+    period: ("period", "night"),
+    eased_by_rest: ("eased_by_rest", false),
+};
+
 pub(super) fn unrelenting(p: &PainFacts) -> bool {
-    p.period.as_deref() == Some("night") && !p.eased_by_rest
+    p.period.as_deref() == Some(UNRELENTING.period.1)
+        && p.eased_by_rest == UNRELENTING.eased_by_rest.1
 }
 
 impl<'a> History<'a> {

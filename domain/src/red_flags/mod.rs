@@ -12,12 +12,14 @@ mod single_log;
 use std::sync::LazyLock;
 
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{parse_date, zone};
 use crate::sync::schema::table;
 use crate::sync::{Cell, ColumnSpec};
 
-pub use history::{History, Needed, NightRange};
+pub use history::{History, Needed, NightRange, UNRELENTING, Unrelenting};
 pub use over_time::{
     NIGHT_PAIN_STREAK, NOT_IMPROVING, TimeFinding, WORSENING_TREND, diary_since, evaluate_over_time,
 };
@@ -121,21 +123,39 @@ pub enum Lookback {
     },
 }
 
+/// The `profiles` column holding the patient's time zone, in which the
+/// rules read dates and nights.
+const ZONE_COLUMN: &str = "timezone";
+
+/// The columns of `table` that a rule's fields name, or that are in
+/// `also`, in the table's order.
+fn columns_read(table_name: &str, also: &[&str]) -> Vec<&'static ColumnSpec> {
+    let read = |column: &&ColumnSpec| {
+        also.contains(&column.name)
+            || RULES
+                .iter()
+                .chain(TIME_RULES)
+                .any(|rule| rule.fields.contains(&column.name))
+    };
+    table(table_name)
+        .map(|spec| spec.columns.iter().filter(read).collect())
+        .unwrap_or_default()
+}
+
 /// The columns of `pain_logs` the rules read (besides `id`), in the
 /// table's order: what to select to build [`PainFacts`].
 pub fn pain_log_columns() -> &'static [&'static ColumnSpec] {
     // Worked out once from the table: it is read for every stored log.
-    static COLUMNS: LazyLock<Vec<&'static ColumnSpec>> = LazyLock::new(|| {
-        let read = |column: &&ColumnSpec| {
-            RULES
-                .iter()
-                .chain(TIME_RULES)
-                .any(|rule| rule.fields.contains(&column.name))
-        };
-        table("pain_logs")
-            .map(|spec| spec.columns.iter().filter(read).collect())
-            .unwrap_or_default()
-    });
+    static COLUMNS: LazyLock<Vec<&'static ColumnSpec>> =
+        LazyLock::new(|| columns_read("pain_logs", &[]));
+    &COLUMNS
+}
+
+/// The columns of `profiles` the rules read, with the patient's zone, in
+/// the table's order: what to select for [`ProfileFacts::from_cells`].
+pub fn profile_columns() -> &'static [&'static ColumnSpec] {
+    static COLUMNS: LazyLock<Vec<&'static ColumnSpec>> =
+        LazyLock::new(|| columns_read("profiles", &[ZONE_COLUMN]));
     &COLUMNS
 }
 
@@ -314,6 +334,26 @@ pub struct ProfileFacts {
     pub cancer_history: bool,
 }
 
+impl ProfileFacts {
+    /// A profile from its values by column name, and the zone the rules
+    /// read it in: an absent value reads as `None` or `false`, an absent or
+    /// unknown zone as UTC.
+    pub fn from_cells<'c>(cell: impl Fn(&str) -> Option<&'c Cell>) -> (ProfileFacts, TimeZone) {
+        let text = |name: &str| match cell(name) {
+            Some(Cell::Text(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        let flag = |name: &str| matches!(cell(name), Some(Cell::Bool(true)));
+        let facts = ProfileFacts {
+            birth_date: text("birth_date").and_then(parse_date),
+            osteoporosis: flag("osteoporosis"),
+            long_term_steroids: flag("long_term_steroids"),
+            cancer_history: flag("cancer_history"),
+        };
+        (facts, zone(text(ZONE_COLUMN)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
@@ -333,6 +373,36 @@ mod tests {
         for name in asked.into_inner() {
             assert!(columns.contains(&name.as_str()), "{name} is not selected");
         }
+    }
+
+    #[test]
+    fn the_columns_selected_are_every_one_a_profile_is_built_from() {
+        let asked = RefCell::new(Vec::new());
+        let _ = ProfileFacts::from_cells(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        });
+        let columns: Vec<&str> = profile_columns().iter().map(|c| c.name).collect();
+        for name in asked.into_inner() {
+            assert!(columns.contains(&name.as_str()), "{name} is not selected");
+        }
+    }
+
+    #[test]
+    fn a_profile_reads_its_facts_and_zone_from_its_cells() {
+        let cells = [
+            ("timezone", Cell::Text("Europe/Berlin".into())),
+            ("birth_date", Cell::Text("1950-02-03".into())),
+            ("osteoporosis", Cell::Bool(true)),
+            ("cancer_history", Cell::Bool(false)),
+        ];
+        let (facts, tz) =
+            ProfileFacts::from_cells(|name| cells.iter().find(|(n, _)| *n == name).map(|(_, c)| c));
+        assert_eq!(tz.iana_name(), Some("Europe/Berlin"));
+        assert_eq!(facts.birth_date, parse_date("1950-02-03"));
+        assert!(facts.osteoporosis && !facts.long_term_steroids && !facts.cancer_history);
+        let (none, utc) = ProfileFacts::from_cells(|_| None);
+        assert_eq!((none, utc), (ProfileFacts::default(), TimeZone::UTC));
     }
 
     #[test]

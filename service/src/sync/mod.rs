@@ -10,6 +10,6 @@ pub mod receipts;
 pub(crate) mod rows;
 pub mod write;
 
-pub use hooks::CommitHook;
+pub use hooks::{CommitHook, CommitHooks};
 pub use nudge::Nudges;
 pub use write::PatientWrite;

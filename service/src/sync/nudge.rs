@@ -1,15 +1,11 @@
 //! "Pull now" hints for a patient's devices, sent after a change commits,
 //! and the worker's wake-up for new webhook messages. Hints only: a missed
-//! one loses nothing, the next sync or poll catches up. The hub also holds
-//! the [`CommitHook`]s every patient write runs before it commits, since it
-//! is what each write is handed.
+//! one loses nothing, the next sync or poll catches up.
 
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
-
-use super::hooks::CommitHook;
 
 /// A patient's data changed; their cursor is now at least `cursor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,23 +21,22 @@ pub struct Nudge {
 pub struct Nudges {
     sender: broadcast::Sender<Nudge>,
     deliveries: Arc<watch::Sender<u64>>,
-    hooks: &'static [CommitHook],
+}
+
+impl Default for Nudges {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Nudges {
-    /// A hub whose patient writes run `hooks` before they commit.
-    pub fn new(hooks: &'static [CommitHook]) -> Self {
+    /// A hub no one listens to yet.
+    pub fn new() -> Self {
         // Slow listeners lag and skip hints rather than holding memory.
         Self {
             sender: broadcast::channel(1024).0,
             deliveries: Arc::new(watch::Sender::new(0)),
-            hooks,
         }
-    }
-
-    /// The hooks a patient write runs before it commits.
-    pub fn commit_hooks(&self) -> &'static [CommitHook] {
-        self.hooks
     }
 
     /// Tells listeners that `patient_id`'s data changed.

@@ -8,20 +8,22 @@ use dorsal_domain::red_flags::Thresholds;
 use dorsal_domain::sync::merge::{Arrival, columns_to_write};
 use dorsal_domain::sync::record::{self, Record, RecordError};
 use dorsal_domain::sync::{MAX_PUSH_RECORDS, RawCursor, TableSpec, parse_cursor, schema};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::hooks::CommitHooks;
 use super::nudge::Nudges;
 use super::pull::check_schema;
 use super::rows::{RowState, known_ids};
 use super::write::{NewRow, PatientWrite};
 use crate::access::PatientAccess;
+use crate::db::Db;
 use crate::error::{OrInternal, ServiceError, ServiceResult};
-use crate::red_flags;
+use crate::red_flags::{self, Advisory};
 
 /// One table's pushed changes.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,19 +78,6 @@ pub struct Rejection {
     pub pointer: String,
     /// What is wrong.
     pub reason: String,
-}
-
-/// Red-flag advice for the records just pushed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Advisory {
-    /// Rule code.
-    pub code: String,
-    /// `routine`, `urgent` or `emergency`.
-    pub severity: String,
-    /// Headline.
-    pub title: String,
-    /// What to do.
-    pub body: String,
 }
 
 /// The answer to a push; stored whole for idempotent retries.
@@ -217,7 +206,8 @@ pub struct PushMeta<'a> {
 /// Applies a push for the patient `access` names. With an idempotency key,
 /// a repeat of the same push returns the stored answer and writes nothing.
 pub async fn push(
-    db: &DatabaseConnection,
+    db: &Db,
+    hooks: &CommitHooks,
     nudges: &Nudges,
     access: &PatientAccess,
     body: Value,
@@ -306,7 +296,7 @@ pub async fn push(
             .or_internal("receipt statement")?;
         write.txn().execute(&insert).await?;
     }
-    write.commit(nudges).await?;
+    write.commit(hooks, nudges).await?;
     Ok(outcome)
 }
 

@@ -2,11 +2,11 @@
 //! retries a push within minutes or hours, not weeks, and each receipt
 //! holds a whole answer.
 
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::{Db, begin_write};
 use crate::error::ServiceResult;
 
 /// The slot job that collects expired receipts.
@@ -18,12 +18,7 @@ const SLOT_MS: i64 = 60 * 60 * 1000;
 /// hour's slot; the number deleted, or `None` when another worker has it.
 /// A push retried after that is applied again, which the sync rules make
 /// harmless (a created record that exists is an update).
-pub async fn expire(
-    db: &DatabaseConnection,
-    ttl_ms: i64,
-    worker: Uuid,
-    now: i64,
-) -> ServiceResult<Option<u64>> {
+pub async fn expire(db: &Db, ttl_ms: i64, worker: Uuid, now: i64) -> ServiceResult<Option<u64>> {
     let slot = now / SLOT_MS;
     if !crate::slots::claim(db, JOB, slot, worker, now).await? {
         return Ok(None);

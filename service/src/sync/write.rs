@@ -16,12 +16,13 @@ use dorsal_domain::sync::{Cell, ColumnSpec, FIRST_CURSOR, Kind, TableSpec};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query, SimpleExpr,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait};
 use uuid::Uuid;
 
+use super::hooks::CommitHooks;
 use super::nudge::Nudges;
 use super::rows::sql_value;
-use crate::db::{WriteTxn, begin_write};
+use crate::db::{Db, WriteTxn, begin_write};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 
 /// A row to insert: its id and its data columns.
@@ -303,11 +304,7 @@ pub struct PatientWrite {
 impl PatientWrite {
     /// Begins a write transaction at `now` (ms) and takes `patient_id`'s
     /// next change number.
-    pub async fn begin(
-        db: &DatabaseConnection,
-        patient_id: Uuid,
-        now: i64,
-    ) -> ServiceResult<PatientWrite> {
+    pub async fn begin(db: &Db, patient_id: Uuid, now: i64) -> ServiceResult<PatientWrite> {
         let txn = begin_write(db).await?;
         let seq = *take_change_numbers(&txn, &[patient_id])
             .await?
@@ -446,18 +443,16 @@ impl PatientWrite {
     }
 
     /// Commits, then nudges the patient's devices (and the worker). First,
-    /// in the same transaction, each commit hook fed by a table written
+    /// in the same transaction, each of `hooks` fed by a table written
     /// here recomputes its data (a write to the profile or a plan, the
     /// reminder schedule).
-    pub async fn commit(self, nudges: &Nudges) -> ServiceResult<i64> {
+    pub async fn commit(self, hooks: &CommitHooks, nudges: &Nudges) -> ServiceResult<i64> {
         let touched = self
             .touched
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        for hook in nudges.commit_hooks() {
-            if hook.fed_by(&touched) {
-                (hook.run)(&self.txn, self.patient_id, self.now).await?;
-            }
+        for hook in hooks.fed_by(&touched) {
+            (hook.run)(&self.txn, self.patient_id, self.now).await?;
         }
         self.txn.commit().await?;
         nudges.send(self.patient_id, self.seq);
