@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 
-use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -243,6 +243,37 @@ async fn guarantee_3_retries_never_duplicate() {
         .unwrap();
     assert_eq!(response.status(), 409);
     assert_eq!(app.count("pain_logs").await, 2);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_one_to_255_visible_characters_or_the_push_is_refused() {
+    let app = TestApp::spawn().await;
+    let patient = app.register_patient().await;
+    let body = json!({"changes": changes("pain_logs", vec![pain("p1", 2)], vec![], vec![])});
+    let send = |key: Vec<u8>| {
+        app.client
+            .post(app.url("/v1/sync/push"))
+            .bearer_auth(&patient.token)
+            .header(
+                "idempotency-key",
+                reqwest::header::HeaderValue::from_bytes(&key).unwrap(),
+            )
+            .json(&body)
+            .send()
+    };
+    for bad in [Vec::new(), vec![b'k'; 256], "schlüssel".as_bytes().to_vec()] {
+        let refused = send(bad).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let problem: Value = refused.json().await.unwrap();
+        assert_problem(&problem, 400, "invalid_idempotency_key");
+        assert_eq!(
+            problem["detail"],
+            "Idempotency-Key must be 1-255 visible ASCII characters"
+        );
+    }
+    assert_eq!(app.count("pain_logs").await, 0);
+    assert_eq!(send(vec![b'k'; 255]).await.unwrap().status(), 200);
+    assert_eq!(app.count("sync_push_receipts").await, 1);
 }
 
 #[tokio::test]
