@@ -9,6 +9,7 @@ use argon2::{Algorithm as ArgonAlgorithm, Argon2, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dorsal_domain::Role;
+use dorsal_domain::role::Capability;
 use dorsal_domain::account::PASSWORD_MAX_BYTES;
 use dorsal_entity::{org, refresh_token, user};
 use hmac::{Hmac, Mac};
@@ -628,6 +629,52 @@ impl Auth {
             access_token,
             refresh_token: refresh,
             expires_in: self.access_ttl_seconds,
+        })
+    }
+}
+
+/// How a sign-in to the clinic's pages ends.
+#[derive(Debug)]
+pub enum StaffSignIn {
+    /// Staff: the tokens of their session.
+    Session {
+        /// The session's tokens.
+        pair: TokenPair,
+        /// Their org requires two-factor sign-in they have not turned on:
+        /// the session reaches only its enrolment (as their API tokens
+        /// reach only `/v1/me*`), and confirming it ends the session.
+        enrolment_required: bool,
+    },
+    /// Not staff: the login was ended at once, having no use there.
+    NotStaff,
+}
+
+impl Auth {
+    /// [`Auth::login`] for the clinic's pages, which only staff who may
+    /// read patients use: anyone else's login is ended before it is used.
+    pub async fn staff_login(
+        &self,
+        db: &DatabaseConnection,
+        keys: &DataKeys,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> ServiceResult<StaffSignIn> {
+        let pair = self.login(db, keys, email, password, totp, address).await?;
+        let actor = self.authenticate(db, &pair.access_token).await?;
+        if actor.staff_org(Capability::ReadPatients).is_err() {
+            self.logout(db, &pair.refresh_token).await?;
+            return Ok(StaffSignIn::NotStaff);
+        }
+        tracing::info!(
+            user_id = %actor.user_id,
+            enrolment_required = actor.totp_enrolment_required,
+            "clinic sign-in"
+        );
+        Ok(StaffSignIn::Session {
+            pair,
+            enrolment_required: actor.totp_enrolment_required,
         })
     }
 }
