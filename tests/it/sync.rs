@@ -276,24 +276,37 @@ async fn an_idempotency_key_is_one_to_255_visible_characters_or_the_push_is_refu
 async fn stored_push_answers_expire_after_the_configured_days() {
     let app = TestApp::spawn_with(|c| c.sync.receipt_days = 7).await;
     let patient = app.register_patient().await;
-    let keyed = |key: &'static str, id: &str| {
+    let keyed = |token: &str, key: &'static str, id: &str| {
         let body = json!({"changes": changes("pain_logs", vec![pain(id, 2)], vec![], vec![])});
         app.client
             .post(app.url("/v1/sync/push"))
-            .bearer_auth(&patient.token)
+            .bearer_auth(token)
             .header("idempotency-key", key)
             .json(&body)
             .send()
     };
-    assert_eq!(keyed("old", "p1").await.unwrap().status(), 200);
+    assert_eq!(
+        keyed(&patient.token, "old", "p1").await.unwrap().status(),
+        200
+    );
     app.clock
         .advance(std::time::Duration::from_secs(6 * 86_400));
-    assert_eq!(keyed("recent", "p2").await.unwrap().status(), 200);
+    // Days on, the device signs in again: its access token has expired.
+    let patient = app.login(&patient.email).await;
+    assert_eq!(
+        keyed(&patient.token, "recent", "p2")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert_eq!(app.count("sync_push_receipts").await, 2);
 
     // A day later the first is 7 days and some hours old; the second not.
     app.clock
         .advance(std::time::Duration::from_secs(86_400 + 3_600));
+    // And again, a day on.
+    let patient = app.login(&patient.email).await;
     let ctx = dorsal_worker::JobCtx::from(&app.core);
     let now = dorsal_service::clock::Clock::now(&app.clock);
     let deleted = dorsal_worker::jobs::expire_receipts::run(&ctx, now)
@@ -308,8 +321,17 @@ async fn stored_push_answers_expire_after_the_configured_days() {
     assert_eq!(again, None);
     // The expired key is free again: a different push under it applies
     // instead of being refused as a reuse; the recent one still is.
-    assert_eq!(keyed("old", "p3").await.unwrap().status(), 200);
-    assert_eq!(keyed("recent", "p4").await.unwrap().status(), 409);
+    assert_eq!(
+        keyed(&patient.token, "old", "p3").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        keyed(&patient.token, "recent", "p4")
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
     assert_eq!(app.count("pain_logs").await, 3);
 }
 
