@@ -10,9 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dorsal_domain::Role;
 use dorsal_domain::account::PASSWORD_MAX_BYTES;
+use dorsal_domain::role::Capability;
 use dorsal_entity::{org, refresh_token, user};
 use hmac::{Hmac, Mac};
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -124,6 +124,9 @@ impl JwtKeys {
     fn new(current: &SecretString, previous: Option<&SecretString>) -> Self {
         let mut validation = Validation::new(JWT_ALGORITHM);
         validation.leeway = 0;
+        // `exp` is checked against the injected clock (see `verify`), not
+        // the library's reading of the system's.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         let mut successor = Sha256::new();
         successor.update(b"dorsal-refresh-successor:");
@@ -162,7 +165,9 @@ impl JwtKeys {
         jsonwebtoken::encode(&header, claims, &self.current.encoding).or_internal("signing a token")
     }
 
-    fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
+    /// The claims of `token` if it is ours and has not expired at `now`
+    /// (seconds since the epoch).
+    fn verify(&self, token: &str, now: u64) -> Result<Claims, AuthFailure> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
         let kid = header.kid.as_deref().ok_or(AuthFailure::InvalidToken)?;
         let key = [Some(&self.current), self.previous.as_ref()]
@@ -170,12 +175,13 @@ impl JwtKeys {
             .flatten()
             .find(|key| key.kid == kid)
             .ok_or(AuthFailure::InvalidToken)?;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => AuthFailure::TokenExpired,
-                _ => AuthFailure::InvalidToken,
-            })
+            .map_err(|_| AuthFailure::InvalidToken)?;
+        if claims.exp < now {
+            return Err(AuthFailure::TokenExpired);
+        }
+        Ok(claims)
     }
 }
 
@@ -360,9 +366,10 @@ impl Auth {
         db: &impl ConnectionTrait,
         token: &str,
     ) -> ServiceResult<Actor> {
+        let now = u64::try_from(self.clock.now().as_second()).unwrap_or(0);
         let claims = self
             .keys
-            .verify(token)
+            .verify(token, now)
             .map_err(ServiceError::Unauthenticated)?;
         // The org's TOTP policy comes with the same read.
         let account: Option<AccountState> = user::Entity::find_by_id(claims.sub)
@@ -624,6 +631,52 @@ impl Auth {
     }
 }
 
+/// How a sign-in to the clinic's pages ends.
+#[derive(Debug)]
+pub enum StaffSignIn {
+    /// Staff: the tokens of their session.
+    Session {
+        /// The session's tokens.
+        pair: TokenPair,
+        /// Their org requires two-factor sign-in they have not turned on:
+        /// the session reaches only its enrolment (as their API tokens
+        /// reach only `/v1/me*`), and confirming it ends the session.
+        enrolment_required: bool,
+    },
+    /// Not staff: the login was ended at once, having no use there.
+    NotStaff,
+}
+
+impl Auth {
+    /// [`Auth::login`] for the clinic's pages, which only staff who may
+    /// read patients use: anyone else's login is ended before it is used.
+    pub async fn staff_login(
+        &self,
+        db: &Db,
+        keys: &DataKeys,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> ServiceResult<StaffSignIn> {
+        let pair = self.login(db, keys, email, password, totp, address).await?;
+        let actor = self.authenticate(db, &pair.access_token).await?;
+        if actor.staff_org(Capability::ReadPatients).is_err() {
+            self.logout(db, &pair.refresh_token).await?;
+            return Ok(StaffSignIn::NotStaff);
+        }
+        tracing::info!(
+            user_id = %actor.user_id,
+            enrolment_required = actor.totp_enrolment_required,
+            "clinic sign-in"
+        );
+        Ok(StaffSignIn::Session {
+            pair,
+            enrolment_required: actor.totp_enrolment_required,
+        })
+    }
+}
+
 async fn find_refresh(
     db: &impl ConnectionTrait,
     token: &str,
@@ -674,6 +727,10 @@ mod tests {
         )
     }
 
+    fn now() -> u64 {
+        u64::try_from(jiff::Timestamp::now().as_second()).unwrap()
+    }
+
     fn claims(exp_offset: i64) -> Claims {
         let now = jiff::Timestamp::now().as_second();
         Claims {
@@ -693,7 +750,7 @@ mod tests {
     fn a_signed_token_verifies_and_carries_its_claims() {
         let keys = keys(A, None);
         let claims = claims(60);
-        let verified = keys.verify(&keys.sign(&claims).unwrap()).unwrap();
+        let verified = keys.verify(&keys.sign(&claims).unwrap(), now()).unwrap();
         assert_eq!(verified.sub, claims.sub);
     }
 
@@ -701,9 +758,14 @@ mod tests {
     fn expired_tokens_are_told_apart_from_bad_ones() {
         let keys = keys(A, None);
         let token = keys.sign(&claims(-5)).unwrap();
-        assert_eq!(keys.verify(&token).unwrap_err(), AuthFailure::TokenExpired);
         assert_eq!(
-            keys.verify("not.a.token").unwrap_err(),
+            keys.verify(&token, now()).unwrap_err(),
+            AuthFailure::TokenExpired
+        );
+        // Expiry is read against the clock it is given.
+        assert!(keys.verify(&token, now() - 10).is_ok());
+        assert_eq!(
+            keys.verify("not.a.token", now()).unwrap_err(),
             AuthFailure::InvalidToken
         );
     }
@@ -712,9 +774,9 @@ mod tests {
     fn a_retired_key_verifies_until_it_is_dropped() {
         let old = keys(A, None);
         let token = old.sign(&claims(60)).unwrap();
-        assert!(keys(B, Some(A)).verify(&token).is_ok());
+        assert!(keys(B, Some(A)).verify(&token, now()).is_ok());
         assert_eq!(
-            keys(B, None).verify(&token).unwrap_err(),
+            keys(B, None).verify(&token, now()).unwrap_err(),
             AuthFailure::InvalidToken
         );
     }

@@ -1,13 +1,14 @@
 //! Accounts people control (SPEC §10): admins managing their staff, and
 //! patients choosing which clinics see them.
 
+use dorsal_tests::reminders::new_plan;
+use dorsal_tests::sync::push;
 use dorsal_tests::{Clinic, Login, PASSWORD, TestApp, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::prompts::plan_given;
-use crate::reminders::new_plan;
 
 async fn patch(
     app: &TestApp,
@@ -279,10 +280,12 @@ async fn another_orgs_staff_a_patient_and_bad_input_are_refused_and_change_nothi
 async fn push_red_flag(app: &TestApp, patient: &Login, id: &str) {
     let record = json!({"id": id, "recorded_at": 1_793_503_800_000_i64, "intensity": 6,
         "period": "night", "eased_by_rest": true, "bladder_control_loss": true});
-    let body =
-        json!({"changes": {"pain_logs": {"created": [record], "updated": [], "deleted": []}}});
-    app.post("/v1/sync/push", Some(&patient.token), body, 200)
-        .await;
+    push(
+        app,
+        patient,
+        json!({"pain_logs": {"created": [record], "updated": [], "deleted": []}}),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,10 +1,9 @@
 //! Invites and joining a care team, and staff finding their patients.
 
 use dorsal_tests::browser::form;
-use dorsal_tests::{Login, Org, PASSWORD, TestApp};
+use dorsal_tests::{Login, Org, TestApp};
 use reqwest::header;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 #[tokio::test]
 async fn a_patient_joins_with_a_code_typed_loosely_and_a_retry_answers_the_same() {
@@ -117,31 +116,6 @@ async fn an_expired_code_is_gone_and_an_unknown_one_not_found() {
     assert_eq!(app.count("care_teams").await, 0);
 }
 
-/// A patient named `name` with an email starting `local`, who joins the
-/// care team with an invite from `staff`.
-async fn named_patient(app: &TestApp, staff: &Login, name: &str, local: &str) -> Uuid {
-    let email = format!("{local}-{}@home.test", Uuid::new_v4().simple());
-    app.post(
-        "/v1/auth/register",
-        None,
-        json!({"email": email, "password": PASSWORD, "display_name": name}),
-        201,
-    )
-    .await;
-    let patient = app.login(&email).await;
-    let invite = app
-        .post("/v1/invites", Some(&staff.token), json!({}), 201)
-        .await;
-    app.post(
-        "/v1/care-team/join",
-        Some(&patient.token),
-        json!({"code": invite["code"]}),
-        200,
-    )
-    .await;
-    patient.id
-}
-
 /// The display names `GET /v1/patients?q=` lists for `staff`.
 async fn found(app: &TestApp, staff: &Login, q: &str) -> Vec<String> {
     let page = app
@@ -178,7 +152,7 @@ async fn staff_search_patients_by_name_or_email_ignoring_case_with_wildcards_tak
         ("Mel", "Mel_Mail"),
         ("Max", "melxmail"),
     ] {
-        named_patient(&app, &staff, name, local).await;
+        app.named_patient_of(&staff, name, local).await;
     }
     assert_eq!(found(&app, &staff, "100%").await, ["Ana 100% Fit"]);
     assert_eq!(
@@ -212,7 +186,7 @@ async fn a_search_pages_through_its_matches_only() {
         ("Kim Two", "c"),
         ("Kim Three", "d"),
     ] {
-        named_patient(&app, &staff, name, local).await;
+        app.named_patient_of(&staff, name, local).await;
     }
     let mut names = Vec::new();
     let mut next = Value::Null;
@@ -249,7 +223,8 @@ async fn a_search_never_finds_another_orgs_patient() {
     let theirs: Org = app.create_org("Theirs").await;
     let our_staff = app.add_staff(&ours, "clinician").await;
     let their_staff = app.add_staff(&theirs, "clinician").await;
-    named_patient(&app, &their_staff, "Quinn Elsewhere", "quinn").await;
+    app.named_patient_of(&their_staff, "Quinn Elsewhere", "quinn")
+        .await;
     assert!(found(&app, &our_staff, "quinn").await.is_empty());
     assert!(found(&app, &ours.admin, "Elsewhere").await.is_empty());
     assert_eq!(

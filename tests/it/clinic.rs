@@ -619,7 +619,8 @@ async fn a_session_outlives_its_access_token_and_signing_out_ends_it() {
             .any(|c| c.starts_with("dorsal_clinic=;") && c.contains("Max-Age=0"))
     );
 
-    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    // Past the access token's two seconds, on the clock the app reads.
+    app.clock.advance(std::time::Duration::from_millis(3_100));
     // The expired access token is renewed, and the new cookie comes with
     // whatever the page answers, even a not-found.
     let old = kept.cookie.clone();

@@ -2,7 +2,7 @@
 //! clinic's pages over HTTP.
 
 use dorsal_tests::browser::{Answer, Browser, assert_well_formed, form, is_html, section};
-use dorsal_tests::{Clinic, Login, PASSWORD, TestApp};
+use dorsal_tests::{Clinic, Login, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::escalate_alerts;
 use jiff::Timestamp;
@@ -274,34 +274,13 @@ async fn every_open_or_acknowledged_alert_shows_its_escalation_level() {
     );
 }
 
-/// A patient named `name` on the care team of `staff`'s org.
-async fn named_patient(app: &TestApp, staff: &Login, name: &str) {
-    let email = format!("{}@home.test", Uuid::new_v4().simple());
-    app.post(
-        "/v1/auth/register",
-        None,
-        json!({"email": email, "password": PASSWORD, "display_name": name}),
-        201,
-    )
-    .await;
-    let patient = app.login(&email).await;
-    let invite = app
-        .post("/v1/invites", Some(&staff.token), json!({}), 201)
-        .await;
-    app.post(
-        "/v1/care-team/join",
-        Some(&patient.token),
-        json!({"code": invite["code"]}),
-        200,
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn staff_search_patients_on_the_page_and_the_search_stays_in_the_field() {
     let Clinic { app, therapist, .. } = Clinic::spawn().await;
-    named_patient(&app, &therapist, "Ana 100% Fit").await;
-    named_patient(&app, &therapist, "Ana 1000 Fit").await;
+    app.named_patient_of(&therapist, "Ana 100% Fit", "ana")
+        .await;
+    app.named_patient_of(&therapist, "Ana 1000 Fit", "ana.two")
+        .await;
     let browser = Browser::signed_in(&app, &therapist.email).await;
 
     let all = browser.get("/clinic/patients").await;

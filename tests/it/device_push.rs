@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use dorsal_domain::webhooks::{secret_key, verify};
 use dorsal_service::config::DevicePushConfig;
+use dorsal_tests::reminders::{fire, new_plan, next_fire};
+use dorsal_tests::sync::{notifications, profile};
 use dorsal_tests::{Clinic, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
@@ -19,8 +21,6 @@ use dorsal_worker::jobs::deliver_device_push;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
-
-use crate::reminders::{fire, new_plan, next_fire, profile};
 
 /// What the fake FCM saw.
 #[derive(Debug, Default)]
@@ -347,7 +347,7 @@ async fn an_org_without_a_gateway_or_fcm_sends_nothing_and_says_so() {
     assert_eq!(push_status(&app, "dead").await, 2);
     // The notification itself is there to pull.
     assert_eq!(
-        crate::reminders::notifications(&app, &patient, "stretch_reminder")
+        notifications(&app, &patient, "stretch_reminder")
             .await
             .len(),
         1
@@ -513,7 +513,7 @@ async fn a_reminder_push_not_sent_before_its_occurrence_expires_is_dropped() {
     );
     // Within its window it would have gone.
     assert_eq!(
-        crate::reminders::notifications(&app, &patient, "stretch_reminder")
+        notifications(&app, &patient, "stretch_reminder")
             .await
             .len(),
         1,

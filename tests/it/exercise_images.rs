@@ -400,6 +400,8 @@ async fn built_in_exercises_images_are_served_to_every_org_and_the_guard_refuses
 
     app.clock.advance(Duration::from_secs(61 * 60));
     assert_eq!(fetch(&app, true).await.stored, 1);
+    // An hour on, the therapist's access token has expired.
+    let therapist = app.login(&therapist.email).await;
     let cat_cow: String = app.get("/v1/exercises", Some(&therapist.token), 200).await["items"]
         .as_array()
         .unwrap()

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dorsal_domain::calendar::local_date;
+use dorsal_tests::sync::push;
 use dorsal_tests::{Clinic, Login, TestApp};
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
@@ -22,16 +23,6 @@ fn date(ms: i64) -> String {
     local_date(ms, &TimeZone::get("Europe/Berlin").unwrap())
         .unwrap()
         .to_string()
-}
-
-async fn push(app: &TestApp, patient: &Login, changes: Value) -> Value {
-    app.post(
-        "/v1/sync/push",
-        Some(&patient.token),
-        json!({"changes": changes}),
-        200,
-    )
-    .await
 }
 
 /// GET the export, asserting the status; the body and its content type.

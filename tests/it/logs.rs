@@ -6,12 +6,12 @@
 
 use dorsal_domain::red_flags::{RULES, TIME_RULES};
 use dorsal_tests::Clinic;
+use dorsal_tests::reminders::{new_plan, next_fire};
+use dorsal_tests::sync::{profile, push_rows};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
 use dorsal_worker::jobs::{deliver_webhooks, fire_reminders, send_prompts};
 use serde_json::json;
-
-use crate::reminders::{new_plan, next_fire, profile, push};
 
 const SECRET_WORDS: &[&str] = &[
     "numb-when-cycling-zebra",
@@ -49,7 +49,7 @@ async fn a_whole_clinical_flow_logs_no_patient_words() {
         json!({"timezone": "Europe/Berlin", "reminders_enabled": true}),
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "pain_logs",
@@ -57,7 +57,7 @@ async fn a_whole_clinical_flow_logs_no_patient_words() {
         "intensity": 9, "saddle_numbness": true, "note": SECRET_WORDS[0]})],
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "sleep_logs",
@@ -65,7 +65,7 @@ async fn a_whole_clinical_flow_logs_no_patient_words() {
         "woke_from_pain": true, "note": SECRET_WORDS[1]})],
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "exercise_sessions",

@@ -4,13 +4,13 @@
 
 use dorsal_entity::alert;
 use dorsal_service::privacy::tables_with_column;
+use dorsal_tests::reminders::new_plan;
+use dorsal_tests::sync::{profile, push_rows};
 use dorsal_tests::{Clinic, TestApp};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
-
-use crate::reminders::{new_plan, profile, push};
 
 /// Rows of `table` whose `column` is `id` (bound, so it works whatever
 /// the backend stores a UUID as).
@@ -43,7 +43,7 @@ async fn a_patient_exports_everything_and_then_erases_it() {
         json!({"timezone": "Europe/Berlin", "reminders_enabled": true}),
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "pain_logs",
@@ -51,7 +51,7 @@ async fn a_patient_exports_everything_and_then_erases_it() {
         "intensity": 8, "saddle_numbness": true, "note": "numb when sitting"})],
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "sleep_logs",
@@ -68,7 +68,7 @@ async fn a_patient_exports_everything_and_then_erases_it() {
     .await;
     // Someone else's diary must not appear.
     let other = app.register_patient().await;
-    push(
+    push_rows(
         &app,
         &other,
         "pain_logs",

@@ -3,6 +3,8 @@
 //! once per its period; and the therapist digest.
 
 use dorsal_entity::plan;
+use dorsal_tests::reminders::new_plan;
+use dorsal_tests::sync::{notifications, profile, push_rows};
 use dorsal_tests::{Clinic, Login, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::send_prompts;
@@ -11,8 +13,6 @@ use jiff::{SignedDuration, Timestamp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-
-use crate::reminders::{new_plan, notifications, profile, push};
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 
@@ -46,7 +46,7 @@ async fn nights(app: &TestApp, who: &Login, at: Timestamp, days: &[i32], extra: 
             row
         })
         .collect();
-    push(app, who, "sleep_logs", rows).await;
+    push_rows(app, who, "sleep_logs", rows).await;
 }
 
 /// Backdates the patient's active plan.
@@ -85,7 +85,7 @@ async fn prompts_go_out_in_daytime_once_per_period() {
         json!({"position": "stomach"}),
     )
     .await;
-    push(
+    push_rows(
         &app,
         &patient,
         "mattresses",
@@ -106,7 +106,7 @@ async fn prompts_go_out_in_daytime_once_per_period() {
         json!({"timezone": "UTC", "quiet_start": "11:00", "quiet_end": "14:00"}),
     )
     .await;
-    push(
+    push_rows(
         &app,
         &napping,
         "mattresses",
@@ -168,7 +168,7 @@ async fn prompts_go_out_in_daytime_once_per_period() {
     // The next day, only the adherence nudge is due again; a session stops it.
     let tomorrow = now.checked_add(DAY).unwrap();
     assert_eq!(scan(&app, tomorrow).await, Some(1));
-    push(
+    push_rows(
         &app,
         &patient,
         "exercise_sessions",
@@ -200,7 +200,7 @@ async fn the_digest_lists_the_orgs_patients_idle_for_two_weeks() {
     new_plan(&app, &therapist, &active, None).await;
     plan_given(&app, &active, now.checked_sub(DAY * 20).unwrap()).await;
     let week_ago = now.checked_sub(DAY * 7).unwrap().as_millisecond();
-    push(
+    push_rows(
         &app,
         &active,
         "exercise_sessions",

@@ -5,84 +5,17 @@
 
 use dorsal_entity::reminder_schedule;
 use dorsal_service::reminders::FireReport;
-use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_tests::reminders::{fire, new_plan, next_fire, schedule};
+use dorsal_tests::sync::{notifications, profile, push_rows};
+use dorsal_tests::{Clinic, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::fire_reminders;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{Value, json};
+use sea_orm::{EntityTrait, Set};
+use serde_json::json;
 use uuid::Uuid;
-
-pub async fn push(app: &TestApp, who: &Login, table: &str, rows: Vec<Value>) {
-    let body = json!({"changes": {table: {"created": rows}}});
-    let answer = app.post("/v1/sync/push", Some(&who.token), body, 200).await;
-    for (id, outcome) in answer["results"][table].as_object().unwrap() {
-        assert_ne!(outcome, "rejected", "{table} {id}: {answer}");
-    }
-}
-
-pub async fn profile(app: &TestApp, who: &Login, fields: Value) {
-    let mut row = json!({"id": who.id.to_string()});
-    row.as_object_mut()
-        .unwrap()
-        .extend(fields.as_object().unwrap().clone());
-    push(app, who, "profiles", vec![row]).await;
-}
-
-pub async fn schedule(app: &TestApp, patient: Uuid) -> Option<reminder_schedule::Model> {
-    reminder_schedule::Entity::find()
-        .filter(reminder_schedule::Column::PatientId.eq(patient))
-        .one(&app.core.db)
-        .await
-        .unwrap()
-}
-
-/// The schedule's next (date, instant).
-pub async fn next_fire(app: &TestApp, patient: Uuid) -> (Date, Timestamp) {
-    let s = schedule(app, patient).await.unwrap();
-    (
-        s.next_local_date.unwrap().parse().unwrap(),
-        Timestamp::from_millisecond(s.next_fire_at.unwrap()).unwrap(),
-    )
-}
-
-/// The patient's notifications of `kind`, from a first pull.
-pub async fn notifications(app: &TestApp, who: &Login, kind: &str) -> Vec<Value> {
-    let page = app
-        .get("/v1/sync/pull?last_pulled_at=null", Some(&who.token), 200)
-        .await;
-    let changes = &page["changes"]["notifications"];
-    changes["created"]
-        .as_array()
-        .into_iter()
-        .chain(changes["updated"].as_array())
-        .flatten()
-        .filter(|n| n["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
-pub async fn fire(ctx: &JobCtx, at: Timestamp) -> FireReport {
-    fire_reminders::run(ctx, at).await.unwrap()
-}
-
-pub async fn new_plan(
-    app: &TestApp,
-    therapist: &Login,
-    patient: &Login,
-    reminder_time: Option<&str>,
-) -> String {
-    let mut body = json!({"title": "Evening stretches", "starts_on": "2026-11-01",
-        "items": [{"exercise_slug": "childs-pose"}]});
-    if let Some(time) = reminder_time {
-        body["reminder_time"] = json!(time);
-    }
-    let path = format!("/v1/patients/{}/plans", patient.id);
-    let plan = app.post(&path, Some(&therapist.token), body, 201).await;
-    plan["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn a_plans_reminder_fires_at_its_local_time_and_reaches_the_patients_pull() {
@@ -179,7 +112,7 @@ async fn a_logged_session_quiet_hours_and_a_moved_time_each_keep_one_per_date() 
     // The evening's session is already logged: nothing is sent.
     let (d1, at1) = next_fire(&app, patient.id).await;
     let before = at1.checked_sub(SignedDuration::from_hours(1)).unwrap();
-    push(
+    push_rows(
         &app,
         &patient,
         "exercise_sessions",

@@ -9,6 +9,8 @@ use dorsal_entity::{delivery, push_gateway, webhook};
 use dorsal_service::Core;
 use dorsal_service::clock::SystemClock;
 use dorsal_service::config::Config;
+use dorsal_tests::reminders::{fire, new_plan, next_fire};
+use dorsal_tests::sync::profile;
 use dorsal_tests::{Clinic, TEST_DATA_KEY, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
@@ -21,7 +23,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::device_push::org_gateway;
-use crate::reminders::{fire, new_plan, next_fire, profile};
 use crate::webhooks::{emergency, hooked};
 
 const NEW_DATA_KEY: &str = "the-next-data-key-the-next-data-key-0000";

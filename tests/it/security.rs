@@ -340,7 +340,8 @@ async fn another_orgs_tokens_get_the_same_answer_as_for_ids_that_do_not_exist() 
             201,
         )
         .await;
-    let plan = crate::reminders::new_plan(app, &clinic.therapist, &clinic.patient, None).await;
+    let plan =
+        dorsal_tests::reminders::new_plan(app, &clinic.therapist, &clinic.patient, None).await;
     let webhook = app
         .post(
             "/v1/webhooks",

@@ -6,12 +6,16 @@ use std::sync::Arc;
 use dorsal_api::{App, AppState};
 use dorsal_service::Core;
 use dorsal_service::auth::resolve_jwt_secret;
+use dorsal_service::clock::Clock as _;
 use dorsal_service::clock::SystemClock;
 use dorsal_service::config::Config;
 use dorsal_service::sealed::resolve_data_key;
-use dorsal_tests::{TEST_JWT_SECRET, TestApp, TestDatabase};
+use dorsal_tests::reminders::{new_plan, next_fire, schedule};
+use dorsal_tests::sync::profile;
+use dorsal_tests::{Clinic, TEST_JWT_SECRET, TestApp, TestDatabase};
 use dorsal_worker::{JobCtx, Worker, WorkerError};
 use secrecy::ExposeSecret;
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 #[test]
@@ -201,17 +205,44 @@ async fn on_sqlite_a_second_worker_fails_fast_until_the_first_is_gone() {
 
 #[tokio::test]
 async fn the_worker_ticks_and_stops_when_told() {
-    let app = TestApp::spawn().await;
+    let Clinic {
+        app,
+        therapist,
+        patient,
+        ..
+    } = Clinic::spawn().await;
+    profile(
+        &app,
+        &patient,
+        json!({"timezone": "UTC", "reminders_enabled": true}),
+    )
+    .await;
+    new_plan(&app, &therapist, &patient, Some("20:30")).await;
+    let (date, at) = next_fire(&app, patient.id).await;
+    // The app's clock moves to the reminder's time; only a tick can send it.
+    let ahead = std::time::Duration::try_from(at.duration_since(app.clock.now())).unwrap();
+    app.clock.advance(ahead);
+
     let worker = Worker::new(JobCtx::from(&app.core)).unwrap();
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(worker.run(shutdown.clone()));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let fired = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let fired_on = schedule(&app, patient.id).await.unwrap().last_local_date;
+            if fired_on == Some(date.to_string()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
     shutdown.cancel();
     tokio::time::timeout(std::time::Duration::from_secs(10), running)
         .await
         .unwrap()
         .unwrap()
         .unwrap();
+    assert!(fired.is_ok(), "a tick fired the due reminder");
 }
 
 #[tokio::test]

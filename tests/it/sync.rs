@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 
-use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_tests::sync::push_since;
+use dorsal_tests::{Clinic, Login, TestApp, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -17,11 +18,6 @@ fn pain(id: &str, intensity: i64) -> Value {
 
 fn changes(table: &str, created: Vec<Value>, updated: Vec<Value>, deleted: Vec<&str>) -> Value {
     json!({table: {"created": created, "updated": updated, "deleted": deleted}})
-}
-
-async fn push(app: &TestApp, who: &Login, changes: Value, last_pulled_at: Option<i64>) -> Value {
-    let body = json!({"changes": changes, "lastPulledAt": last_pulled_at});
-    app.post("/v1/sync/push", Some(&who.token), body, 200).await
 }
 
 async fn pull(app: &TestApp, who: &Login, since: Option<i64>, limit: u64) -> Value {
@@ -97,7 +93,7 @@ async fn guarantee_1_the_cursor_is_a_per_patient_counter_not_a_clock() {
     // A device clock decades off, in the data and in lastPulledAt, changes nothing.
     let mut future = pain("p-future", 3);
     future["recorded_at"] = json!(4_102_444_800_000_i64);
-    push(
+    push_since(
         &app,
         &ana,
         changes("pain_logs", vec![future], vec![], vec![]),
@@ -107,7 +103,7 @@ async fn guarantee_1_the_cursor_is_a_per_patient_counter_not_a_clock() {
     let after = pull(&app, &ana, Some(1), 1000).await;
     assert_eq!(cursor(&after), 2);
     assert_eq!(ids(&after, "pain_logs", "updated"), ["p-future"]);
-    push(
+    push_since(
         &app,
         &ana,
         changes("pain_logs", vec![pain("p2", 1)], vec![], vec![]),
@@ -131,7 +127,7 @@ async fn guarantee_2_concurrent_pushes_and_pulls_skip_no_change() {
         tasks.push(tokio::spawn(async move {
             for n in 0..per_writer {
                 let id = format!("w{w}-{n}");
-                push(
+                push_since(
                     &app,
                     &patient,
                     changes(
@@ -187,9 +183,9 @@ async fn guarantee_3_retries_never_duplicate() {
     let app = TestApp::spawn().await;
     let patient = app.register_patient().await;
     let body = changes("pain_logs", vec![pain("p1", 4)], vec![], vec![]);
-    push(&app, &patient, body.clone(), None).await;
+    push_since(&app, &patient, body.clone(), None).await;
     // The response was lost; the device sends the same create again.
-    let again = push(
+    let again = push_since(
         &app,
         &patient,
         changes("pain_logs", vec![pain("p1", 5)], vec![], vec![]),
@@ -198,7 +194,7 @@ async fn guarantee_3_retries_never_duplicate() {
     .await;
     assert_eq!(again["results"]["pain_logs"]["p1"], "merged");
     assert_eq!(app.count("pain_logs").await, 1);
-    let deleted = push(
+    let deleted = push_since(
         &app,
         &patient,
         changes("pain_logs", vec![], vec![], vec!["never-existed"]),
@@ -246,27 +242,71 @@ async fn guarantee_3_retries_never_duplicate() {
 }
 
 #[tokio::test]
-async fn stored_push_answers_expire_after_the_configured_days() {
-    let app = TestApp::spawn_with(|c| c.sync.receipt_days = 7).await;
+async fn an_idempotency_key_is_one_to_255_visible_characters_or_the_push_is_refused() {
+    let app = TestApp::spawn().await;
     let patient = app.register_patient().await;
-    let keyed = |key: &'static str, id: &str| {
-        let body = json!({"changes": changes("pain_logs", vec![pain(id, 2)], vec![], vec![])});
+    let body = json!({"changes": changes("pain_logs", vec![pain("p1", 2)], vec![], vec![])});
+    let send = |key: Vec<u8>| {
         app.client
             .post(app.url("/v1/sync/push"))
             .bearer_auth(&patient.token)
+            .header(
+                "idempotency-key",
+                reqwest::header::HeaderValue::from_bytes(&key).unwrap(),
+            )
+            .json(&body)
+            .send()
+    };
+    for bad in [Vec::new(), vec![b'k'; 256], "schlüssel".as_bytes().to_vec()] {
+        let refused = send(bad).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let problem: Value = refused.json().await.unwrap();
+        assert_problem(&problem, 400, "invalid_idempotency_key");
+        assert_eq!(
+            problem["detail"],
+            "Idempotency-Key must be 1-255 visible ASCII characters"
+        );
+    }
+    assert_eq!(app.count("pain_logs").await, 0);
+    assert_eq!(send(vec![b'k'; 255]).await.unwrap().status(), 200);
+    assert_eq!(app.count("sync_push_receipts").await, 1);
+}
+
+#[tokio::test]
+async fn stored_push_answers_expire_after_the_configured_days() {
+    let app = TestApp::spawn_with(|c| c.sync.receipt_days = 7).await;
+    let patient = app.register_patient().await;
+    let keyed = |token: &str, key: &'static str, id: &str| {
+        let body = json!({"changes": changes("pain_logs", vec![pain(id, 2)], vec![], vec![])});
+        app.client
+            .post(app.url("/v1/sync/push"))
+            .bearer_auth(token)
             .header("idempotency-key", key)
             .json(&body)
             .send()
     };
-    assert_eq!(keyed("old", "p1").await.unwrap().status(), 200);
+    assert_eq!(
+        keyed(&patient.token, "old", "p1").await.unwrap().status(),
+        200
+    );
     app.clock
         .advance(std::time::Duration::from_secs(6 * 86_400));
-    assert_eq!(keyed("recent", "p2").await.unwrap().status(), 200);
+    // Days on, the device signs in again: its access token has expired.
+    let patient = app.login(&patient.email).await;
+    assert_eq!(
+        keyed(&patient.token, "recent", "p2")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert_eq!(app.count("sync_push_receipts").await, 2);
 
     // A day later the first is 7 days and some hours old; the second not.
     app.clock
         .advance(std::time::Duration::from_secs(86_400 + 3_600));
+    // And again, a day on.
+    let patient = app.login(&patient.email).await;
     let ctx = dorsal_worker::JobCtx::from(&app.core);
     let now = dorsal_service::clock::Clock::now(&app.clock);
     let deleted = dorsal_worker::jobs::expire_receipts::run(&ctx, now)
@@ -281,8 +321,17 @@ async fn stored_push_answers_expire_after_the_configured_days() {
     assert_eq!(again, None);
     // The expired key is free again: a different push under it applies
     // instead of being refused as a reuse; the recent one still is.
-    assert_eq!(keyed("old", "p3").await.unwrap().status(), 200);
-    assert_eq!(keyed("recent", "p4").await.unwrap().status(), 409);
+    assert_eq!(
+        keyed(&patient.token, "old", "p3").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        keyed(&patient.token, "recent", "p4")
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
     assert_eq!(app.count("pain_logs").await, 3);
 }
 
@@ -291,7 +340,7 @@ async fn guarantee_4_a_bad_record_is_rejected_alone_and_the_rest_applied() {
     let app = TestApp::spawn().await;
     let ana = app.register_patient().await;
     let ben = app.register_patient().await;
-    push(
+    push_since(
         &app,
         &ben,
         changes("pain_logs", vec![pain("bens", 2)], vec![], vec![]),
@@ -305,7 +354,7 @@ async fn guarantee_4_a_bad_record_is_rejected_alone_and_the_rest_applied() {
         "pain_logs": {"created": [pain("good", 3), bad, pain("bens", 9)], "updated": [], "deleted": []},
         "profiles": {"created": [{"id": Uuid::new_v4().to_string(), "timezone": "Europe/Berlin"}], "updated": [], "deleted": []},
     });
-    let answer = push(&app, &ana, body, None).await;
+    let answer = push_since(&app, &ana, body, None).await;
     assert_eq!(answer["results"]["pain_logs"]["good"], "applied");
     assert_eq!(answer["results"]["pain_logs"]["bad"], "rejected");
     assert_eq!(
@@ -364,7 +413,7 @@ async fn guarantee_5_conflicts_merge_per_column_and_a_server_delete_wins() {
     let patient = app.register_patient().await;
     let mut row = pain("p1", 4);
     row["note"] = json!("first");
-    push(
+    push_since(
         &app,
         &patient,
         changes("pain_logs", vec![row.clone()], vec![], vec![]),
@@ -377,7 +426,7 @@ async fn guarantee_5_conflicts_merge_per_column_and_a_server_delete_wins() {
     phone["note"] = json!("woke at 3");
     phone["_status"] = json!("updated");
     phone["_changed"] = json!("note");
-    let answer = push(
+    let answer = push_since(
         &app,
         &patient,
         changes("pain_logs", vec![], vec![phone], vec![]),
@@ -390,7 +439,7 @@ async fn guarantee_5_conflicts_merge_per_column_and_a_server_delete_wins() {
     tablet["intensity"] = json!(7);
     tablet["_status"] = json!("updated");
     tablet["_changed"] = json!("intensity");
-    let answer = push(
+    let answer = push_since(
         &app,
         &patient,
         changes("pain_logs", vec![], vec![tablet], vec![]),
@@ -412,7 +461,7 @@ async fn guarantee_5_conflicts_merge_per_column_and_a_server_delete_wins() {
 
     // Phone deletes; tablet's stale update does not bring the row back.
     let synced = cursor(&page);
-    push(
+    push_since(
         &app,
         &patient,
         changes("pain_logs", vec![], vec![], vec!["p1"]),
@@ -422,7 +471,7 @@ async fn guarantee_5_conflicts_merge_per_column_and_a_server_delete_wins() {
     let mut stale = row.clone();
     stale["_status"] = json!("updated");
     stale["_changed"] = json!("intensity");
-    let answer = push(
+    let answer = push_since(
         &app,
         &patient,
         changes("pain_logs", vec![], vec![stale], vec![]),
@@ -444,21 +493,21 @@ async fn guarantee_6_pulls_are_paged_by_whole_change_numbers() {
             .map(|i| pain(&format!("{prefix}{i:02}"), 1))
             .collect::<Vec<_>>()
     };
-    push(
+    push_since(
         &app,
         &patient,
         changes("pain_logs", batch("a", 4), vec![], vec![]),
         None,
     )
     .await; // seq 2
-    push(
+    push_since(
         &app,
         &patient,
         changes("pain_logs", batch("b", 12), vec![], vec![]),
         None,
     )
     .await; // seq 3
-    push(
+    push_since(
         &app,
         &patient,
         changes(
@@ -522,7 +571,7 @@ async fn guarantee_6_pulls_are_paged_by_whole_change_numbers() {
 async fn guarantee_7_deletes_reach_every_device_but_not_a_first_pull() {
     let app = TestApp::spawn().await;
     let patient = app.register_patient().await;
-    push(
+    push_since(
         &app,
         &patient,
         changes(
@@ -538,7 +587,7 @@ async fn guarantee_7_deletes_reach_every_device_but_not_a_first_pull() {
     )
     .await;
     // The creating device deletes s1 without having pulled in between.
-    push(
+    push_since(
         &app,
         &patient,
         changes("sleep_logs", vec![], vec![], vec!["s1"]),
@@ -558,7 +607,7 @@ async fn guarantee_8_a_patient_syncs_only_their_own_rows_and_cannot_write_read_o
     let org = app.create_org("Clinic").await;
     let ana = app.register_patient().await;
     let ben = app.register_patient().await;
-    push(
+    push_since(
         &app,
         &ben,
         changes("pain_logs", vec![pain("bens", 2)], vec![], vec![]),
@@ -570,7 +619,7 @@ async fn guarantee_8_a_patient_syncs_only_their_own_rows_and_cannot_write_read_o
         "exercise_plans": {"created": [{"id": "plan1", "title": "mine"}], "updated": [], "deleted": ["plan0"]},
         "notifications": {"created": [{"id": "n1", "title": "fake"}], "updated": [], "deleted": []},
     });
-    let answer = push(&app, &ana, body, None).await;
+    let answer = push_since(&app, &ana, body, None).await;
     assert_eq!(answer["results"]["exercise_plans"]["plan1"], "rejected");
     assert_eq!(answer["results"]["exercise_plans"]["plan0"], "rejected");
     assert_eq!(answer["results"]["notifications"]["n1"], "rejected");
@@ -599,7 +648,7 @@ async fn guarantee_8_updates_to_a_table_the_care_team_writes_are_rejected_and_ch
         patient,
         ..
     } = Clinic::spawn().await;
-    let plan = crate::reminders::new_plan(&app, &therapist, &patient, None).await;
+    let plan = dorsal_tests::reminders::new_plan(&app, &therapist, &patient, None).await;
     let first = pull(&app, &patient, None, 1000).await;
     let item = ids(&first, "plan_items", "created")[0].clone();
     let before = cursor(&first);
@@ -609,7 +658,7 @@ async fn guarantee_8_updates_to_a_table_the_care_team_writes_are_rejected_and_ch
         "plan_items": {"created": [], "deleted": [], "updated": [
             {"id": item, "sets": 99, "_changed": ""}]},
     });
-    let answer = push(&app, &patient, body, Some(before)).await;
+    let answer = push_since(&app, &patient, body, Some(before)).await;
     assert_eq!(
         answer["results"]["exercise_plans"][&plan], "rejected",
         "{answer}"
@@ -740,14 +789,14 @@ async fn guarantee_11_a_change_from_another_device_sends_a_pull_now_event() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    push(
+    push_since(
         &app,
         &other,
         changes("pain_logs", vec![pain("not-mine", 1)], vec![], vec![]),
         None,
     )
     .await;
-    push(
+    push_since(
         &app,
         &patient,
         changes("pain_logs", vec![pain("mine", 1)], vec![], vec![]),

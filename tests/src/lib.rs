@@ -9,6 +9,8 @@
 )]
 
 pub mod browser;
+pub mod reminders;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -482,11 +484,17 @@ impl TestApp {
 
     /// A patient registers and logs in.
     pub async fn register_patient(&self) -> Login {
-        let email = format!("patient-{}@home.test", Uuid::new_v4().simple());
+        self.register_named("Pat", "patient").await
+    }
+
+    /// A patient named `name`, whose email starts with `local`, registers
+    /// and logs in.
+    pub async fn register_named(&self, name: &str, local: &str) -> Login {
+        let email = format!("{local}-{}@home.test", Uuid::new_v4().simple());
         self.post(
             "/v1/auth/register",
             None,
-            json!({"email": email, "password": PASSWORD, "display_name": "Pat"}),
+            json!({"email": email, "password": PASSWORD, "display_name": name}),
             201,
         )
         .await;
@@ -495,7 +503,13 @@ impl TestApp {
 
     /// A patient who joined `org`'s care team with an invite from `staff`.
     pub async fn patient_of(&self, staff: &Login) -> Login {
-        let patient = self.register_patient().await;
+        self.named_patient_of(staff, "Pat", "patient").await
+    }
+
+    /// [`TestApp::patient_of`], named `name` with an email starting with
+    /// `local`.
+    pub async fn named_patient_of(&self, staff: &Login, name: &str, local: &str) -> Login {
+        let patient = self.register_named(name, local).await;
         let invite = self
             .post("/v1/invites", Some(&staff.token), json!({}), 201)
             .await;

@@ -27,6 +27,7 @@ use dorsal_domain::role::Capability;
 use dorsal_service::OrInternal;
 use dorsal_service::access::{Actor, patient_access};
 use dorsal_service::alerts::{self, AlertFilter, AlertView};
+use dorsal_service::auth::StaffSignIn;
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
 use dorsal_service::{AuthFailure, ServiceError, care_team, users};
@@ -177,9 +178,9 @@ async fn login(
             Some("The sign-in form had expired. Please sign in again."),
         );
     }
-    let pair = match state
+    let signed_in = state
         .auth
-        .login(
+        .staff_login(
             &state.db,
             &state.data_keys,
             &form.email,
@@ -187,9 +188,15 @@ async fn login(
             Some(form.totp.as_str()),
             address,
         )
-        .await
-    {
-        Ok(pair) => pair,
+        .await;
+    let (pair, enrolment_required) = match signed_in {
+        Ok(StaffSignIn::Session {
+            pair,
+            enrolment_required,
+        }) => (pair, enrolment_required),
+        Ok(StaffSignIn::NotStaff) => {
+            return Ok(respond(StatusCode::FORBIDDEN, pages::staff_only()));
+        }
         Err(ServiceError::Unauthenticated(AuthFailure::TotpRequired)) => {
             return sign_in_form(
                 &headers,
@@ -217,28 +224,11 @@ async fn login(
         }
         Err(other) => return Err(other.into()),
     };
-    let actor = state
-        .auth
-        .authenticate(&state.db, &pair.access_token)
-        .await?;
-    if actor.staff_org(Capability::ReadPatients).is_err() {
-        // Not staff: end the login at once; it has no use here.
-        state.auth.logout(&state.db, &pair.refresh_token).await?;
-        return Ok(respond(StatusCode::FORBIDDEN, pages::staff_only()));
-    }
-    // Staff whose org requires two-factor sign-in they have not turned on
-    // get a session that reaches only its enrolment (as their API tokens
-    // reach only `/v1/me*`); confirming it ends that session.
-    let next = if actor.totp_enrolment_required {
+    let next = if enrolment_required {
         account::ENROLMENT
     } else {
         "/clinic/alerts"
     };
-    tracing::info!(
-        user_id = %actor.user_id,
-        enrolment_required = actor.totp_enrolment_required,
-        "clinic sign-in"
-    );
     let tokens = Tokens::new(pair)?;
     let mut response = see_other(next);
     let set = response.headers_mut();

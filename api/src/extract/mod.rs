@@ -2,9 +2,11 @@
 //! malformed body or a bad path answers with problem+json.
 
 mod auth;
+mod idempotency;
 mod json;
 
 pub use auth::{ClientAddr, CurrentUser};
+pub use idempotency::IdempotencyKey;
 pub use json::{Json, PushBody};
 
 use axum::extract::FromRequestParts;

@@ -6,15 +6,13 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use dorsal_domain::role::Capability;
 use dorsal_domain::sync::record::{ID_MAX_LEN, TEXT_MAX_CHARS};
 use dorsal_domain::sync::{
     DEFAULT_PULL_LIMIT, Kind, MAX_CURSOR, RawCursor, TABLES, TableSpec, parse_cursor,
 };
-use dorsal_service::access::{Actor, PatientAccess, patient_access};
-use dorsal_service::sync::{pull, push};
+use dorsal_service::access::{Actor, PatientAccess};
+use dorsal_service::sync::{self, pull, push};
 use serde::{Deserialize, Serialize};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
@@ -27,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{CurrentUser, Json, PushBody, Query};
+use crate::extract::{CurrentUser, IdempotencyKey, Json, PushBody, Query};
 use crate::state::AppState;
 
 /// The sync routes.
@@ -39,16 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 async fn own_diary(state: &AppState, actor: Actor) -> ApiResult<PatientAccess> {
-    let now = state.clock.now_ms();
-    Ok(patient_access(
-        &state.db,
-        actor,
-        actor.user_id,
-        Capability::SyncDiary,
-        "sync",
-        now,
-    )
-    .await?)
+    Ok(sync::own_diary(&state.db, actor, state.clock.now_ms()).await?)
 }
 
 fn cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
@@ -175,8 +164,6 @@ pub struct PushOut {
     #[schema(value_type = Vec<Object>)]
     pub advisories: serde_json::Value,
 }
-
-const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 /// `POST /v1/sync/push` body, for the document only: the handler reads raw
 /// JSON and checks it record by record. Built from the synced tables, so
@@ -323,41 +310,23 @@ async fn push_changes(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     Query(query): Query<PushQuery>,
-    headers: HeaderMap,
-    PushBody(mut body): PushBody,
+    IdempotencyKey(key): IdempotencyKey,
+    PushBody(body): PushBody,
 ) -> ApiResult<Json<push::PushOutcome>> {
-    let access = own_diary(&state, actor).await?;
-    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => {
-            Some(key.to_owned())
-        }
-        Some(_) => {
-            return Err(ApiError::Service(dorsal_service::ServiceError::Malformed {
-                code: "invalid_idempotency_key",
-                detail: "Idempotency-Key must be 1-255 visible ASCII characters".into(),
-            }));
-        }
-    };
-    if let (Some(object), Some(cursor)) = (
-        body.as_object_mut(),
-        cursor(query.last_pulled_at.as_deref())?,
-    ) {
-        object.entry("lastPulledAt").or_insert(cursor.into());
-    }
-    let meta = push::PushMeta {
+    let device = push::DevicePush {
+        body,
+        query_cursor: cursor(query.last_pulled_at.as_deref())?,
         schema_version: query.schema_version,
         idempotency_key: key.as_deref(),
-        now_ms: state.clock.now_ms(),
     };
-    let outcome = push::push(
+    let outcome = push::push_own(
         &state.db,
         &state.commit_hooks,
         &state.nudges,
-        &access,
-        body,
-        meta,
+        actor,
+        device,
         &state.config.red_flags,
+        state.clock.now_ms(),
     )
     .await?;
     let rows: usize = outcome.results.values().map(|t| t.len()).sum();

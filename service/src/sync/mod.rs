@@ -13,3 +13,27 @@ pub mod write;
 pub use hooks::{CommitHook, CommitHooks};
 pub use nudge::Nudges;
 pub use write::PatientWrite;
+
+use dorsal_domain::role::Capability;
+use sea_orm::ConnectionTrait;
+
+use crate::access::{Actor, PatientAccess, patient_access};
+use crate::error::ServiceResult;
+
+/// Grants a patient's device access to their own diary, as every sync
+/// call (pull, push, events) asks for it.
+pub async fn own_diary(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    now_ms: i64,
+) -> ServiceResult<PatientAccess> {
+    patient_access(
+        db,
+        actor,
+        actor.user_id,
+        Capability::SyncDiary,
+        "sync",
+        now_ms,
+    )
+    .await
+}

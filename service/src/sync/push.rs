@@ -20,7 +20,7 @@ use super::nudge::Nudges;
 use super::pull::check_schema;
 use super::rows::{RowState, known_ids};
 use super::write::{NewRow, PatientWrite};
-use crate::access::PatientAccess;
+use crate::access::{Actor, PatientAccess};
 use crate::db::Db;
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::red_flags::{self, Advisory};
@@ -298,6 +298,49 @@ pub async fn push(
     }
     write.commit(hooks, nudges).await?;
     Ok(outcome)
+}
+
+/// A push as a device sends it over HTTP: the body, and what came beside
+/// it.
+#[derive(Debug, Clone)]
+pub struct DevicePush<'a> {
+    /// The body as sent, checked record by record.
+    pub body: Value,
+    /// The cursor of the query string; the body's `lastPulledAt` wins.
+    pub query_cursor: Option<i64>,
+    /// The device's schema version.
+    pub schema_version: Option<u32>,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// A patient's device pushes their own diary at `now_ms`: the access
+/// check of every sync call, then [`push`].
+pub async fn push_own(
+    db: &Db,
+    hooks: &CommitHooks,
+    nudges: &Nudges,
+    actor: Actor,
+    device: DevicePush<'_>,
+    thresholds: &Thresholds,
+    now_ms: i64,
+) -> ServiceResult<PushOutcome> {
+    let access = super::own_diary(db, actor, now_ms).await?;
+    let DevicePush {
+        mut body,
+        query_cursor,
+        schema_version,
+        idempotency_key,
+    } = device;
+    if let (Some(object), Some(cursor)) = (body.as_object_mut(), query_cursor) {
+        object.entry("lastPulledAt").or_insert(cursor.into());
+    }
+    let meta = PushMeta {
+        schema_version,
+        idempotency_key,
+        now_ms,
+    };
+    push(db, hooks, nudges, &access, body, meta, thresholds).await
 }
 
 /// A pushed record after validation.
