@@ -13,7 +13,7 @@ pub struct Model {
     pub event: String,
     pub msg_id: String,
     pub payload: String,
-    pub status: String,
+    pub status: crate::outbox::Status,
     pub attempt: i64,
     pub next_attempt_at: i64,
     pub claimed_by: Option<Uuid>,

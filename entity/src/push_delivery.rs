@@ -11,7 +11,7 @@ pub struct Model {
     pub patient_id: Uuid,
     pub notification_id: String,
     pub device_id: Uuid,
-    pub status: String,
+    pub status: crate::outbox::Status,
     pub attempt: i64,
     pub next_attempt_at: i64,
     pub claimed_by: Option<Uuid>,

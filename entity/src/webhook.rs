@@ -11,7 +11,8 @@ pub struct Model {
     pub url: String,
     /// Sealed under the data key (`dorsal_service::sealed`), never plain.
     pub secret: String,
-    pub min_severity: String,
+    /// The least severe alert sent to it.
+    pub min_severity: crate::alert::Severity,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
     pub disabled_reason: Option<String>,

@@ -8,10 +8,13 @@ use dorsal_domain::role::Capability;
 use dorsal_entity::{alert, alert_evidence, care_team};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
+
+/// Where an alert stands: `open`, `acknowledged` or `resolved`.
+pub use dorsal_entity::alert::Status as AlertStatus;
 
 use crate::access::{Actor, patient_access};
 use crate::audit;
@@ -53,6 +56,25 @@ fn view(alert: alert::Model, evidence: Vec<Evidence>) -> AlertView {
     }
 }
 
+/// A rule's severity as an alert stores it. With [`ranked`], the one
+/// mapping between the rules' severity (which orders them) and the column.
+pub fn stored(severity: Severity) -> alert::Severity {
+    match severity {
+        Severity::Routine => alert::Severity::Routine,
+        Severity::Urgent => alert::Severity::Urgent,
+        Severity::Emergency => alert::Severity::Emergency,
+    }
+}
+
+/// A stored severity as the rules rank it (see [`stored`]).
+pub fn ranked(severity: alert::Severity) -> Severity {
+    match severity {
+        alert::Severity::Routine => Severity::Routine,
+        alert::Severity::Urgent => Severity::Urgent,
+        alert::Severity::Emergency => Severity::Emergency,
+    }
+}
+
 /// Filters of the inbox.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -61,8 +83,6 @@ pub struct AlertFilter {
     /// `routine`, `urgent` or `emergency`.
     pub severity: Option<String>,
 }
-
-const STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
 
 /// Alerts of the caller's org's patients, newest first.
 pub async fn list(
@@ -74,20 +94,21 @@ pub async fn list(
 ) -> ServiceResult<Page<AlertView>> {
     let org_id = actor.staff_org(Capability::ActOnAlerts)?;
     let mut violations = Violations::new();
-    if filter
-        .status
-        .as_deref()
-        .is_some_and(|s| !STATUSES.contains(&s))
-    {
-        violations.add("/status", "must be open, acknowledged or resolved");
-    }
-    if filter
-        .severity
-        .as_deref()
-        .is_some_and(|s| Severity::parse(s).is_none())
-    {
-        violations.add("/severity", "must be routine, urgent or emergency");
-    }
+    let status = filter.status.map(|s| {
+        violations.check(
+            "/status",
+            alert::Status::try_from_value(&s)
+                .map_err(|_| "must be open, acknowledged or resolved".to_owned()),
+        )
+    });
+    let severity = filter.severity.map(|s| {
+        violations.check(
+            "/severity",
+            Severity::parse(&s)
+                .map(stored)
+                .ok_or_else(|| "must be routine, urgent or emergency".to_owned()),
+        )
+    });
     violations.into_result()?;
     let patients = Query::select()
         .column(care_team::Column::PatientId)
@@ -98,10 +119,10 @@ pub async fn list(
         .filter(alert::Column::PatientId.in_subquery(patients))
         .order_by_desc(alert::Column::Id)
         .limit(page.fetch_limit());
-    if let Some(status) = filter.status {
+    if let Some(status) = status.flatten() {
         query = query.filter(alert::Column::Status.eq(status));
     }
-    if let Some(severity) = filter.severity {
+    if let Some(severity) = severity.flatten() {
         query = query.filter(alert::Column::Severity.eq(severity));
     }
     if let Some(after) = page.after {
@@ -188,18 +209,21 @@ pub async fn acknowledge(
     now: i64,
 ) -> ServiceResult<AlertView> {
     let found = reach(db, actor, id, "alerts.acknowledge", now).await?;
-    if found.status == "resolved" {
+    if found.status == alert::Status::Resolved {
         return Err(RESOLVED);
     }
     let txn = begin_write(db).await?;
     let changed = alert::Entity::update_many()
-        .col_expr(alert::Column::Status, Expr::value("acknowledged"))
+        .col_expr(
+            alert::Column::Status,
+            Expr::value(alert::Status::Acknowledged),
+        )
         .col_expr(alert::Column::AcknowledgedAt, Expr::value(now))
         .col_expr(alert::Column::AcknowledgedBy, Expr::value(actor.user_id))
         .col_expr(alert::Column::EscalateAt, Expr::value(Option::<i64>::None))
         .col_expr(alert::Column::UpdatedAt, Expr::value(now))
         .filter(alert::Column::Id.eq(id))
-        .filter(alert::Column::Status.eq("open"))
+        .filter(alert::Column::Status.eq(alert::Status::Open))
         .exec(&txn)
         .await?;
     let event = (changed.rows_affected > 0).then_some("alert.acknowledged");
@@ -229,14 +253,14 @@ pub async fn resolve(
     let found = reach(db, actor, id, "alerts.resolve", now).await?;
     let txn = begin_write(db).await?;
     let done = alert::Entity::update_many()
-        .col_expr(alert::Column::Status, Expr::value("resolved"))
+        .col_expr(alert::Column::Status, Expr::value(alert::Status::Resolved))
         .col_expr(alert::Column::ResolvedAt, Expr::value(now))
         .col_expr(alert::Column::ResolvedBy, Expr::value(actor.user_id))
         .col_expr(alert::Column::ResolutionNote, Expr::value(note))
         .col_expr(alert::Column::EscalateAt, Expr::value(Option::<i64>::None))
         .col_expr(alert::Column::UpdatedAt, Expr::value(now))
         .filter(alert::Column::Id.eq(found.id))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
@@ -280,7 +304,7 @@ pub async fn escalate_due(
     now: i64,
 ) -> ServiceResult<usize> {
     let due = alert::Entity::find()
-        .filter(alert::Column::Status.eq("open"))
+        .filter(alert::Column::Status.eq(alert::Status::Open))
         .filter(alert::Column::EscalateAt.lte(now))
         .order_by_asc(alert::Column::EscalateAt)
         .limit(100)
@@ -291,8 +315,8 @@ pub async fn escalate_due(
         let Some(deadline) = found.escalate_at else {
             continue;
         };
-        let next = Severity::parse(&found.severity)
-            .and_then(|s| thresholds.escalation_delay_ms(s))
+        let next = thresholds
+            .escalation_delay_ms(ranked(found.severity))
             .map(|delay| now + delay);
         let txn = begin_write(db).await?;
         let done = alert::Entity::update_many()
@@ -300,7 +324,7 @@ pub async fn escalate_due(
             .col_expr(alert::Column::EscalateAt, Expr::value(next))
             .col_expr(alert::Column::UpdatedAt, Expr::value(now))
             .filter(alert::Column::Id.eq(found.id))
-            .filter(alert::Column::Status.eq("open"))
+            .filter(alert::Column::Status.eq(alert::Status::Open))
             .filter(alert::Column::EscalateAt.eq(deadline))
             .exec(&txn)
             .await?;
@@ -316,4 +340,18 @@ pub async fn escalate_due(
         escalated += 1;
     }
     Ok(escalated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    #[test]
+    fn a_stored_severity_is_spelled_as_the_rules_spell_it_and_maps_back() {
+        for column in alert::Severity::iter() {
+            assert_eq!(column.to_value(), ranked(column).as_str());
+            assert_eq!(stored(ranked(column)), column);
+        }
+    }
 }

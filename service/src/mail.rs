@@ -9,7 +9,7 @@
 //! of the message.
 
 use dorsal_domain::messages::{self, FluentValue};
-use dorsal_entity::mail_outbox;
+use dorsal_entity::{mail_outbox, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -104,7 +104,7 @@ pub async fn enqueue(
         recipient: Set(seal(to.trim())?),
         subject: Set(seal(&mail.subject)?),
         body: Set(Some(seal(&mail.text)?)),
-        status: Set("pending".to_owned()),
+        status: Set(outbox::Status::Pending),
         attempt: Set(0),
         next_attempt_at: Set(now_ms),
         claimed_by: Set(None),
@@ -188,7 +188,7 @@ pub async fn finish(
                 Expr::value(Option::<String>::None),
             )
             .filter(mail_outbox::Column::Id.eq(claimed.id))
-            .filter(mail_outbox::Column::Status.ne("pending"))
+            .filter(mail_outbox::Column::Status.ne(outbox::Status::Pending))
             .exec(&txn)
             .await?;
     }

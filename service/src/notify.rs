@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use dorsal_domain::sync::Cell;
 use dorsal_domain::sync::schema::table;
-use dorsal_entity::device;
+use dorsal_entity::{device, outbox};
 use sea_orm::sea_query::{Alias, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -126,7 +126,7 @@ async fn queue_device_pushes(
                     notice.patient_id.into(),
                     notice.id.as_str().into(),
                     (*device_id).into(),
-                    "pending".into(),
+                    outbox::Status::Pending.into(),
                     0i64.into(),
                     now.into(),
                     now.into(),

@@ -8,6 +8,7 @@
 //! only succeeds for the worker and attempt that hold the claim.
 
 use dorsal_domain::webhooks::next_attempt;
+use dorsal_entity::outbox::Status;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
@@ -113,12 +114,12 @@ pub async fn finish(
     match attempt {
         Attempt::Delivered { status } => {
             update
-                .value(Alias::new("status"), "delivered")
+                .value(Alias::new("status"), Status::Delivered)
                 .value(Alias::new("delivered_at"), now)
                 .value(Alias::new("last_status"), i64::from(*status));
         }
         Attempt::Gone | Attempt::NoEndpoint | Attempt::Expired => {
-            update.value(Alias::new("status"), "dead").value(
+            update.value(Alias::new("status"), Status::Dead).value(
                 Alias::new("last_error"),
                 match attempt {
                     Attempt::Gone => "gone: the receiver no longer accepts messages",
@@ -138,7 +139,7 @@ pub async fn finish(
                 .value(Alias::new("last_error"), error.clone());
             match next_attempt(n, now, *retry_after, jitter) {
                 Some(at) => update.value(Alias::new("next_attempt_at"), at),
-                None => update.value(Alias::new("status"), "dead"),
+                None => update.value(Alias::new("status"), Status::Dead),
             };
         }
     }
@@ -165,7 +166,7 @@ pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static s
                 Alias::new("n"),
             )
             .from(Alias::new(table))
-            .and_where(Expr::col(Alias::new("status")).eq("pending"))
+            .and_where(Expr::col(Alias::new("status")).eq(Status::Pending))
             .take();
         if let Some(row) = db.query_one(&select).await? {
             out.push((outbox, row.try_get::<i64>("", "n")?));

@@ -6,16 +6,17 @@ use dorsal_domain::Violations;
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
 use dorsal_domain::webhooks::{check_target, format_secret};
-use dorsal_entity::{alert, care_team, delivery, webhook};
+use dorsal_entity::{alert, care_team, delivery, outbox, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
+use crate::alerts::{ranked, stored};
 use crate::error::{ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
@@ -47,11 +48,8 @@ pub async fn create(
     let org_id = actor.staff_org(Capability::Administer)?;
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
-    let severity = min_severity.unwrap_or("urgent");
-    if !matches!(
-        Severity::parse(severity),
-        Some(Severity::Urgent | Severity::Emergency)
-    ) {
+    let severity = Severity::parse(min_severity.unwrap_or("urgent"));
+    if !matches!(severity, Some(Severity::Urgent | Severity::Emergency)) {
         violations.add(
             "/min_severity",
             "must be urgent or emergency (routine alerts stay in the inbox)",
@@ -59,13 +57,15 @@ pub async fn create(
     }
     violations.into_result()?;
     let url = url.ok_or_else(|| ServiceError::Internal("validated url missing".into()))?;
+    let severity =
+        severity.ok_or_else(|| ServiceError::Internal("validated severity missing".into()))?;
     let (id, secret) = (new_id(), new_secret()?);
     let made = webhook::ActiveModel {
         id: Set(id),
         org_id: Set(org_id),
         url: Set(url.to_string()),
         secret: Set(keys.seal(Row::of(webhook::Entity, id), &secret)?),
-        min_severity: Set(severity.to_owned()),
+        min_severity: Set(stored(severity)),
         created_at: Set(now),
         disabled_at: Set(None),
         disabled_reason: Set(None),
@@ -176,7 +176,7 @@ pub async fn recent_deliveries(
             id: row.id,
             alert_id: row.alert_id,
             event: row.event,
-            status: row.status,
+            status: row.status.to_value(),
             attempts: row.attempt,
             last_status: row.last_status,
             last_error: row.last_error,
@@ -200,8 +200,8 @@ fn payload(event: &str, alert: &alert::Model, now: i64) -> String {
             "id": alert.id,
             "patient_id": alert.patient_id,
             "rule": format!("{}@{}", alert.rule, alert.rule_version),
-            "severity": alert.severity,
-            "status": alert.status,
+            "severity": alert.severity.to_value(),
+            "status": alert.status.to_value(),
             "level": alert.level,
             "created_at": at(alert.created_at),
         },
@@ -218,9 +218,7 @@ pub async fn enqueue(
     event: &str,
     now: i64,
 ) -> ServiceResult<usize> {
-    let Some(severity) = Severity::parse(&alert.severity) else {
-        return Ok(0);
-    };
+    let severity = ranked(alert.severity);
     if severity == Severity::Routine {
         return Ok(0);
     }
@@ -244,7 +242,7 @@ pub async fn enqueue(
     let mut written = 0;
     for endpoint in endpoints
         .iter()
-        .filter(|w| Severity::parse(&w.min_severity).is_some_and(|min| severity >= min))
+        .filter(|w| severity >= ranked(w.min_severity))
     {
         delivery::ActiveModel {
             id: Set(new_id()),
@@ -254,7 +252,7 @@ pub async fn enqueue(
             event: Set(event.to_owned()),
             msg_id: Set(format!("msg_{}", new_id().simple())),
             payload: Set(body.clone()),
-            status: Set("pending".to_owned()),
+            status: Set(outbox::Status::Pending),
             attempt: Set(0),
             next_attempt_at: Set(now),
             claimed_by: Set(None),

@@ -571,7 +571,7 @@ async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
             event: Set("alert.raised".into()),
             msg_id: Set(format!("msg_{n}")),
             payload: Set("{}".into()),
-            status: Set("pending".into()),
+            status: Set(dorsal_entity::outbox::Status::Pending),
             attempt: Set(0),
             next_attempt_at: Set(now),
             claimed_by: Set(None),

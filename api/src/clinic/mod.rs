@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
 use dorsal_service::access::{Actor, patient_access};
-use dorsal_service::alerts::{self, AlertFilter, AlertView};
+use dorsal_service::alerts::{self, AlertFilter, AlertStatus, AlertView};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
 use dorsal_service::{AuthFailure, ServiceError, care_team, users};
@@ -304,12 +304,12 @@ async fn logout(
 async fn list_alerts(
     state: &AppState,
     actor: Actor,
-    status: &str,
+    status: AlertStatus,
     severity: Option<Severity>,
     limit: u64,
 ) -> Result<Vec<AlertView>, ServiceError> {
     let filter = AlertFilter {
-        status: Some(status.to_owned()),
+        status: Some(status.to_string()),
         severity: severity.map(|s| s.as_str().to_owned()),
     };
     let page = PageRequest::new(Some(limit), None);
@@ -362,14 +362,11 @@ impl InboxQuery {
     fn filter(&self) -> Result<InboxFilter, PageError> {
         let status = match self.status.as_str() {
             "" | "all" => None,
-            named => Some(
-                pages::INBOX_STATUSES
-                    .into_iter()
-                    .find(|status| *status == named)
-                    .ok_or(PageError::BadRequest(
-                        "The status filter must be all, open, acknowledged or resolved.",
-                    ))?,
-            ),
+            named => Some(named.parse::<AlertStatus>().map_err(|_| {
+                PageError::BadRequest(
+                    "The status filter must be all, open, acknowledged or resolved.",
+                )
+            })?),
         };
         let severity = match self.severity.as_str() {
             "" | "all" => None,
@@ -393,7 +390,7 @@ async fn inbox(
     let actor = session.actor;
     // Every member of staff acts on alerts (therapists too). A section the
     // filter hides is not read at all.
-    let section = |status: &'static str, limit| {
+    let section = |status: AlertStatus, limit| {
         let state = &state;
         async move {
             if filter.shows(status) {
@@ -403,8 +400,8 @@ async fn inbox(
             }
         }
     };
-    let open = section("open", MAX_LIMIT).await?;
-    let acknowledged = section("acknowledged", MAX_LIMIT).await?;
+    let open = section(AlertStatus::Open, MAX_LIMIT).await?;
+    let acknowledged = section(AlertStatus::Acknowledged, MAX_LIMIT).await?;
     // Unfiltered, the resolved are a short tail; asked for, as many as the
     // other sections.
     let resolved_limit = if filter.status.is_some() {
@@ -412,7 +409,7 @@ async fn inbox(
     } else {
         RESOLVED_SHOWN
     };
-    let resolved = section("resolved", resolved_limit).await?;
+    let resolved = section(AlertStatus::Resolved, resolved_limit).await?;
     // The list leaves out the evidence; the detail has it (and is audited).
     let now = state.clock.now_ms();
     let mut with_evidence = Vec::with_capacity(open.len() + acknowledged.len());
@@ -438,13 +435,12 @@ async fn inbox(
     let (mut open, mut acknowledged): (Vec<_>, Vec<_>) = with_evidence
         .into_iter()
         .map(named)
-        .partition(|item| item.view.alert.status == "open");
+        .partition(|item| item.view.alert.status == AlertStatus::Open);
     for list in [&mut open, &mut acknowledged] {
-        // Most urgent first (a severity this build does not know counts as
-        // routine), then oldest first.
+        // Most urgent first, then oldest first.
         list.sort_by_key(|item| {
             (
-                Reverse(Severity::parse(&item.view.alert.severity).unwrap_or(Severity::Routine)),
+                Reverse(alerts::ranked(item.view.alert.severity)),
                 item.view.alert.created_at,
             )
         });

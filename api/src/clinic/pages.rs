@@ -9,7 +9,7 @@ use dorsal_domain::programs::{DayAdherence, NightTrend};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
-use dorsal_service::alerts::AlertView;
+use dorsal_service::alerts::{AlertStatus, AlertView, ranked};
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
@@ -259,14 +259,6 @@ pub fn bounce() -> Markup {
     }
 }
 
-fn severity_class(severity: &str) -> &'static str {
-    match severity {
-        "emergency" => "emergency",
-        "urgent" => "urgent",
-        _ => "routine",
-    }
-}
-
 /// `cauda_equina` → `Cauda equina`.
 fn humanize(code: &str) -> String {
     let spaced = code.replace('_', " ");
@@ -312,15 +304,19 @@ pub struct InboxAlert {
     pub patient_name: String,
 }
 
-/// The inbox's sections, in the order shown; also the status filter's
-/// values (besides `all`).
-pub const INBOX_STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
+/// The inbox's sections, in the order shown, with their labels; also the
+/// status filter's values (besides `all`).
+const INBOX_STATUSES: [(AlertStatus, &str); 3] = [
+    (AlertStatus::Open, "Open"),
+    (AlertStatus::Acknowledged, "Acknowledged"),
+    (AlertStatus::Resolved, "Resolved"),
+];
 
 /// What the inbox is filtered by (`None`: all).
 #[derive(Debug, Clone, Copy)]
 pub struct InboxFilter {
-    /// One of [`INBOX_STATUSES`].
-    pub status: Option<&'static str>,
+    /// Only the section of alerts with this status.
+    pub status: Option<AlertStatus>,
     /// Only alerts of this severity.
     pub severity: Option<Severity>,
 }
@@ -352,7 +348,7 @@ impl InboxFilter {
     }
 
     /// Whether the section of alerts with `status` is shown.
-    pub fn shows(&self, status: &str) -> bool {
+    pub fn shows(&self, status: AlertStatus) -> bool {
         self.status.is_none_or(|s| s == status)
     }
 }
@@ -383,11 +379,11 @@ fn escalation(view: &AlertView) -> Markup {
         p .escalation data-level=(level) {
             strong { "Escalation level " (level) }
             @if level == 0 { " (not escalated)" } @else { " (escalated " (level) " times while unacknowledged)" }
-            @if alert.status == "acknowledged" {
+            @if alert.status == AlertStatus::Acknowledged {
                 @if level > 0 { " · no further escalation: acknowledged" }
             } @else if let Some(at) = alert.escalate_at {
                 " · " @if level == 0 { "escalates" } @else { "next escalation" } " at " (when(at)) " unless acknowledged"
-            } @else if alert.severity == "routine" {
+            } @else if ranked(alert.severity) == Severity::Routine {
                 " · routine alerts are not escalated"
             }
         }
@@ -396,7 +392,8 @@ fn escalation(view: &AlertView) -> Markup {
 
 fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> Markup {
     let alert = &item.view.alert;
-    let class = severity_class(&alert.severity);
+    // The severity's wire name is its style class.
+    let class = ranked(alert.severity).as_str();
     let id = alert.id;
     html! {
         article .card .alert .(class) id={ "alert-" (id) } data-alert-id=(id) data-status=(alert.status) {
@@ -408,12 +405,12 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
             div .meta {
                 "Patient: " a href={ "/clinic/patients/" (alert.patient_id) } { (item.patient_name) }
                 " · raised " (when(alert.created_at)) " (" (age(now, alert.created_at)) ")"
-                @if alert.level > 0 && alert.status == "resolved" { " · reached escalation level " (alert.level) }
+                @if alert.level > 0 && alert.status == AlertStatus::Resolved { " · reached escalation level " (alert.level) }
                 @if let Some(at) = alert.acknowledged_at { " · acknowledged " (when(at)) }
                 @if let Some(at) = alert.resolved_at { " · resolved " (when(at)) }
             }
-            @if alert.status != "resolved" { (escalation(&item.view)) }
-            @if !item.view.clinician_action.is_empty() && alert.status != "resolved" {
+            @if alert.status != AlertStatus::Resolved { (escalation(&item.view)) }
+            @if !item.view.clinician_action.is_empty() && alert.status != AlertStatus::Resolved {
                 p .action { strong { "Action: " } (item.view.clinician_action) }
             }
             @if !item.view.evidence.is_empty() {
@@ -437,9 +434,9 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
             @if let Some(note) = &alert.resolution_note {
                 p { "Note: " (note) }
             }
-            @if alert.status != "resolved" {
+            @if alert.status != AlertStatus::Resolved {
                 div .buttons {
-                    @if alert.status == "open" {
+                    @if alert.status == AlertStatus::Open {
                         form method="post" action={ "/clinic/alerts/" (id) "/acknowledge" } {
                             (csrf_field(csrf))
                             (filter.fields())
@@ -462,15 +459,16 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
 /// The inbox's filter form (a GET, so it works without scripts and the
 /// filtered inbox has an address).
 fn inbox_filters(filter: &InboxFilter) -> Markup {
-    let status = filter.status.unwrap_or("all");
+    let status = filter.status.map_or("all".to_owned(), |s| s.to_string());
     let severity = filter.severity.map_or("all", Severity::as_str);
     html! {
         form .card .filters method="get" action="/clinic/alerts" {
             div .field {
                 label for="status" { "Status" }
                 select #status name="status" {
-                    @for (value, label) in [("all", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")] {
-                        option value=(value) selected[value == status] { (label) }
+                    option value="all" selected[status == "all"] { "All" }
+                    @for (value, label) in INBOX_STATUSES {
+                        option value=(value) selected[value.to_string() == status] { (label) }
                     }
                 }
             }
@@ -502,27 +500,27 @@ pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
         html! {
             h1 { "Alert inbox" }
             (inbox_filters(filter))
-            @if filter.shows("open") {
+            @if filter.shows(AlertStatus::Open) {
                 section #open {
                     h2 { "Open (" (inbox.open.len()) ")" }
                     @if inbox.open.is_empty() { p .empty { "No open " @if let Some(severity) = filter.severity { (severity.as_str()) " " } "alerts." } }
                     @for item in &inbox.open { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
-            @if filter.shows("acknowledged") {
+            @if filter.shows(AlertStatus::Acknowledged) {
                 section #acknowledged {
                     h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
                     @if inbox.acknowledged.is_empty() { p .empty { "None." } }
                     @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
-            @if filter.status == Some("resolved") {
+            @if filter.status == Some(AlertStatus::Resolved) {
                 section #resolved {
                     h2 { "Resolved, most recent first (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }
                     @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
-            } @else if filter.shows("resolved") {
+            } @else if filter.shows(AlertStatus::Resolved) {
                 details #resolved {
                     summary { "Recently resolved (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }
