@@ -50,6 +50,16 @@ pub enum Status {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The logs that matched.
+    #[sea_orm(has_many = "super::alert_evidence::Entity")]
+    Evidence,
+}
+
+impl Related<super::alert_evidence::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Evidence.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

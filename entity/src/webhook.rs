@@ -20,6 +20,16 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The messages written for the endpoint.
+    #[sea_orm(has_many = "super::delivery::Entity")]
+    Delivery,
+}
+
+impl Related<super::delivery::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Delivery.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

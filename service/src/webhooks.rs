@@ -10,7 +10,7 @@ use dorsal_entity::{alert, care_team, delivery, outbox, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, LoaderTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -345,15 +345,20 @@ pub async fn claim(
         .from_raw_sql(statement)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(claimed.len());
-    for delivery in claimed {
-        let endpoint = webhook::Entity::find_by_id(delivery.webhook_id)
-            .one(db)
-            .await?
-            .filter(|w| w.deleted_at.is_none() && w.disabled_at.is_none());
-        out.push(Claimed { delivery, endpoint });
-    }
-    Ok(out)
+    // The endpoints in one query; a deleted or disabled one is no endpoint.
+    let endpoints = claimed
+        .load_one(
+            webhook::Entity::find()
+                .filter(webhook::Column::DeletedAt.is_null())
+                .filter(webhook::Column::DisabledAt.is_null()),
+            db,
+        )
+        .await?;
+    Ok(claimed
+        .into_iter()
+        .zip(endpoints)
+        .map(|(delivery, endpoint)| Claimed { delivery, endpoint })
+        .collect())
 }
 
 pub use crate::outbox::Attempt;
