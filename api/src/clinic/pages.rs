@@ -9,7 +9,7 @@ use dorsal_domain::programs::{DayAdherence, NightTrend};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::ServiceError;
-use dorsal_service::alerts::{AlertStatus, AlertView, ranked};
+use dorsal_service::alerts::{AlertStatus, AlertView, InboxAlert, InboxFilter, ranked};
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
@@ -295,15 +295,6 @@ fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
-/// One alert of the inbox with its patient's name.
-#[derive(Debug)]
-pub struct InboxAlert {
-    /// The alert, with evidence for open and acknowledged ones.
-    pub view: AlertView,
-    /// The patient's display name.
-    pub patient_name: String,
-}
-
 /// The inbox's sections, in the order shown, with their labels; also the
 /// status filter's values (besides `all`).
 const INBOX_STATUSES: [(AlertStatus, &str); 3] = [
@@ -312,44 +303,28 @@ const INBOX_STATUSES: [(AlertStatus, &str); 3] = [
     (AlertStatus::Resolved, "Resolved"),
 ];
 
-/// What the inbox is filtered by (`None`: all).
-#[derive(Debug, Clone, Copy)]
-pub struct InboxFilter {
-    /// Only the section of alerts with this status.
-    pub status: Option<AlertStatus>,
-    /// Only alerts of this severity.
-    pub severity: Option<Severity>,
+/// The inbox's address with `filter`, e.g. `/clinic/alerts?status=open`.
+pub fn inbox_address(filter: &InboxFilter) -> String {
+    let mut pairs = Vec::new();
+    if let Some(status) = filter.status {
+        pairs.push(format!("status={status}"));
+    }
+    if let Some(severity) = filter.severity {
+        pairs.push(format!("severity={}", severity.as_str()));
+    }
+    if pairs.is_empty() {
+        "/clinic/alerts".to_owned()
+    } else {
+        format!("/clinic/alerts?{}", pairs.join("&"))
+    }
 }
 
-impl InboxFilter {
-    /// The inbox's address with this filter, e.g. `/clinic/alerts?status=open`.
-    pub fn address(&self) -> String {
-        let mut pairs = Vec::new();
-        if let Some(status) = self.status {
-            pairs.push(format!("status={status}"));
-        }
-        if let Some(severity) = self.severity {
-            pairs.push(format!("severity={}", severity.as_str()));
-        }
-        if pairs.is_empty() {
-            "/clinic/alerts".to_owned()
-        } else {
-            format!("/clinic/alerts?{}", pairs.join("&"))
-        }
-    }
-
-    /// Hidden fields that carry this filter through an alert's form, so
-    /// the answer returns to the same filtered inbox.
-    fn fields(&self) -> Markup {
-        html! {
-            @if let Some(status) = self.status { input type="hidden" name="status" value=(status); }
-            @if let Some(severity) = self.severity { input type="hidden" name="severity" value=(severity.as_str()); }
-        }
-    }
-
-    /// Whether the section of alerts with `status` is shown.
-    pub fn shows(&self, status: AlertStatus) -> bool {
-        self.status.is_none_or(|s| s == status)
+/// Hidden fields that carry `filter` through an alert's form, so the
+/// answer returns to the same filtered inbox.
+fn filter_fields(filter: &InboxFilter) -> Markup {
+    html! {
+        @if let Some(status) = filter.status { input type="hidden" name="status" value=(status); }
+        @if let Some(severity) = filter.severity { input type="hidden" name="severity" value=(severity.as_str()); }
     }
 }
 
@@ -439,13 +414,13 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
                     @if alert.status == AlertStatus::Open {
                         form method="post" action={ "/clinic/alerts/" (id) "/acknowledge" } {
                             (csrf_field(csrf))
-                            (filter.fields())
+                            (filter_fields(filter))
                             button .primary type="submit" { "Acknowledge" }
                         }
                     }
                     form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
                         (csrf_field(csrf))
-                        (filter.fields())
+                        (filter_fields(filter))
                         label for={ "note-" (id) } { "Resolution note" }
                         textarea id={ "note-" (id) } name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" {}
                         button type="submit" { "Resolve" }
