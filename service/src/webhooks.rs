@@ -5,7 +5,7 @@
 use dorsal_domain::Violations;
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
-use dorsal_domain::webhooks::{check_target, format_secret};
+use dorsal_domain::webhooks::{LEAST_SENT, check_target, format_secret, is_sent};
 use dorsal_entity::{alert, care_team, delivery, outbox, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -48,8 +48,8 @@ pub async fn create(
     let org_id = actor.staff_org(Capability::Administer)?;
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
-    let severity = Severity::parse(min_severity.unwrap_or("urgent"));
-    if !matches!(severity, Some(Severity::Urgent | Severity::Emergency)) {
+    let severity = min_severity.map_or(Some(LEAST_SENT), Severity::parse);
+    if !severity.is_some_and(is_sent) {
         violations.add(
             "/min_severity",
             "must be urgent or emergency (routine alerts stay in the inbox)",
@@ -219,7 +219,7 @@ pub async fn enqueue(
     now: i64,
 ) -> ServiceResult<usize> {
     let severity = ranked(alert.severity);
-    if severity == Severity::Routine {
+    if !is_sent(severity) {
         return Ok(0);
     }
     let orgs: Vec<Uuid> = care_team::Entity::find()
