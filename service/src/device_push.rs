@@ -194,6 +194,9 @@ pub async fn delete_gateway(db: &DatabaseConnection, actor: Actor) -> ServiceRes
     Ok(())
 }
 
+/// The device-push outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = push_delivery::Entity;
+
 /// A claimed push with where it goes.
 #[derive(Debug, Clone)]
 pub struct ClaimedDevicePush {
@@ -213,18 +216,7 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<ClaimedDevicePush>> {
-    let statement = outbox::claim_statement(
-        db.get_database_backend(),
-        "push_deliveries",
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    let claimed = push_delivery::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?;
+    let claimed = outbox::claim::<push_delivery::Entity>(db, worker, now, lease_ms, limit).await?;
     // The devices in one query, the gateways in one more.
     let devices: Vec<Option<Device>> = claimed
         .load_one(device::Entity, db)
@@ -297,9 +289,8 @@ pub async fn finish(
     now: i64,
     jitter: f64,
 ) -> ServiceResult<bool> {
-    let recorded = outbox::finish(
+    let recorded = outbox::finish::<push_delivery::Entity>(
         db,
-        "push_deliveries",
         claimed.id,
         worker,
         claimed.attempt,

@@ -23,8 +23,8 @@ use crate::outbox::Attempt;
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::new_id;
 
-/// The outbox table, for the shared claim and fencing statements.
-pub const TABLE: &str = "mail_outbox";
+/// The mail outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = mail_outbox::Entity;
 
 /// An email ready to send: plain text, rendered from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` due emails for `worker` until `now + lease_ms`
-/// (see [`crate::outbox::claim_statement`]).
+/// (see [`crate::outbox::claim`]).
 pub async fn claim(
     db: &DatabaseConnection,
     worker: Uuid,
@@ -133,18 +133,7 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<Claimed>> {
-    let statement = crate::outbox::claim_statement(
-        db.get_database_backend(),
-        TABLE,
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    Ok(mail_outbox::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?)
+    crate::outbox::claim::<Outbox>(db, worker, now, lease_ms, limit).await
 }
 
 /// The claimed email's recipient, subject and body, decrypted.
@@ -170,9 +159,8 @@ pub async fn finish(
     jitter: f64,
 ) -> ServiceResult<bool> {
     let txn = db.begin().await?;
-    let recorded = crate::outbox::finish(
+    let recorded = crate::outbox::finish::<Outbox>(
         &txn,
-        TABLE,
         claimed.id,
         worker,
         claimed.attempt,

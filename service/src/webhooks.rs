@@ -313,6 +313,9 @@ pub async fn listen_for_deliveries(
     }
 }
 
+/// The webhook outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = delivery::Entity;
+
 /// A claimed message with where it goes.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -333,18 +336,8 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<Claimed>> {
-    let statement = crate::outbox::claim_statement(
-        db.get_database_backend(),
-        "deliveries",
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    let claimed = delivery::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?;
+    let claimed =
+        crate::outbox::claim::<delivery::Entity>(db, worker, now, lease_ms, limit).await?;
     // The endpoints in one query; a deleted or disabled one is no endpoint.
     let endpoints = claimed
         .load_one(
@@ -374,9 +367,8 @@ pub async fn finish(
     now: i64,
     jitter: f64,
 ) -> ServiceResult<bool> {
-    let recorded = crate::outbox::finish(
+    let recorded = crate::outbox::finish::<delivery::Entity>(
         db,
-        "deliveries",
         claimed.id,
         worker,
         claimed.attempt,
