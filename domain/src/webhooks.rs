@@ -8,6 +8,25 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::red_flags::Severity;
+
+/// The least severe alert an org's systems hear of, and an endpoint's
+/// default: routine alerts stay in the inbox.
+pub const LEAST_SENT: Severity = Severity::Urgent;
+
+/// Whether alerts of `severity` go to webhooks at all (an endpoint may ask
+/// for fewer, never for more).
+pub fn is_sent(severity: Severity) -> bool {
+    severity >= LEAST_SENT
+}
+
+/// The severities an endpoint may ask for as its least, least first.
+pub fn sent_severities() -> impl Iterator<Item = Severity> {
+    [Severity::Routine, Severity::Urgent, Severity::Emergency]
+        .into_iter()
+        .filter(|s| is_sent(*s))
+}
+
 /// Retry delays after each failed attempt, in seconds: front-loaded, then
 /// dead after the last.
 pub const RETRY_SCHEDULE_SECONDS: [i64; 6] = [5, 30, 120, 600, 3_600, 21_600];
@@ -294,6 +313,16 @@ pub fn next_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routine_alerts_stay_in_the_inbox_and_urgent_and_above_are_sent() {
+        assert!(!is_sent(Severity::Routine));
+        assert!(is_sent(Severity::Urgent) && is_sent(Severity::Emergency));
+        assert_eq!(
+            sent_severities().collect::<Vec<_>>(),
+            [Severity::Urgent, Severity::Emergency]
+        );
+    }
 
     #[test]
     fn the_standard_webhooks_test_vector() {

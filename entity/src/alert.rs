@@ -10,9 +10,9 @@ pub struct Model {
     pub patient_id: Uuid,
     pub rule: String,
     pub rule_version: i64,
-    pub severity: String,
+    pub severity: Severity,
     pub level: i64,
-    pub status: String,
+    pub status: Status,
     pub created_at: i64,
     pub updated_at: i64,
     pub acknowledged_at: Option<i64>,
@@ -23,7 +23,43 @@ pub struct Model {
     pub escalate_at: Option<i64>,
 }
 
+/// How soon a clinician must look: the stored form of the red-flag rule's
+/// severity (`dorsal_domain::red_flags::Severity`, which orders them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+pub enum Severity {
+    /// Review within days; inbox only.
+    Routine,
+    /// Same day.
+    Urgent,
+    /// Now.
+    Emergency,
+}
+
+/// Where an alert stands: open until a clinician acknowledges it, and
+/// resolved with a note. One alert per patient and rule is not resolved.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
+pub enum Status {
+    /// Raised, nobody has acknowledged it yet; it escalates.
+    Open,
+    /// A clinician has seen it; escalation stops.
+    Acknowledged,
+    /// Done, with a resolution note.
+    Resolved,
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The logs that matched.
+    #[sea_orm(has_many = "super::alert_evidence::Entity")]
+    Evidence,
+}
+
+impl Related<super::alert_evidence::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Evidence.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

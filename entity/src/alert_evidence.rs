@@ -17,6 +17,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The alert it supports.
+    #[sea_orm(
+        belongs_to = "super::alert::Entity",
+        from = "Column::AlertId",
+        to = "super::alert::Column::Id"
+    )]
+    Alert,
+}
+
+impl Related<super::alert::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Alert.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,6 +13,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The patient cared for.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::PatientId",
+        to = "super::user::Column::Id"
+    )]
+    Patient,
+    /// The push gateway of the org, if it has set one.
+    #[sea_orm(
+        belongs_to = "super::push_gateway::Entity",
+        from = "Column::OrgId",
+        to = "super::push_gateway::Column::OrgId"
+    )]
+    PushGateway,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Patient.def()
+    }
+}
+
+impl Related<super::push_gateway::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::PushGateway.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

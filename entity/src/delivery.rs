@@ -13,7 +13,7 @@ pub struct Model {
     pub event: String,
     pub msg_id: String,
     pub payload: String,
-    pub status: String,
+    pub status: crate::outbox::Status,
     pub attempt: i64,
     pub next_attempt_at: i64,
     pub claimed_by: Option<Uuid>,
@@ -25,6 +25,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The endpoint the message goes to.
+    #[sea_orm(
+        belongs_to = "super::webhook::Entity",
+        from = "Column::WebhookId",
+        to = "super::webhook::Column::Id"
+    )]
+    Webhook,
+}
+
+impl Related<super::webhook::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Webhook.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,7 +11,7 @@ pub struct Model {
     pub recipient: String,
     pub subject: String,
     pub body: Option<String>,
-    pub status: String,
+    pub status: crate::outbox::Status,
     pub attempt: i64,
     pub next_attempt_at: i64,
     pub claimed_by: Option<Uuid>,

@@ -11,7 +11,7 @@ pub struct Model {
     pub patient_id: Uuid,
     pub notification_id: String,
     pub device_id: Uuid,
-    pub status: String,
+    pub status: crate::outbox::Status,
     pub attempt: i64,
     pub next_attempt_at: i64,
     pub claimed_by: Option<Uuid>,
@@ -24,6 +24,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The device the push goes to.
+    #[sea_orm(
+        belongs_to = "super::device::Entity",
+        from = "Column::DeviceId",
+        to = "super::device::Column::Id"
+    )]
+    Device,
+}
+
+impl Related<super::device::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Device.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

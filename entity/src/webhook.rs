@@ -11,7 +11,8 @@ pub struct Model {
     pub url: String,
     /// Sealed under the data key (`dorsal_service::sealed`), never plain.
     pub secret: String,
-    pub min_severity: String,
+    /// The least severe alert sent to it.
+    pub min_severity: crate::alert::Severity,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
     pub disabled_reason: Option<String>,
@@ -19,6 +20,16 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The messages written for the endpoint.
+    #[sea_orm(has_many = "super::delivery::Entity")]
+    Delivery,
+}
+
+impl Related<super::delivery::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Delivery.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -3,7 +3,7 @@
 
 use dorsal_domain::invite::{format_code, normalize_code};
 use dorsal_domain::role::Capability;
-use dorsal_entity::{care_team, care_team_member, delivery, invite, org, user, webhook};
+use dorsal_entity::{care_team, care_team_member, delivery, invite, org, outbox, user, webhook};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -228,7 +228,7 @@ pub async fn leave(db: &Db, clock: &dyn Clock, actor: Actor, org_id: Uuid) -> Se
     delivery::Entity::delete_many()
         .filter(delivery::Column::PatientId.eq(actor.user_id))
         .filter(delivery::Column::WebhookId.in_subquery(endpoints))
-        .filter(delivery::Column::Status.eq("pending"))
+        .filter(delivery::Column::Status.eq(outbox::Status::Pending))
         .exec(&txn)
         .await?;
     audit::record_in_org(&txn, org_id, actor, "care_team.left", now).await?;

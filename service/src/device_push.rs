@@ -5,14 +5,16 @@
 //! A push says only that something new is waiting (no health details);
 //! the app pulls the notification itself.
 
+use std::collections::HashMap;
+
 use dorsal_domain::Violations;
 use dorsal_domain::role::Capability;
 use dorsal_domain::webhooks::{check_target, format_secret};
 use dorsal_entity::{care_team, device, push_delivery, push_gateway};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, LoaderTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -192,6 +194,9 @@ pub async fn delete_gateway(db: &DatabaseConnection, actor: Actor) -> ServiceRes
     Ok(())
 }
 
+/// The device-push outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = push_delivery::Entity;
+
 /// A claimed push with where it goes.
 #[derive(Debug, Clone)]
 pub struct ClaimedDevicePush {
@@ -211,57 +216,67 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<ClaimedDevicePush>> {
-    let statement = outbox::claim_statement(
-        db.get_database_backend(),
-        "push_deliveries",
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    let claimed = push_delivery::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(claimed.len());
-    for delivery in claimed {
-        let device = device::Entity::find_by_id(delivery.device_id)
-            .one(db)
-            .await?
-            .filter(|d| d.active && d.patient_id == delivery.patient_id);
-        let gateway = match &device {
-            Some(d) if d.provider == "gateway" => gateway_for(db, d.patient_id).await?,
-            _ => None,
-        };
-        out.push(ClaimedDevicePush {
-            delivery,
-            device,
-            gateway,
-        });
-    }
-    Ok(out)
+    let claimed = outbox::claim::<push_delivery::Entity>(db, worker, now, lease_ms, limit).await?;
+    // The devices in one query, the gateways in one more.
+    let devices: Vec<Option<Device>> = claimed
+        .load_one(device::Entity, db)
+        .await?
+        .into_iter()
+        .zip(&claimed)
+        .map(|(device, delivery)| {
+            device.filter(|d| d.active && d.patient_id == delivery.patient_id)
+        })
+        .collect();
+    let gateways = gateways_for(
+        db,
+        devices
+            .iter()
+            .flatten()
+            .filter(|d| d.provider == "gateway")
+            .map(|d| d.patient_id),
+    )
+    .await?;
+    Ok(claimed
+        .into_iter()
+        .zip(devices)
+        .map(|(delivery, device)| {
+            let gateway = device
+                .as_ref()
+                .filter(|d| d.provider == "gateway")
+                .and_then(|d| gateways.get(&d.patient_id).cloned());
+            ClaimedDevicePush {
+                delivery,
+                device,
+                gateway,
+            }
+        })
+        .collect())
 }
 
-/// The push gateway of the first org that took the patient into care and
-/// has one.
-async fn gateway_for(
+/// For each of `patients`, the push gateway of the first org that took
+/// the patient into care and has one.
+async fn gateways_for(
     db: &impl ConnectionTrait,
-    patient_id: Uuid,
-) -> ServiceResult<Option<Gateway>> {
+    patients: impl Iterator<Item = Uuid>,
+) -> ServiceResult<HashMap<Uuid, Gateway>> {
+    let patients: Vec<Uuid> = patients.collect();
+    let mut gateways = HashMap::new();
+    if patients.is_empty() {
+        return Ok(gateways);
+    }
     let teams = care_team::Entity::find()
-        .filter(care_team::Column::PatientId.eq(patient_id))
+        .find_also_related(push_gateway::Entity)
+        .filter(care_team::Column::PatientId.is_in(patients))
+        .filter(push_gateway::Column::OrgId.is_not_null())
         .order_by_asc(care_team::Column::CreatedAt)
         .all(db)
         .await?;
-    for team in teams {
-        if let Some(gateway) = push_gateway::Entity::find_by_id(team.org_id)
-            .one(db)
-            .await?
-        {
-            return Ok(Some(gateway));
+    for (team, gateway) in teams {
+        if let Some(gateway) = gateway {
+            gateways.entry(team.patient_id).or_insert(gateway);
         }
     }
-    Ok(None)
+    Ok(gateways)
 }
 
 /// Records how a push attempt ended; a token the provider says is gone
@@ -274,9 +289,8 @@ pub async fn finish(
     now: i64,
     jitter: f64,
 ) -> ServiceResult<bool> {
-    let recorded = outbox::finish(
+    let recorded = outbox::finish::<push_delivery::Entity>(
         db,
-        "push_deliveries",
         claimed.id,
         worker,
         claimed.attempt,

@@ -8,7 +8,9 @@ use dorsal_domain::fhir::{
 use dorsal_domain::role::Capability;
 use dorsal_entity::{alert, alert_evidence};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::access::{PatientAccess, load_user};
@@ -69,7 +71,7 @@ pub async fn patient_bundle(
                         .column(alert::Column::Id)
                         .from(alert::Entity)
                         .and_where(Expr::col(alert::Column::PatientId).eq(patient_id))
-                        .and_where(Expr::col(alert::Column::Status).ne("resolved"))
+                        .and_where(Expr::col(alert::Column::Status).ne(alert::Status::Resolved))
                         .take(),
                 ),
             )
@@ -193,7 +195,7 @@ async fn unresolved_alerts(
 ) -> ServiceResult<Vec<AlertData>> {
     let found = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .order_by_asc(alert::Column::CreatedAt)
         .order_by_asc(alert::Column::Id)
         .all(db)
@@ -223,8 +225,8 @@ async fn unresolved_alerts(
                 .collect(),
             rule: a.rule,
             rule_version: a.rule_version,
-            severity: a.severity,
-            status: a.status,
+            severity: a.severity.to_value(),
+            status: a.status.to_value(),
             created_at: a.created_at,
             acknowledged_at: a.acknowledged_at,
         })

@@ -9,7 +9,7 @@
 //! of the message.
 
 use dorsal_domain::messages::{self, FluentValue};
-use dorsal_entity::mail_outbox;
+use dorsal_entity::{mail_outbox, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -23,8 +23,8 @@ use crate::outbox::Attempt;
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::new_id;
 
-/// The outbox table, for the shared claim and fencing statements.
-pub const TABLE: &str = "mail_outbox";
+/// The mail outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = mail_outbox::Entity;
 
 /// An email ready to send: plain text, rendered from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ pub async fn enqueue(
         recipient: Set(seal(to.trim())?),
         subject: Set(seal(&mail.subject)?),
         body: Set(Some(seal(&mail.text)?)),
-        status: Set("pending".to_owned()),
+        status: Set(outbox::Status::Pending),
         attempt: Set(0),
         next_attempt_at: Set(now_ms),
         claimed_by: Set(None),
@@ -124,7 +124,7 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` due emails for `worker` until `now + lease_ms`
-/// (see [`crate::outbox::claim_statement`]).
+/// (see [`crate::outbox::claim`]).
 pub async fn claim(
     db: &DatabaseConnection,
     worker: Uuid,
@@ -132,18 +132,7 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<Claimed>> {
-    let statement = crate::outbox::claim_statement(
-        db.get_database_backend(),
-        TABLE,
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    Ok(mail_outbox::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?)
+    crate::outbox::claim::<Outbox>(db, worker, now, lease_ms, limit).await
 }
 
 /// The claimed email's recipient, subject and body, decrypted.
@@ -169,9 +158,8 @@ pub async fn finish(
     jitter: f64,
 ) -> ServiceResult<bool> {
     let txn = db.begin().await?;
-    let recorded = crate::outbox::finish(
+    let recorded = crate::outbox::finish::<Outbox>(
         &txn,
-        TABLE,
         claimed.id,
         worker,
         claimed.attempt,
@@ -187,7 +175,7 @@ pub async fn finish(
                 Expr::value(Option::<String>::None),
             )
             .filter(mail_outbox::Column::Id.eq(claimed.id))
-            .filter(mail_outbox::Column::Status.ne("pending"))
+            .filter(mail_outbox::Column::Status.ne(outbox::Status::Pending))
             .exec(&txn)
             .await?;
     }

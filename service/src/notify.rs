@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use dorsal_domain::sync::Cell;
 use dorsal_domain::sync::schema::table;
-use dorsal_entity::device;
-use sea_orm::sea_query::{Alias, OnConflict, Query};
+use dorsal_entity::{device, outbox, push_delivery};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -104,20 +104,17 @@ async fn queue_device_pushes(
         .collect();
     for chunk in pushes.chunks(1000) {
         let mut insert = Query::insert();
-        insert.into_table(Alias::new("push_deliveries")).columns(
-            [
-                "id",
-                "patient_id",
-                "notification_id",
-                "device_id",
-                "status",
-                "attempt",
-                "next_attempt_at",
-                "created_at",
-                "expires_at",
-            ]
-            .map(Alias::new),
-        );
+        insert.into_table(push_delivery::Entity).columns([
+            push_delivery::Column::Id,
+            push_delivery::Column::PatientId,
+            push_delivery::Column::NotificationId,
+            push_delivery::Column::DeviceId,
+            push_delivery::Column::Status,
+            push_delivery::Column::Attempt,
+            push_delivery::Column::NextAttemptAt,
+            push_delivery::Column::CreatedAt,
+            push_delivery::Column::ExpiresAt,
+        ]);
         for (notice, device_id) in chunk {
             insert
                 .values([
@@ -125,7 +122,7 @@ async fn queue_device_pushes(
                     notice.patient_id.into(),
                     notice.id.as_str().into(),
                     (*device_id).into(),
-                    "pending".into(),
+                    outbox::Status::Pending.into(),
                     0i64.into(),
                     now.into(),
                     now.into(),
@@ -135,9 +132,13 @@ async fn queue_device_pushes(
         }
         // The same notification written again is pushed once per device.
         insert.on_conflict(
-            OnConflict::columns(["patient_id", "notification_id", "device_id"].map(Alias::new))
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                push_delivery::Column::PatientId,
+                push_delivery::Column::NotificationId,
+                push_delivery::Column::DeviceId,
+            ])
+            .do_nothing()
+            .to_owned(),
         );
         txn.execute(&insert).await?;
     }

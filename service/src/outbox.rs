@@ -8,11 +8,13 @@
 //! only succeeds for the worker and attempt that hold the claim.
 
 use dorsal_domain::webhooks::next_attempt;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use dorsal_entity::outbox::Status;
+use dorsal_entity::{delivery, mail_outbox, push_delivery};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query, UpdateStatement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::db::{POSTGRES_NOW_MS, lease_now};
+use crate::db::lease_now;
 use crate::error::ServiceResult;
 
 /// How an attempt ended.
@@ -43,58 +45,112 @@ pub enum Attempt {
     Expired,
 }
 
-/// The statement claiming up to `limit` due messages of outbox `table`
-/// (a fixed name, never input) for `worker` at `now`, each for `lease_ms`.
-/// Leases are timed by [`lease_now`]: the database's clock on PostgreSQL.
-pub fn claim_statement(
+/// An outbox table: the webhook messages (`deliveries`), the device pushes
+/// (`push_deliveries`) and the emails (`mail_outbox`) are claimed, renewed
+/// and finished alike, through the columns they share.
+pub trait Outbox: EntityTrait + Default {
+    /// Message id.
+    const ID: Self::Column;
+    /// Where the message stands ([`Status`]).
+    const STATUS: Self::Column;
+    /// Attempts so far; the claim's fencing token.
+    const ATTEMPT: Self::Column;
+    /// When it is due.
+    const NEXT_ATTEMPT_AT: Self::Column;
+    /// The worker holding the claim.
+    const CLAIMED_BY: Self::Column;
+    /// When the claim runs out.
+    const LEASE_UNTIL: Self::Column;
+    /// The receiver's last status code.
+    const LAST_STATUS: Self::Column;
+    /// What went wrong last.
+    const LAST_ERROR: Self::Column;
+    /// When it was delivered.
+    const DELIVERED_AT: Self::Column;
+
+    /// The table's name, for the logs.
+    fn table() -> &'static str {
+        Self::default().table_name()
+    }
+}
+
+/// The columns of an outbox entity, each named once.
+macro_rules! outbox {
+    ($($entity:ident),+) => {$(
+        impl Outbox for $entity::Entity {
+            const ID: Self::Column = $entity::Column::Id;
+            const STATUS: Self::Column = $entity::Column::Status;
+            const ATTEMPT: Self::Column = $entity::Column::Attempt;
+            const NEXT_ATTEMPT_AT: Self::Column = $entity::Column::NextAttemptAt;
+            const CLAIMED_BY: Self::Column = $entity::Column::ClaimedBy;
+            const LEASE_UNTIL: Self::Column = $entity::Column::LeaseUntil;
+            const LAST_STATUS: Self::Column = $entity::Column::LastStatus;
+            const LAST_ERROR: Self::Column = $entity::Column::LastError;
+            const DELIVERED_AT: Self::Column = $entity::Column::DeliveredAt;
+        }
+    )+};
+}
+
+outbox!(delivery, push_delivery, mail_outbox);
+
+/// The statement claiming up to `limit` due messages of outbox `O` for
+/// `worker` at `now`, each for `lease_ms`, returning them. One statement
+/// for both backends: the lock clause (`FOR UPDATE SKIP LOCKED`, so
+/// concurrent PostgreSQL workers skip each other's rows) is left out on
+/// SQLite, where the statement is atomic anyway. Leases are timed by
+/// [`lease_now`]: the database's clock on PostgreSQL.
+pub fn claim_statement<O: Outbox>(
     backend: DbBackend,
-    table: &'static str,
     worker: Uuid,
     now: i64,
     lease_ms: i64,
     limit: u64,
-) -> Statement {
-    let limit = i64::try_from(limit).unwrap_or(100);
-    let (sql, values): (String, Vec<Value>) = match backend {
-        DbBackend::Postgres => (
-            format!(
-                "UPDATE {table} SET claimed_by = $1, lease_until = {db_now} + $2, \
-                 attempt = attempt + 1 \
-                 WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $3 \
-                 AND (lease_until IS NULL OR lease_until < {db_now}) ORDER BY next_attempt_at LIMIT $4 \
-                 FOR UPDATE SKIP LOCKED) RETURNING *",
-                db_now = POSTGRES_NOW_MS
-            ),
-            vec![worker.into(), lease_ms.into(), now.into(), limit.into()],
-        ),
-        _ => (
-            format!(
-                "UPDATE {table} SET claimed_by = ?, lease_until = ?, attempt = attempt + 1 \
-                 WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= ? \
-                 AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?) RETURNING *"
-            ),
-            vec![
-                worker.into(),
-                (now + lease_ms).into(),
-                now.into(),
-                now.into(),
-                limit.into(),
-            ],
-        ),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
+) -> UpdateStatement {
+    let lease_now = || lease_now(backend, now);
+    let due = Query::select()
+        .column(O::ID)
+        .from(O::default())
+        .and_where(Expr::col(O::STATUS).eq(Status::Pending))
+        .and_where(Expr::col(O::NEXT_ATTEMPT_AT).lte(now))
+        .and_where(
+            Expr::col(O::LEASE_UNTIL)
+                .is_null()
+                .or(Expr::col(O::LEASE_UNTIL).lt(lease_now())),
+        )
+        .order_by(O::NEXT_ATTEMPT_AT, Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .take();
+    Query::update()
+        .table(O::default())
+        .value(O::CLAIMED_BY, worker)
+        .value(O::LEASE_UNTIL, lease_now().add(lease_ms))
+        .value(O::ATTEMPT, Expr::col(O::ATTEMPT).add(1))
+        .and_where(Expr::col(O::ID).in_subquery(due))
+        .returning_all()
+        .take()
 }
 
-/// Records how attempt number `attempt_no` of message `id` in `table`
+/// Claims up to `limit` due messages of outbox `O` for `worker` until
+/// `now + lease_ms` ([`claim_statement`]); each comes back with its
+/// `attempt` raised to this attempt's number.
+pub async fn claim<O: Outbox>(
+    db: &impl ConnectionTrait,
+    worker: Uuid,
+    now: i64,
+    lease_ms: i64,
+    limit: u64,
+) -> ServiceResult<Vec<O::Model>> {
+    let backend = db.get_database_backend();
+    let statement = backend.build(&claim_statement::<O>(backend, worker, now, lease_ms, limit));
+    Ok(O::find().from_raw_sql(statement).all(db).await?)
+}
+
+/// Records how attempt number `attempt_no` of message `id` of outbox `O`
 /// ended. Fenced: if another worker took the message over (this one's
 /// lease ran out), nothing is written and `false` is returned.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one fenced update, every input a column"
-)]
-pub async fn finish(
+pub async fn finish<O: Outbox>(
     db: &impl ConnectionTrait,
-    table: &'static str,
     id: Uuid,
     worker: Uuid,
     attempt_no: i64,
@@ -104,22 +160,22 @@ pub async fn finish(
 ) -> ServiceResult<bool> {
     let mut update = Query::update();
     update
-        .table(Alias::new(table))
-        .value(Alias::new("claimed_by"), Option::<Uuid>::None)
-        .value(Alias::new("lease_until"), Option::<i64>::None)
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .and_where(Expr::col(Alias::new("claimed_by")).eq(worker))
-        .and_where(Expr::col(Alias::new("attempt")).eq(attempt_no));
+        .table(O::default())
+        .value(O::CLAIMED_BY, Option::<Uuid>::None)
+        .value(O::LEASE_UNTIL, Option::<i64>::None)
+        .and_where(Expr::col(O::ID).eq(id))
+        .and_where(Expr::col(O::CLAIMED_BY).eq(worker))
+        .and_where(Expr::col(O::ATTEMPT).eq(attempt_no));
     match attempt {
         Attempt::Delivered { status } => {
             update
-                .value(Alias::new("status"), "delivered")
-                .value(Alias::new("delivered_at"), now)
-                .value(Alias::new("last_status"), i64::from(*status));
+                .value(O::STATUS, Status::Delivered)
+                .value(O::DELIVERED_AT, now)
+                .value(O::LAST_STATUS, i64::from(*status));
         }
         Attempt::Gone | Attempt::NoEndpoint | Attempt::Expired => {
-            update.value(Alias::new("status"), "dead").value(
-                Alias::new("last_error"),
+            update.value(O::STATUS, Status::Dead).value(
+                O::LAST_ERROR,
                 match attempt {
                     Attempt::Gone => "gone: the receiver no longer accepts messages",
                     Attempt::Expired => "expired before it could be sent",
@@ -134,16 +190,17 @@ pub async fn finish(
         } => {
             let n = u32::try_from(attempt_no).unwrap_or(u32::MAX);
             update
-                .value(Alias::new("last_status"), status.map(i64::from))
-                .value(Alias::new("last_error"), error.clone());
+                .value(O::LAST_STATUS, status.map(i64::from))
+                .value(O::LAST_ERROR, error.clone());
             match next_attempt(n, now, *retry_after, jitter) {
-                Some(at) => update.value(Alias::new("next_attempt_at"), at),
-                None => update.value(Alias::new("status"), "dead"),
+                Some(at) => update.value(O::NEXT_ATTEMPT_AT, at),
+                None => update.value(O::STATUS, Status::Dead),
             };
         }
     }
     let done = db.execute(&update).await?;
     if done.rows_affected() == 0 {
+        let table = O::table();
         tracing::warn!(table, delivery_id = %id, "lease lost; another worker owns this message");
         return Ok(false);
     }
@@ -153,34 +210,31 @@ pub async fn finish(
 /// Messages waiting (pending, due or not) in each outbox: `("webhook", n)`,
 /// `("push", n)` and `("mail", n)`.
 pub async fn backlog(db: &impl ConnectionTrait) -> ServiceResult<Vec<(&'static str, i64)>> {
-    let mut out = Vec::with_capacity(3);
-    for (outbox, table) in [
-        ("webhook", "deliveries"),
-        ("push", "push_deliveries"),
-        ("mail", crate::mail::TABLE),
-    ] {
-        let select = Query::select()
-            .expr_as(
-                Expr::col(sea_orm::sea_query::Asterisk).count(),
-                Alias::new("n"),
-            )
-            .from(Alias::new(table))
-            .and_where(Expr::col(Alias::new("status")).eq("pending"))
-            .take();
-        if let Some(row) = db.query_one(&select).await? {
-            out.push((outbox, row.try_get::<i64>("", "n")?));
-        }
-    }
-    Ok(out)
+    Ok(vec![
+        ("webhook", pending::<delivery::Entity>(db).await?),
+        ("push", pending::<push_delivery::Entity>(db).await?),
+        ("mail", pending::<mail_outbox::Entity>(db).await?),
+    ])
+}
+
+/// Messages waiting in outbox `O`.
+async fn pending<O: Outbox>(db: &impl ConnectionTrait) -> ServiceResult<i64>
+where
+    O::Model: Sync,
+{
+    let n = O::find()
+        .filter(Expr::col(O::STATUS).eq(Status::Pending))
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Extends this worker's claim on message `id` by `lease_ms` from now
 /// ([`lease_now`]) just before a send, so a batch sent one by one never
 /// outlives its lease. `false`: the claim was lost (its lease ran out and
 /// another worker took the message), and this worker must not send it.
-pub async fn renew(
+pub async fn renew<O: Outbox>(
     db: &impl ConnectionTrait,
-    table: &'static str,
     id: Uuid,
     worker: Uuid,
     attempt_no: i64,
@@ -189,11 +243,36 @@ pub async fn renew(
 ) -> ServiceResult<bool> {
     let until = lease_now(db.get_database_backend(), now).add(lease_ms);
     let update = Query::update()
-        .table(Alias::new(table))
-        .value(Alias::new("lease_until"), until)
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .and_where(Expr::col(Alias::new("claimed_by")).eq(worker))
-        .and_where(Expr::col(Alias::new("attempt")).eq(attempt_no))
+        .table(O::default())
+        .value(O::LEASE_UNTIL, until)
+        .and_where(Expr::col(O::ID).eq(id))
+        .and_where(Expr::col(O::CLAIMED_BY).eq(worker))
+        .and_where(Expr::col(O::ATTEMPT).eq(attempt_no))
         .to_owned();
     Ok(db.execute(&update).await?.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_claim_statement_locks_on_postgresql_and_leaves_the_lock_out_on_sqlite() {
+        let worker = Uuid::nil();
+        let sql = |backend: DbBackend| {
+            backend
+                .build(&claim_statement::<delivery::Entity>(
+                    backend, worker, 1_000, 30_000, 50,
+                ))
+                .to_string()
+        };
+        let postgres = sql(DbBackend::Postgres);
+        assert!(postgres.contains("FOR UPDATE SKIP LOCKED"), "{postgres}");
+        assert!(postgres.contains("EXTRACT(EPOCH FROM now())"), "{postgres}");
+        assert!(postgres.ends_with("RETURNING *"), "{postgres}");
+        let sqlite = sql(DbBackend::Sqlite);
+        assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
+        assert!(!sqlite.contains("now()"), "{sqlite}");
+        assert!(sqlite.ends_with("RETURNING *"), "{sqlite}");
+    }
 }

@@ -18,8 +18,8 @@ use dorsal_entity::{
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -109,8 +109,8 @@ pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> Servi
         alerts.push(json!({
             "id": found.id,
             "rule": format!("{}@{}", found.rule, found.rule_version),
-            "severity": found.severity,
-            "status": found.status,
+            "severity": found.severity.to_value(),
+            "status": found.status.to_value(),
             "created_at": instant(found.created_at),
             "acknowledged_at": found.acknowledged_at.map(instant),
             "resolved_at": found.resolved_at.map(instant),

@@ -96,7 +96,7 @@ async fn candidates(
         .select_only()
         .column(alert::Column::PatientId)
         .filter(alert::Column::Rule.eq("not_improving"))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .into_tuple::<Uuid>()
         .all(db)
         .await?;
@@ -230,7 +230,7 @@ async fn facts(
         .column(alert::Column::PatientId)
         .filter(alert::Column::PatientId.is_in(ids.iter().copied()))
         .filter(alert::Column::Rule.eq("not_improving"))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .into_tuple::<Uuid>()
         .all(db)
         .await?

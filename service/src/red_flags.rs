@@ -21,6 +21,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::alerts::{ranked, stored};
 use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceResult};
 use crate::secret::new_id;
@@ -176,7 +177,7 @@ pub async fn on_pain_logs(
     }
     let mut open: Vec<String> = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .all(db)
         .await?
         .into_iter()
@@ -276,19 +277,19 @@ async fn record_alert(
     let open = alert::Entity::find()
         .filter(alert::Column::PatientId.eq(patient_id))
         .filter(alert::Column::Rule.eq(code))
-        .filter(alert::Column::Status.ne("resolved"))
+        .filter(alert::Column::Status.ne(alert::Status::Resolved))
         .one(db)
         .await?;
     let alert_id = match open {
         Some(existing) => {
             let id = existing.id;
-            let raise = Severity::parse(&existing.severity).is_some_and(|s| s < severity);
-            let was_routine = existing.severity == Severity::Routine.as_str();
-            let unacknowledged = existing.status == "open";
+            let raise = ranked(existing.severity) < severity;
+            let was_routine = ranked(existing.severity) == Severity::Routine;
+            let unacknowledged = existing.status == alert::Status::Open;
             let mut model: alert::ActiveModel = existing.into();
             model.updated_at = Set(now);
             if raise {
-                model.severity = Set(severity.as_str().to_owned());
+                model.severity = Set(stored(severity));
                 if unacknowledged {
                     model.escalate_at = Set(escalate_at);
                 }
@@ -310,9 +311,9 @@ async fn record_alert(
                 patient_id: Set(patient_id),
                 rule: Set(code.to_owned()),
                 rule_version: Set(i64::from(rule.version)),
-                severity: Set(severity.as_str().to_owned()),
+                severity: Set(stored(severity)),
                 level: Set(0),
-                status: Set("open".to_owned()),
+                status: Set(alert::Status::Open),
                 created_at: Set(now),
                 updated_at: Set(now),
                 acknowledged_at: Set(None),

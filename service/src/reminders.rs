@@ -419,23 +419,20 @@ pub async fn fire_due(
     let grace = SignedDuration::from_mins(config.grace_minutes);
     let txn = begin_write(db).await?;
     let select = Query::select()
-        .columns(
-            [
-                "id",
-                "patient_id",
-                "local_time",
-                "timezone",
-                "quiet_start",
-                "quiet_end",
-                "next_local_date",
-                "next_fire_at",
-                "until_date",
-            ]
-            .map(Alias::new),
-        )
-        .from(Alias::new("reminder_schedules"))
-        .and_where(Expr::col(Alias::new("next_fire_at")).lte(now_ms))
-        .order_by(Alias::new("next_fire_at"), Order::Asc)
+        .columns([
+            reminder_schedule::Column::Id,
+            reminder_schedule::Column::PatientId,
+            reminder_schedule::Column::LocalTime,
+            reminder_schedule::Column::Timezone,
+            reminder_schedule::Column::QuietStart,
+            reminder_schedule::Column::QuietEnd,
+            reminder_schedule::Column::NextLocalDate,
+            reminder_schedule::Column::NextFireAt,
+            reminder_schedule::Column::UntilDate,
+        ])
+        .from(reminder_schedule::Entity)
+        .and_where(Expr::col(reminder_schedule::Column::NextFireAt).lte(now_ms))
+        .order_by(reminder_schedule::Column::NextFireAt, Order::Asc)
         .limit(config.batch)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .take();

@@ -5,17 +5,18 @@
 use dorsal_domain::Violations;
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
-use dorsal_domain::webhooks::{check_target, format_secret};
-use dorsal_entity::{alert, care_team, delivery, webhook};
+use dorsal_domain::webhooks::{LEAST_SENT, check_target, format_secret, is_sent};
+use dorsal_entity::{alert, care_team, delivery, outbox, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, LoaderTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
+use crate::alerts::{ranked, stored};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
@@ -47,11 +48,8 @@ pub async fn create(
     let org_id = actor.staff_org(Capability::Administer)?;
     let mut violations = Violations::new();
     let url = violations.check("/url", check_target(url, allow_private));
-    let severity = min_severity.unwrap_or("urgent");
-    if !matches!(
-        Severity::parse(severity),
-        Some(Severity::Urgent | Severity::Emergency)
-    ) {
+    let severity = min_severity.map_or(Some(LEAST_SENT), Severity::parse);
+    if !severity.is_some_and(is_sent) {
         violations.add(
             "/min_severity",
             "must be urgent or emergency (routine alerts stay in the inbox)",
@@ -59,13 +57,14 @@ pub async fn create(
     }
     violations.into_result()?;
     let url = url.or_internal("validated url missing")?;
+    let severity = severity.or_internal("validated severity missing")?;
     let (id, secret) = (new_id(), new_secret()?);
     let made = webhook::ActiveModel {
         id: Set(id),
         org_id: Set(org_id),
         url: Set(url.to_string()),
         secret: Set(keys.seal(Row::of(webhook::Entity, id), &secret)?),
-        min_severity: Set(severity.to_owned()),
+        min_severity: Set(stored(severity)),
         created_at: Set(now),
         disabled_at: Set(None),
         disabled_reason: Set(None),
@@ -176,7 +175,7 @@ pub async fn recent_deliveries(
             id: row.id,
             alert_id: row.alert_id,
             event: row.event,
-            status: row.status,
+            status: row.status.to_value(),
             attempts: row.attempt,
             last_status: row.last_status,
             last_error: row.last_error,
@@ -200,8 +199,8 @@ fn payload(event: &str, alert: &alert::Model, now: i64) -> String {
             "id": alert.id,
             "patient_id": alert.patient_id,
             "rule": format!("{}@{}", alert.rule, alert.rule_version),
-            "severity": alert.severity,
-            "status": alert.status,
+            "severity": alert.severity.to_value(),
+            "status": alert.status.to_value(),
             "level": alert.level,
             "created_at": at(alert.created_at),
         },
@@ -218,10 +217,8 @@ pub async fn enqueue(
     event: &str,
     now: i64,
 ) -> ServiceResult<usize> {
-    let Some(severity) = Severity::parse(&alert.severity) else {
-        return Ok(0);
-    };
-    if severity == Severity::Routine {
+    let severity = ranked(alert.severity);
+    if !is_sent(severity) {
         return Ok(0);
     }
     let orgs: Vec<Uuid> = care_team::Entity::find()
@@ -244,7 +241,7 @@ pub async fn enqueue(
     let mut written = 0;
     for endpoint in endpoints
         .iter()
-        .filter(|w| Severity::parse(&w.min_severity).is_some_and(|min| severity >= min))
+        .filter(|w| severity >= ranked(w.min_severity))
     {
         delivery::ActiveModel {
             id: Set(new_id()),
@@ -254,7 +251,7 @@ pub async fn enqueue(
             event: Set(event.to_owned()),
             msg_id: Set(format!("msg_{}", new_id().simple())),
             payload: Set(body.clone()),
-            status: Set("pending".to_owned()),
+            status: Set(outbox::Status::Pending),
             attempt: Set(0),
             next_attempt_at: Set(now),
             claimed_by: Set(None),
@@ -315,6 +312,9 @@ pub async fn listen_for_deliveries(
     }
 }
 
+/// The webhook outbox, for [`crate::outbox`]'s renewal.
+pub type Outbox = delivery::Entity;
+
 /// A claimed message with where it goes.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -335,27 +335,22 @@ pub async fn claim(
     lease_ms: i64,
     limit: u64,
 ) -> ServiceResult<Vec<Claimed>> {
-    let statement = crate::outbox::claim_statement(
-        db.get_database_backend(),
-        "deliveries",
-        worker,
-        now,
-        lease_ms,
-        limit,
-    );
-    let claimed = delivery::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
+    let claimed =
+        crate::outbox::claim::<delivery::Entity>(db, worker, now, lease_ms, limit).await?;
+    // The endpoints in one query; a deleted or disabled one is no endpoint.
+    let endpoints = claimed
+        .load_one(
+            webhook::Entity::find()
+                .filter(webhook::Column::DeletedAt.is_null())
+                .filter(webhook::Column::DisabledAt.is_null()),
+            db,
+        )
         .await?;
-    let mut out = Vec::with_capacity(claimed.len());
-    for delivery in claimed {
-        let endpoint = webhook::Entity::find_by_id(delivery.webhook_id)
-            .one(db)
-            .await?
-            .filter(|w| w.deleted_at.is_none() && w.disabled_at.is_none());
-        out.push(Claimed { delivery, endpoint });
-    }
-    Ok(out)
+    Ok(claimed
+        .into_iter()
+        .zip(endpoints)
+        .map(|(delivery, endpoint)| Claimed { delivery, endpoint })
+        .collect())
 }
 
 pub use crate::outbox::Attempt;
@@ -371,9 +366,8 @@ pub async fn finish(
     now: i64,
     jitter: f64,
 ) -> ServiceResult<bool> {
-    let recorded = crate::outbox::finish(
+    let recorded = crate::outbox::finish::<delivery::Entity>(
         db,
-        "deliveries",
         claimed.id,
         worker,
         claimed.attempt,

@@ -522,7 +522,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
             patient_id: Set(patient.id),
             notification_id: Set(format!("rem_{n}")),
             device_id: Set(device_id),
-            status: Set("pending".into()),
+            status: Set(dorsal_entity::outbox::Status::Pending),
             attempt: Set(0),
             next_attempt_at: Set(t0),
             claimed_by: Set(None),

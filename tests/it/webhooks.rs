@@ -457,9 +457,8 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease_with_the_same
     assert!(!late);
     // Nor could it have renewed its claim to send: a worker renews before
     // every send, and a lost claim is skipped, not sent twice.
-    let renewed = dorsal_service::outbox::renew(
+    let renewed = dorsal_service::outbox::renew::<dorsal_service::webhooks::Outbox>(
         &app.core.db,
-        "deliveries",
         claimed[0].delivery.id,
         dead.worker_id,
         claimed[0].delivery.attempt,
@@ -571,7 +570,7 @@ async fn three_workers_deliver_a_thousand_messages_each_exactly_once() {
             event: Set("alert.raised".into()),
             msg_id: Set(format!("msg_{n}")),
             payload: Set("{}".into()),
-            status: Set("pending".into()),
+            status: Set(dorsal_entity::outbox::Status::Pending),
             attempt: Set(0),
             next_attempt_at: Set(now),
             claimed_by: Set(None),

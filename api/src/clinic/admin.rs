@@ -14,7 +14,9 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use dorsal_domain::Violations;
+use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
+use dorsal_domain::webhooks::{LEAST_SENT, sent_severities};
 use dorsal_service::audit::{self, AuditEntry, AuditFilter};
 use dorsal_service::device_push::{self, Gateway};
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
@@ -751,7 +753,7 @@ fn webhooks_markup(
     secret: Option<(&Endpoint, &SecretString)>,
 ) -> Markup {
     let severity = if typed.min_severity.is_empty() {
-        "urgent"
+        LEAST_SENT.as_str()
     } else {
         typed.min_severity.as_str()
     };
@@ -803,7 +805,7 @@ fn webhooks_markup(
                     input #url type="text" inputmode="url" name="url" value=(typed.url) autocomplete="off" spellcheck="false" required;
                     label for="min_severity" { "Send alerts of at least" }
                     select #min_severity name="min_severity" {
-                        @for level in ["urgent", "emergency"] {
+                        @for level in sent_severities().map(Severity::as_str) {
                             option value=(level) selected[level == severity] { (level) }
                         }
                     }

@@ -11,9 +11,6 @@ mod pages;
 mod programs;
 mod session;
 
-use std::cmp::Reverse;
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -25,8 +22,8 @@ use axum::routing::{get, post};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::Capability;
 use dorsal_service::OrInternal;
-use dorsal_service::access::{Actor, patient_access};
-use dorsal_service::alerts::{self, AlertFilter, AlertView};
+use dorsal_service::access::patient_access;
+use dorsal_service::alerts::{self, AlertStatus, InboxFilter};
 use dorsal_service::auth::StaffSignIn;
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
@@ -35,14 +32,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use self::error::PageError;
-use self::pages::{Chrome, Inbox, InboxAlert, InboxFilter, PatientPage, respond, see_other};
+use self::pages::{Chrome, Inbox, PatientPage, respond, see_other};
 use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
 use crate::error::status_of;
 use crate::extract::ClientAddr;
 use crate::state::AppState;
 
-/// Resolved alerts shown (collapsed) below the inbox.
-const RESOLVED_SHOWN: u64 = 20;
 /// Nights and days the patient page covers.
 const REPORT_DAYS: i64 = 30;
 
@@ -292,53 +287,6 @@ async fn logout(
     Ok(PageError::SignedOut.into_response())
 }
 
-async fn list_alerts(
-    state: &AppState,
-    actor: Actor,
-    status: &str,
-    severity: Option<Severity>,
-    limit: u64,
-) -> Result<Vec<AlertView>, ServiceError> {
-    let filter = AlertFilter {
-        status: Some(status.to_owned()),
-        severity: severity.map(|s| s.as_str().to_owned()),
-    };
-    let page = PageRequest::new(Some(limit), None);
-    Ok(
-        alerts::list(&state.db, actor, filter, page, state.clock.now_ms())
-            .await?
-            .items,
-    )
-}
-
-/// Display names of `patients`, each read through the access check (and
-/// audited as a read, as `GET /v1/patients/{id}` is).
-async fn patient_names(
-    state: &AppState,
-    actor: Actor,
-    patients: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, String>, ServiceError> {
-    let mut names = HashMap::new();
-    let now = state.clock.now_ms();
-    for id in patients {
-        if names.contains_key(&id) {
-            continue;
-        }
-        let access = patient_access(
-            &state.db,
-            actor,
-            id,
-            Capability::ReadPatients,
-            "patients.read",
-            now,
-        )
-        .await?;
-        let summary = care_team::get_patient(&state.db, &access).await?;
-        names.insert(id, summary.display_name);
-    }
-    Ok(names)
-}
-
 #[derive(Debug, Deserialize)]
 struct InboxQuery {
     #[serde(default)]
@@ -353,14 +301,11 @@ impl InboxQuery {
     fn filter(&self) -> Result<InboxFilter, PageError> {
         let status = match self.status.as_str() {
             "" | "all" => None,
-            named => Some(
-                pages::INBOX_STATUSES
-                    .into_iter()
-                    .find(|status| *status == named)
-                    .ok_or(PageError::BadRequest(
-                        "The status filter must be all, open, acknowledged or resolved.",
-                    ))?,
-            ),
+            named => Some(named.parse::<AlertStatus>().map_err(|_| {
+                PageError::BadRequest(
+                    "The status filter must be all, open, acknowledged or resolved.",
+                )
+            })?),
         };
         let severity = match self.severity.as_str() {
             "" | "all" => None,
@@ -381,69 +326,13 @@ async fn inbox(
         return Err(PageError::BadRequest("the page address is not valid"));
     };
     let filter = query.filter()?;
-    let actor = session.actor;
-    // Every member of staff acts on alerts (therapists too). A section the
-    // filter hides is not read at all.
-    let section = |status: &'static str, limit| {
-        let state = &state;
-        async move {
-            if filter.shows(status) {
-                list_alerts(state, actor, status, filter.severity, limit).await
-            } else {
-                Ok(Vec::new())
-            }
-        }
-    };
-    let open = section("open", MAX_LIMIT).await?;
-    let acknowledged = section("acknowledged", MAX_LIMIT).await?;
-    // Unfiltered, the resolved are a short tail; asked for, as many as the
-    // other sections.
-    let resolved_limit = if filter.status.is_some() {
-        MAX_LIMIT
-    } else {
-        RESOLVED_SHOWN
-    };
-    let resolved = section("resolved", resolved_limit).await?;
-    // The list leaves out the evidence; the detail has it (and is audited).
     let now = state.clock.now_ms();
-    let mut with_evidence = Vec::with_capacity(open.len() + acknowledged.len());
-    for listed in open.into_iter().chain(acknowledged) {
-        with_evidence.push(alerts::get(&state.db, actor, listed.alert.id, now).await?);
-    }
-    let names = patient_names(
-        &state,
-        actor,
-        with_evidence
-            .iter()
-            .chain(&resolved)
-            .map(|v| v.alert.patient_id),
-    )
-    .await?;
-    let named = |view: AlertView| InboxAlert {
-        patient_name: names
-            .get(&view.alert.patient_id)
-            .cloned()
-            .unwrap_or_default(),
-        view,
-    };
-    let (mut open, mut acknowledged): (Vec<_>, Vec<_>) = with_evidence
-        .into_iter()
-        .map(named)
-        .partition(|item| item.view.alert.status == "open");
-    for list in [&mut open, &mut acknowledged] {
-        // Most urgent first (a severity this build does not know counts as
-        // routine), then oldest first.
-        list.sort_by_key(|item| {
-            (
-                Reverse(Severity::parse(&item.view.alert.severity).unwrap_or(Severity::Routine)),
-                item.view.alert.created_at,
-            )
-        });
-    }
+    // Every member of staff acts on alerts (therapists too).
+    let found = alerts::inbox(&state.db, session.actor, filter, now).await?;
     let inbox = Inbox {
-        open,
-        acknowledged,
-        resolved: resolved.into_iter().map(named).collect(),
+        open: found.open,
+        acknowledged: found.acknowledged,
+        resolved: found.resolved,
         now,
         filter,
     };
@@ -472,7 +361,10 @@ async fn acknowledge(
     )
     .await?;
     tracing::info!(alert_id = %id, "alert acknowledged from the clinic page");
-    Ok(see_other(&format!("{}#alert-{id}", back.address())))
+    Ok(see_other(&format!(
+        "{}#alert-{id}",
+        pages::inbox_address(&back)
+    )))
 }
 
 async fn resolve(
@@ -495,7 +387,7 @@ async fn resolve(
     )
     .await?;
     tracing::info!(alert_id = %id, "alert resolved from the clinic page");
-    Ok(see_other(&back.address()))
+    Ok(see_other(&pages::inbox_address(&back)))
 }
 
 #[derive(Debug, Deserialize)]

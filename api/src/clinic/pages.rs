@@ -10,7 +10,7 @@ use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_service::OrInternal;
 use dorsal_service::ServiceError;
-use dorsal_service::alerts::AlertView;
+use dorsal_service::alerts::{AlertStatus, AlertView, InboxAlert, InboxFilter, ranked};
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
@@ -259,14 +259,6 @@ pub fn bounce() -> Markup {
     }
 }
 
-fn severity_class(severity: &str) -> &'static str {
-    match severity {
-        "emergency" => "emergency",
-        "urgent" => "urgent",
-        _ => "routine",
-    }
-}
-
 /// `cauda_equina` → `Cauda equina`.
 fn humanize(code: &str) -> String {
     let spaced = code.replace('_', " ");
@@ -303,57 +295,36 @@ fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
-/// One alert of the inbox with its patient's name.
-#[derive(Debug)]
-pub struct InboxAlert {
-    /// The alert, with evidence for open and acknowledged ones.
-    pub view: AlertView,
-    /// The patient's display name.
-    pub patient_name: String,
+/// The inbox's sections, in the order shown, with their labels; also the
+/// status filter's values (besides `all`).
+const INBOX_STATUSES: [(AlertStatus, &str); 3] = [
+    (AlertStatus::Open, "Open"),
+    (AlertStatus::Acknowledged, "Acknowledged"),
+    (AlertStatus::Resolved, "Resolved"),
+];
+
+/// The inbox's address with `filter`, e.g. `/clinic/alerts?status=open`.
+pub fn inbox_address(filter: &InboxFilter) -> String {
+    let mut pairs = Vec::new();
+    if let Some(status) = filter.status {
+        pairs.push(format!("status={status}"));
+    }
+    if let Some(severity) = filter.severity {
+        pairs.push(format!("severity={}", severity.as_str()));
+    }
+    if pairs.is_empty() {
+        "/clinic/alerts".to_owned()
+    } else {
+        format!("/clinic/alerts?{}", pairs.join("&"))
+    }
 }
 
-/// The inbox's sections, in the order shown; also the status filter's
-/// values (besides `all`).
-pub const INBOX_STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
-
-/// What the inbox is filtered by (`None`: all).
-#[derive(Debug, Clone, Copy)]
-pub struct InboxFilter {
-    /// One of [`INBOX_STATUSES`].
-    pub status: Option<&'static str>,
-    /// Only alerts of this severity.
-    pub severity: Option<Severity>,
-}
-
-impl InboxFilter {
-    /// The inbox's address with this filter, e.g. `/clinic/alerts?status=open`.
-    pub fn address(&self) -> String {
-        let mut pairs = Vec::new();
-        if let Some(status) = self.status {
-            pairs.push(format!("status={status}"));
-        }
-        if let Some(severity) = self.severity {
-            pairs.push(format!("severity={}", severity.as_str()));
-        }
-        if pairs.is_empty() {
-            "/clinic/alerts".to_owned()
-        } else {
-            format!("/clinic/alerts?{}", pairs.join("&"))
-        }
-    }
-
-    /// Hidden fields that carry this filter through an alert's form, so
-    /// the answer returns to the same filtered inbox.
-    fn fields(&self) -> Markup {
-        html! {
-            @if let Some(status) = self.status { input type="hidden" name="status" value=(status); }
-            @if let Some(severity) = self.severity { input type="hidden" name="severity" value=(severity.as_str()); }
-        }
-    }
-
-    /// Whether the section of alerts with `status` is shown.
-    pub fn shows(&self, status: &str) -> bool {
-        self.status.is_none_or(|s| s == status)
+/// Hidden fields that carry `filter` through an alert's form, so the
+/// answer returns to the same filtered inbox.
+fn filter_fields(filter: &InboxFilter) -> Markup {
+    html! {
+        @if let Some(status) = filter.status { input type="hidden" name="status" value=(status); }
+        @if let Some(severity) = filter.severity { input type="hidden" name="severity" value=(severity.as_str()); }
     }
 }
 
@@ -383,11 +354,11 @@ fn escalation(view: &AlertView) -> Markup {
         p .escalation data-level=(level) {
             strong { "Escalation level " (level) }
             @if level == 0 { " (not escalated)" } @else { " (escalated " (level) " times while unacknowledged)" }
-            @if alert.status == "acknowledged" {
+            @if alert.status == AlertStatus::Acknowledged {
                 @if level > 0 { " · no further escalation: acknowledged" }
             } @else if let Some(at) = alert.escalate_at {
                 " · " @if level == 0 { "escalates" } @else { "next escalation" } " at " (when(at)) " unless acknowledged"
-            } @else if alert.severity == "routine" {
+            } @else if ranked(alert.severity) == Severity::Routine {
                 " · routine alerts are not escalated"
             }
         }
@@ -396,7 +367,8 @@ fn escalation(view: &AlertView) -> Markup {
 
 fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> Markup {
     let alert = &item.view.alert;
-    let class = severity_class(&alert.severity);
+    // The severity's wire name is its style class.
+    let class = ranked(alert.severity).as_str();
     let id = alert.id;
     html! {
         article .card .alert .(class) id={ "alert-" (id) } data-alert-id=(id) data-status=(alert.status) {
@@ -408,12 +380,12 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
             div .meta {
                 "Patient: " a href={ "/clinic/patients/" (alert.patient_id) } { (item.patient_name) }
                 " · raised " (when(alert.created_at)) " (" (age(now, alert.created_at)) ")"
-                @if alert.level > 0 && alert.status == "resolved" { " · reached escalation level " (alert.level) }
+                @if alert.level > 0 && alert.status == AlertStatus::Resolved { " · reached escalation level " (alert.level) }
                 @if let Some(at) = alert.acknowledged_at { " · acknowledged " (when(at)) }
                 @if let Some(at) = alert.resolved_at { " · resolved " (when(at)) }
             }
-            @if alert.status != "resolved" { (escalation(&item.view)) }
-            @if !item.view.clinician_action.is_empty() && alert.status != "resolved" {
+            @if alert.status != AlertStatus::Resolved { (escalation(&item.view)) }
+            @if !item.view.clinician_action.is_empty() && alert.status != AlertStatus::Resolved {
                 p .action { strong { "Action: " } (item.view.clinician_action) }
             }
             @if !item.view.evidence.is_empty() {
@@ -437,18 +409,18 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
             @if let Some(note) = &alert.resolution_note {
                 p { "Note: " (note) }
             }
-            @if alert.status != "resolved" {
+            @if alert.status != AlertStatus::Resolved {
                 div .buttons {
-                    @if alert.status == "open" {
+                    @if alert.status == AlertStatus::Open {
                         form method="post" action={ "/clinic/alerts/" (id) "/acknowledge" } {
                             (csrf_field(csrf))
-                            (filter.fields())
+                            (filter_fields(filter))
                             button .primary type="submit" { "Acknowledge" }
                         }
                     }
                     form method="post" action={ "/clinic/alerts/" (id) "/resolve" } {
                         (csrf_field(csrf))
-                        (filter.fields())
+                        (filter_fields(filter))
                         label for={ "note-" (id) } { "Resolution note" }
                         textarea id={ "note-" (id) } name="note" required maxlength="1000" placeholder="What was done (needed to resolve)" {}
                         button type="submit" { "Resolve" }
@@ -462,15 +434,16 @@ fn alert_card(item: &InboxAlert, csrf: &str, now: i64, filter: &InboxFilter) -> 
 /// The inbox's filter form (a GET, so it works without scripts and the
 /// filtered inbox has an address).
 fn inbox_filters(filter: &InboxFilter) -> Markup {
-    let status = filter.status.unwrap_or("all");
+    let status = filter.status.map_or("all".to_owned(), |s| s.to_string());
     let severity = filter.severity.map_or("all", Severity::as_str);
     html! {
         form .card .filters method="get" action="/clinic/alerts" {
             div .field {
                 label for="status" { "Status" }
                 select #status name="status" {
-                    @for (value, label) in [("all", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")] {
-                        option value=(value) selected[value == status] { (label) }
+                    option value="all" selected[status == "all"] { "All" }
+                    @for (value, label) in INBOX_STATUSES {
+                        option value=(value) selected[value.to_string() == status] { (label) }
                     }
                 }
             }
@@ -502,27 +475,27 @@ pub fn inbox(chrome: &Chrome<'_>, inbox: &Inbox) -> Markup {
         html! {
             h1 { "Alert inbox" }
             (inbox_filters(filter))
-            @if filter.shows("open") {
+            @if filter.shows(AlertStatus::Open) {
                 section #open {
                     h2 { "Open (" (inbox.open.len()) ")" }
                     @if inbox.open.is_empty() { p .empty { "No open " @if let Some(severity) = filter.severity { (severity.as_str()) " " } "alerts." } }
                     @for item in &inbox.open { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
-            @if filter.shows("acknowledged") {
+            @if filter.shows(AlertStatus::Acknowledged) {
                 section #acknowledged {
                     h2 { "Acknowledged (" (inbox.acknowledged.len()) ")" }
                     @if inbox.acknowledged.is_empty() { p .empty { "None." } }
                     @for item in &inbox.acknowledged { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
             }
-            @if filter.status == Some("resolved") {
+            @if filter.status == Some(AlertStatus::Resolved) {
                 section #resolved {
                     h2 { "Resolved, most recent first (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }
                     @for item in &inbox.resolved { (alert_card(item, csrf, inbox.now, &inbox.filter)) }
                 }
-            } @else if filter.shows("resolved") {
+            } @else if filter.shows(AlertStatus::Resolved) {
                 details #resolved {
                     summary { "Recently resolved (" (inbox.resolved.len()) ")" }
                     @if inbox.resolved.is_empty() { p .empty { "None." } }

@@ -54,7 +54,7 @@ fn out(w: webhooks::Endpoint, secret: Option<SecretString>) -> WebhookOut {
     WebhookOut {
         id: w.id,
         url: w.url,
-        min_severity: w.min_severity,
+        min_severity: w.min_severity.to_string(),
         disabled_at: w.disabled_at.map(rfc3339),
         secret: secret.map(|s| s.expose_secret().to_owned()),
     }

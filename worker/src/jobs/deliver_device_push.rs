@@ -40,7 +40,7 @@ async fn send(
 ) -> Result<(), JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let delivery = &item.delivery;
-    if !super::keep_claim(ctx, "push_deliveries", delivery.id, delivery.attempt, now).await? {
+    if !super::keep_claim::<device_push::Outbox>(ctx, delivery.id, delivery.attempt, now).await? {
         return Ok(());
     }
     let provider = item

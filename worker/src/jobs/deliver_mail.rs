@@ -40,7 +40,7 @@ async fn send(
     now: Timestamp,
 ) -> Result<(), JobError> {
     let (round, started) = (now, std::time::Instant::now());
-    if !super::keep_claim(ctx, mail::TABLE, item.id, item.attempt, now).await? {
+    if !super::keep_claim::<mail::Outbox>(ctx, item.id, item.attempt, now).await? {
         return Ok(());
     }
     let attempt = match mail::open(&ctx.data_keys, item) {

@@ -39,7 +39,7 @@ async fn send(
 ) -> Result<(), JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let delivery = &item.delivery;
-    if !super::keep_claim(ctx, "deliveries", delivery.id, delivery.attempt, now).await? {
+    if !super::keep_claim::<webhooks::Outbox>(ctx, delivery.id, delivery.attempt, now).await? {
         return Ok(());
     }
     let attempt = match &item.endpoint {

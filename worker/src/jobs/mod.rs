@@ -13,7 +13,7 @@ pub mod send_prompts;
 
 use std::time::Instant;
 
-use dorsal_service::outbox::Attempt;
+use dorsal_service::outbox::{Attempt, Outbox};
 use dorsal_service::sealed::SealError;
 use jiff::{SignedDuration, Timestamp};
 
@@ -118,20 +118,18 @@ where
     Ok(claimed.len())
 }
 
-/// Just before sending message `id` of outbox `table`: renews this worker's
+/// Just before sending message `id` of outbox `O`: renews this worker's
 /// fenced claim so a batch sent one by one never outlives its lease.
 /// `false` when the claim was lost meanwhile (another worker owns the
 /// message now): it must not be sent.
-pub async fn keep_claim(
+pub async fn keep_claim<O: Outbox>(
     ctx: &JobCtx,
-    table: &'static str,
     id: uuid::Uuid,
     attempt: i64,
     now: Timestamp,
 ) -> Result<bool, JobError> {
-    let renewed = dorsal_service::outbox::renew(
+    let renewed = dorsal_service::outbox::renew::<O>(
         &ctx.db,
-        table,
         id,
         ctx.worker_id,
         attempt,
@@ -140,6 +138,7 @@ pub async fn keep_claim(
     )
     .await?;
     if !renewed {
+        let table = O::table();
         tracing::warn!(table, delivery_id = %id, "lease lost before sending; skipped");
     }
     Ok(renewed)
