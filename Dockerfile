@@ -11,7 +11,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # The manifests first, then the sources. Every workspace member must be
-# present for cargo to load the workspace; service/ embeds
+# present for cargo to load the workspace, workspace-hack/ (which gives
+# every dependency one feature set) among them; service/ embeds
 # config/default.toml; third_party/ holds the patched sqlx-core that
 # [patch.crates-io] points at. (.ci/check-deploy checks that this list covers
 # the workspace.)
@@ -27,6 +28,7 @@ COPY migration/ migration/
 COPY service/ service/
 COPY tests/ tests/
 COPY worker/ worker/
+COPY workspace-hack/ workspace-hack/
 # Cargo's registry and target directory live in BuildKit cache mounts, so a
 # source change recompiles the workspace crates, not every dependency. The
 # target directory is a mount, so the binary is copied out in the same step.

@@ -1,0 +1,2 @@
+// A build script, so that cargo hakari can unify build dependencies too.
+fn main() {}
