@@ -258,6 +258,7 @@ pub struct Inbox {
 /// each section with their patients' names, and the evidence of those not
 /// resolved. Audited as the API's calls are: a list per section, a read
 /// per alert with evidence, a patient read per patient named.
+#[tracing::instrument(skip_all)]
 pub async fn inbox(
     db: &impl ConnectionTrait,
     actor: Actor,
@@ -391,6 +392,7 @@ const RESOLVED: ServiceError = ServiceError::Conflict {
 
 /// Acknowledges an open alert (acknowledging twice changes nothing). It
 /// cancels pending escalation and tells the org's systems.
+#[tracing::instrument(skip_all, fields(alert_id = %id))]
 pub async fn acknowledge(
     db: &Db,
     nudges: &Nudges,
@@ -426,6 +428,7 @@ pub async fn acknowledge(
 }
 
 /// Resolves an alert with a note. A new matching log opens a new alert.
+#[tracing::instrument(skip_all, fields(alert_id = %id))]
 pub async fn resolve(
     db: &Db,
     nudges: &Nudges,
@@ -487,6 +490,7 @@ async fn announce(
 /// +1, an `alert.escalated` message to the org's systems, and the next
 /// deadline. Whether the webhook succeeded does not matter. Safe with many
 /// workers: each escalation is a compare-and-set on the deadline.
+#[tracing::instrument(skip_all)]
 pub async fn escalate_due(
     db: &Db,
     nudges: &Nudges,

@@ -435,6 +435,7 @@ impl Auth {
     /// not used before) or an unused recovery code, opened with `keys`:
     /// without one `TotpRequired`, with a wrong one the answer of a wrong
     /// password.
+    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         db: &Db,
@@ -512,6 +513,7 @@ impl Auth {
     /// stolen), except within a short grace window after it was spent,
     /// when it gets the same successor again (two tabs, or a response lost
     /// on the way, renewing at the same moment).
+    #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, db: &Db, token: &str) -> ServiceResult<TokenPair> {
         let now = self.clock.now_ms();
         let invalid = || ServiceError::Unauthenticated(AuthFailure::InvalidRefreshToken);
@@ -650,6 +652,7 @@ pub enum StaffSignIn {
 impl Auth {
     /// [`Auth::login`] for the clinic's pages, which only staff who may
     /// read patients use: anyone else's login is ended before it is used.
+    #[tracing::instrument(skip_all)]
     pub async fn staff_login(
         &self,
         db: &Db,

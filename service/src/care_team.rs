@@ -77,6 +77,7 @@ const INVITE_GONE: ServiceError = ServiceError::Gone {
 /// A patient joins the care team of the org that made `code`; the staff
 /// member who made it joins the team too. Repeating the same join (a retry
 /// after a lost response) answers the same membership again.
+#[tracing::instrument(skip_all)]
 pub async fn join(
     db: &Db,
     clock: &dyn Clock,

@@ -24,6 +24,7 @@ const DAY_MS: i64 = 86_400_000;
 /// last [`WINDOW_DAYS`] days, the active plan (for staff, only their own
 /// org's, as with `GET /v1/patients/{id}/plans`) and, for roles that may
 /// see alerts, each unresolved alert with the pain logs it rests on.
+#[tracing::instrument(skip_all)]
 pub async fn patient_bundle(
     db: &impl ConnectionTrait,
     access: &PatientAccess,

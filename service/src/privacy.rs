@@ -50,6 +50,7 @@ fn patient_only(actor: Actor) -> ServiceResult<()> {
 /// document: the account, care teams, every synced table (live rows), the
 /// alerts raised about them, registered devices (without their tokens) and
 /// the reminder schedule.
+#[tracing::instrument(skip_all)]
 pub async fn export(db: &DatabaseConnection, actor: Actor, now_ms: i64) -> ServiceResult<Value> {
     patient_only(actor)?;
     let patient_id = actor.user_id;
@@ -250,6 +251,7 @@ pub async fn patient_tables(db: &impl ConnectionTrait) -> ServiceResult<Vec<Stri
 }
 
 /// Erases the calling patient's account after checking their password.
+#[tracing::instrument(skip_all)]
 pub async fn erase(
     db: &Db,
     auth: &Auth,

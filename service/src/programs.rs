@@ -449,6 +449,7 @@ async fn archive_active(write: &PatientWrite, now: i64) -> ServiceResult<()> {
 
 /// A therapist gives a patient a new plan; the active one is archived in the
 /// same transaction, and the patient's devices get both on their next pull.
+#[tracing::instrument(skip_all)]
 pub async fn create_plan(
     db: &Db,
     hooks: &CommitHooks,
@@ -549,6 +550,7 @@ fn to_plan(found: &plan::Model, version: plan_version::Model, latest: i64) -> Se
 
 /// A therapist revises a plan: a new version, the old ones kept. The
 /// device's items of the old version are deleted and the new ones sent.
+#[tracing::instrument(skip_all, fields(plan_id))]
 pub async fn revise_plan(
     db: &Db,
     hooks: &CommitHooks,
@@ -602,6 +604,7 @@ pub async fn revise_plan(
 }
 
 /// A therapist archives a plan. Archiving an archived plan changes nothing.
+#[tracing::instrument(skip_all, fields(plan_id))]
 pub async fn archive_plan(
     db: &Db,
     hooks: &CommitHooks,

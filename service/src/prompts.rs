@@ -453,6 +453,7 @@ async fn send(
 }
 
 /// The hourly prompt scan. `None` when another worker has this hour.
+#[tracing::instrument(skip_all)]
 pub async fn scan(
     db: &Db,
     nudges: &Nudges,

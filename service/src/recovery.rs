@@ -61,6 +61,7 @@ pub struct Mailroom {
 /// `language`. `RateLimited` past the limits; otherwise done, whether or not
 /// the account exists: the code, if there is an account, is made and
 /// mailed after this returns.
+#[tracing::instrument(skip_all)]
 pub async fn request(
     mailroom: &Mailroom,
     email: &str,
@@ -176,6 +177,7 @@ async fn active_account(
 /// code, or an email without a live code, is `invalid_reset_code`; a wrong
 /// code counts against the code, which the fifth spends. The new password
 /// is checked before the code is, so a weak one costs no attempt.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(
     db: &Db,
     auth: &Auth,

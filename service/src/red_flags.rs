@@ -97,6 +97,7 @@ pub fn pain_facts_from_cells(id: &str, cells: &[(&'static ColumnSpec, Cell)]) ->
 /// from what was pushed) read back — records alerts and advice
 /// notifications in the same transaction, and returns the advice for the
 /// push answer (one per rule).
+#[tracing::instrument(skip_all)]
 pub async fn on_pain_logs(
     write: &PatientWrite,
     fresh: Vec<PainFacts>,
@@ -393,6 +394,7 @@ const SLOT_MS: i64 = 3_600_000;
 /// once per hour across all workers: the first to claim the hour's slot
 /// does it. Returns the alerts opened or extended, or `None` when another
 /// worker has the slot.
+#[tracing::instrument(skip_all)]
 pub async fn evaluate_time_rules(
     db: &Db,
     nudges: &Nudges,

@@ -408,6 +408,7 @@ fn reminder_notice(due: &Due, expires: Timestamp) -> Notice {
 
 /// Fires the due reminders of one batch (see the module notes). Returns
 /// what became of them; `due == 0` means nothing was due.
+#[tracing::instrument(skip_all)]
 pub async fn fire_due(
     db: &Db,
     nudges: &Nudges,

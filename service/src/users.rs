@@ -121,6 +121,7 @@ async fn insert_hashed(
 
 /// A patient signs up from `address` (rate limited per address). Patients
 /// belong to no org until they join a care team.
+#[tracing::instrument(skip_all)]
 pub async fn register_patient(
     db: &DatabaseConnection,
     auth: &Auth,

@@ -76,6 +76,7 @@ async fn watermark(db: &impl ConnectionTrait, patient_id: Uuid) -> ServiceResult
 }
 
 /// A page of the patient's changes after `last_pulled_at`.
+#[tracing::instrument(skip_all)]
 pub async fn pull(
     db: &DatabaseConnection,
     access: &PatientAccess,

@@ -205,6 +205,7 @@ pub struct PushMeta<'a> {
 
 /// Applies a push for the patient `access` names. With an idempotency key,
 /// a repeat of the same push returns the stored answer and writes nothing.
+#[tracing::instrument(skip_all)]
 pub async fn push(
     db: &Db,
     hooks: &CommitHooks,

@@ -14,6 +14,7 @@ use crate::outbox::{BATCH, LEASE_MS, jitter};
 /// One round: claims up to [`BATCH`] due device pushes and sends them all at
 /// once (a provider that hangs costs the round one timeout). Returns how
 /// many were claimed.
+#[tracing::instrument(name = "deliver_device_push", skip_all)]
 pub async fn run(ctx: &JobCtx, providers: &Providers, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = device_push::claim(

@@ -15,6 +15,7 @@ use crate::outbox::{LEASE_MS, MAIL_BATCH, jitter};
 
 /// One round: claims up to [`MAIL_BATCH`] due emails and sends them all at once
 /// ([`super::send_all`]). Returns how many were claimed.
+#[tracing::instrument(name = "deliver_mail", skip_all)]
 pub async fn run(ctx: &JobCtx, mailer: &Mailer, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = mail::claim(

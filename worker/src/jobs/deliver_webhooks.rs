@@ -13,6 +13,7 @@ use crate::outbox::{BATCH, LEASE_MS, jitter};
 
 /// One round: claims up to [`BATCH`] due messages and sends them all at
 /// once ([`super::send_all`]). Returns how many were claimed.
+#[tracing::instrument(name = "deliver_webhooks", skip_all)]
 pub async fn run(ctx: &JobCtx, sender: &HttpSender, now: Timestamp) -> Result<usize, JobError> {
     let (round, started) = (now, std::time::Instant::now());
     let claimed = webhooks::claim(
