@@ -24,6 +24,7 @@ use crate::audit;
 use crate::db::{Db, begin_write};
 use crate::error::{ServiceError, ServiceResult};
 use crate::page::{MAX_LIMIT, Page, PageRequest};
+use crate::severity::{ranked, stored};
 use crate::sync::Nudges;
 
 /// One matched log.
@@ -56,25 +57,6 @@ fn view(alert: alert::Model, evidence: Vec<Evidence>) -> AlertView {
         alert,
         clinician_action,
         evidence,
-    }
-}
-
-/// A rule's severity as an alert stores it. With [`ranked`], the one
-/// mapping between the rules' severity (which orders them) and the column.
-pub fn stored(severity: Severity) -> alert::Severity {
-    match severity {
-        Severity::Routine => alert::Severity::Routine,
-        Severity::Urgent => alert::Severity::Urgent,
-        Severity::Emergency => alert::Severity::Emergency,
-    }
-}
-
-/// A stored severity as the rules rank it (see [`stored`]).
-pub fn ranked(severity: alert::Severity) -> Severity {
-    match severity {
-        alert::Severity::Routine => Severity::Routine,
-        alert::Severity::Urgent => Severity::Urgent,
-        alert::Severity::Emergency => Severity::Emergency,
     }
 }
 
@@ -534,18 +516,4 @@ pub async fn escalate_due(
         escalated += 1;
     }
     Ok(escalated)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sea_orm::Iterable;
-
-    #[test]
-    fn a_stored_severity_is_spelled_as_the_rules_spell_it_and_maps_back() {
-        for column in alert::Severity::iter() {
-            assert_eq!(column.to_value(), ranked(column).as_str());
-            assert_eq!(stored(ranked(column)), column);
-        }
-    }
 }

@@ -30,6 +30,7 @@ pub mod reminders;
 pub mod reports;
 pub mod sealed;
 pub mod secret;
+pub mod severity;
 pub mod slots;
 pub mod staff;
 pub mod sync;

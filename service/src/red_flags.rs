@@ -21,10 +21,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::alerts::{ranked, stored};
 use crate::db::{Db, begin_write};
 use crate::error::{OrInternal, ServiceResult};
 use crate::secret::new_id;
+use crate::severity::{ranked, stored};
 use crate::sync::Nudges;
 use crate::sync::PatientWrite;
 use crate::sync::rows::{get, live_rows, read_cell};

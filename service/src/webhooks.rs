@@ -16,10 +16,10 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::alerts::{ranked, stored};
 use crate::error::{OrInternal, ServiceError, ServiceResult};
 use crate::sealed::{DataKeys, Row, SealError};
 use crate::secret::{new_id, random_bytes};
+use crate::severity::{ranked, stored};
 
 /// A webhook endpoint as stored, its secret sealed (see [`crate::sealed`]);
 /// the secret is shown only when made or rotated.

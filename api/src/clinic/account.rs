@@ -22,17 +22,17 @@ use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::cookies::{self, COOKIE, LOGIN_COOKIE};
 use super::error::PageError;
-use super::pages::{Chrome, csrf_field, document, qr_svg, respond, see_other};
-use super::session::{self, COOKIE, Enrolling, LOGIN_COOKIE, Session, Tokens};
-use super::{Page, framed, sign_in_form};
+use super::frame::{Page, framed, sign_in_form};
+use super::pages::{Chrome, ENROLMENT, csrf_field, document, qr_svg, respond, see_other};
+use super::session::{self, Enrolling, Session, Tokens};
 use crate::error::status_of;
 use crate::extract::{ClientAddr, PreferredLanguage};
 use crate::state::AppState;
 
 /// The page where two-factor sign-in is turned on; the only one a session
 /// reaches while its org requires it and it is not on.
-pub(super) const ENROLMENT: &str = "/clinic/account/two-factor";
 const ACCOUNT: &str = "/clinic/account";
 const RESET: &str = "/clinic/password-reset";
 const RESET_CONFIRM: &str = "/clinic/password-reset/confirm";
@@ -68,7 +68,7 @@ struct ResetForm {
 /// Whether a form sent without a session comes from our own page: the
 /// sign-in form's check (its CSRF cookie, our origin).
 fn from_our_page(headers: &HeaderMap, sent: &str) -> bool {
-    let expected = session::cookie(headers, LOGIN_COOKIE).unwrap_or_default();
+    let expected = cookies::cookie(headers, LOGIN_COOKIE).unwrap_or_default();
     !expected.is_empty() && session::same_origin(headers) && session::same_token(sent, expected)
 }
 
@@ -604,7 +604,7 @@ async fn confirm_enrolment(
         );
         response
             .headers_mut()
-            .append(header::SET_COOKIE, session::clear_cookie(COOKIE));
+            .append(header::SET_COOKIE, cookies::clear_cookie(COOKIE));
         return Ok(response);
     }
     let body = html! {

@@ -28,12 +28,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::PageError;
-use super::pages::{
-    Chrome, Confirm, confirm, csrf_field, document, parse_id, qr_svg, see_other, when,
-};
+use super::error::{PageError, parse_id};
+use super::frame::{Page, framed};
+use super::pages::{Chrome, Confirm, confirm, csrf_field, document, qr_svg, see_other, when};
 use super::session::{self, Session};
-use super::{Page, framed};
 use crate::error::status_of;
 use crate::state::AppState;
 

@@ -7,9 +7,10 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use dorsal_service::ServiceError;
 use maud::html;
+use uuid::Uuid;
 
+use super::cookies::{COOKIE, clear_cookie};
 use super::pages::{document, respond, see_other, totp_enrolment_required};
-use super::session::{COOKIE, clear_cookie};
 
 /// Why a clinic request did not get its page.
 #[derive(Debug)]
@@ -136,4 +137,9 @@ impl IntoResponse for PageError {
             PageError::Service(err) => service_error(err),
         }
     }
+}
+
+/// The id in a page address; anything that is not a UUID names nothing.
+pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
+    raw.parse().map_err(|_| PageError::NotFound)
 }

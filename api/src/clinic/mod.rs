@@ -6,7 +6,9 @@
 mod account;
 mod admin;
 mod chart;
+mod cookies;
 mod error;
+mod frame;
 mod pages;
 mod programs;
 mod session;
@@ -27,13 +29,15 @@ use dorsal_service::alerts::{self, AlertStatus, InboxFilter};
 use dorsal_service::auth::StaffSignIn;
 use dorsal_service::page::{MAX_LIMIT, PageRequest};
 use dorsal_service::reports::{self, Range};
-use dorsal_service::{AuthFailure, ServiceError, care_team, users};
+use dorsal_service::{AuthFailure, ServiceError, care_team};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use self::cookies::LOGIN_COOKIE;
 use self::error::PageError;
-use self::pages::{Chrome, Inbox, PatientPage, respond, see_other};
-use self::session::{COOKIE, LOGIN_COOKIE, Session, Tokens};
+use self::frame::{Page, framed, sign_in_form};
+use self::pages::{Inbox, PatientPage, respond, see_other};
+use self::session::{Session, Tokens, arrived_from_another_site};
 use crate::error::status_of;
 use crate::extract::ClientAddr;
 use crate::state::AppState;
@@ -68,8 +72,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         ))
 }
 
-type Page = Result<Response<Body>, PageError>;
-
 /// The pages' stylesheet. Cached for an hour: a release that changes it
 /// reaches every open page within that.
 async fn stylesheet() -> Response<Body> {
@@ -84,51 +86,6 @@ async fn stylesheet() -> Response<Body> {
         HeaderValue::from_static("public, max-age=3600"),
     );
     response
-}
-
-/// A link from another site arrives without the SameSite=Strict cookie; a
-/// page that reloads itself gets it sent.
-fn arrived_from_another_site(method: &Method, headers: &HeaderMap) -> bool {
-    method == Method::GET
-        && session::cookie(headers, COOKIE).is_none()
-        && headers
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes() == b"cross-site")
-}
-
-/// The header of every page, for the signed-in member of staff.
-async fn chrome_of(state: &AppState, session: &Session) -> Result<(String, String), PageError> {
-    let account = users::me(&state.db, session.actor).await?;
-    Ok((account.display_name, account.role))
-}
-
-/// Renders `body` inside the signed-in page frame.
-async fn framed(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
-    body: impl FnOnce(&Chrome<'_>) -> maud::Markup,
-) -> Page {
-    let (name, role) = chrome_of(state, session).await?;
-    let chrome = Chrome {
-        name: &name,
-        role: &role,
-        csrf: &session.csrf,
-    };
-    Ok(respond(status, body(&chrome)))
-}
-
-/// The sign-in form (with `message`), setting the form's CSRF cookie and
-/// dropping a session cookie that no longer works.
-fn sign_in_form(headers: &HeaderMap, status: StatusCode, message: Option<&str>) -> Page {
-    let (csrf, login_cookie) = session::login_csrf(headers)?;
-    let mut response = respond(status, pages::sign_in(&csrf, message));
-    let set = response.headers_mut();
-    set.append(header::SET_COOKIE, login_cookie);
-    if session::cookie(headers, COOKIE).is_some() {
-        set.append(header::SET_COOKIE, session::clear_cookie(COOKIE));
-    }
-    Ok(response)
 }
 
 async fn home(method: Method, headers: HeaderMap, session: Option<Session>) -> Page {
@@ -159,7 +116,7 @@ async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Page {
-    let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let expected = cookies::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     let Ok(Form(form)) = form else {
         return Err(PageError::BadRequest("the sign-in form could not be read"));
     };
@@ -220,7 +177,7 @@ async fn login(
         Err(other) => return Err(other.into()),
     };
     let next = if enrolment_required {
-        account::ENROLMENT
+        pages::ENROLMENT
     } else {
         "/clinic/alerts"
     };
@@ -228,7 +185,7 @@ async fn login(
     let mut response = see_other(next);
     let set = response.headers_mut();
     set.append(header::SET_COOKIE, tokens.set_cookie());
-    set.append(header::SET_COOKIE, session::clear_cookie(LOGIN_COOKIE));
+    set.append(header::SET_COOKIE, cookies::clear_cookie(LOGIN_COOKIE));
     Ok(response)
 }
 
@@ -351,7 +308,7 @@ async fn acknowledge(
 ) -> Page {
     let form = checked(&headers, &session.csrf, form)?;
     let back = form.back()?;
-    let id = pages::parse_id(&id)?;
+    let id = error::parse_id(&id)?;
     alerts::acknowledge(
         &state.db,
         &state.nudges,
@@ -376,7 +333,7 @@ async fn resolve(
 ) -> Page {
     let form = checked(&headers, &session.csrf, form)?;
     let back = form.back()?;
-    let id = pages::parse_id(&id)?;
+    let id = error::parse_id(&id)?;
     alerts::resolve(
         &state.db,
         &state.nudges,
@@ -434,7 +391,7 @@ fn last_days(state: &AppState) -> Result<Range, ServiceError> {
 }
 
 async fn patient(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Page {
-    let id = pages::parse_id(&id)?;
+    let id = error::parse_id(&id)?;
     let actor = session.actor;
     let now = state.clock.now_ms();
     // Each read is granted and audited as its API counterpart would be.
@@ -460,20 +417,4 @@ async fn patient(State(state): State<AppState>, session: Session, Path(id): Path
         pages::patient(chrome, &page)
     })
     .await
-}
-
-/// Answers for requests the session extractor turned away: a link from
-/// another site gets the self-reloading page, anything else the sign-in
-/// form (clearing a session cookie that no longer works).
-pub(crate) fn signed_out(method: &Method, headers: &HeaderMap) -> Response<Body> {
-    if arrived_from_another_site(method, headers) {
-        return respond(StatusCode::OK, pages::bounce());
-    }
-    let mut response = see_other("/clinic");
-    if session::cookie(headers, COOKIE).is_some() {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, session::clear_cookie(COOKIE));
-    }
-    response
 }

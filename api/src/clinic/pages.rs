@@ -8,22 +8,24 @@ use axum::response::IntoResponse;
 use dorsal_domain::programs::{DayAdherence, NightTrend};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
-use dorsal_service::OrInternal;
-use dorsal_service::ServiceError;
-use dorsal_service::alerts::{AlertStatus, AlertView, InboxAlert, InboxFilter, ranked};
+use dorsal_service::alerts::{AlertStatus, AlertView, InboxAlert, InboxFilter};
 use dorsal_service::care_team::PatientSummary;
 use dorsal_service::page::Page;
 use dorsal_service::programs::Plan;
+use dorsal_service::severity::ranked;
+use dorsal_service::{OrInternal, ServiceError};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use uuid::Uuid;
 
 use super::chart;
-use super::error::PageError;
 
 /// The stylesheet, served at [`STYLESHEET`].
 pub(super) const STYLE: &str = include_str!("../../assets/clinic.css");
 /// Where pages load [`STYLE`] from.
 pub(super) const STYLESHEET: &str = "/clinic/assets/clinic.css";
+/// The two-factor enrolment page: the only page a session reaches while its
+/// org requires two-factor sign-in and it is not on yet.
+pub(super) const ENROLMENT: &str = "/clinic/account/two-factor";
 
 /// What the header shows for a signed-in member of staff.
 #[derive(Debug)]
@@ -210,7 +212,7 @@ pub fn staff_only() -> Markup {
 /// is not on yet: the enrolment page, the only one such a session reaches
 /// (as its tokens reach only `/v1/me*` in the API).
 pub fn totp_enrolment_required() -> Response<Body> {
-    see_other(super::account::ENROLMENT)
+    see_other(ENROLMENT)
 }
 
 /// `data` as an inline SVG QR code that scales to its container (at most
@@ -628,7 +630,7 @@ pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
                 }
             }
             h2 { "Home exercise programme" }
-            (super::programs::plan_links(chrome.role, page.patient.id, page.plan.as_ref()))
+            (plan_links(chrome.role, page.patient.id, page.plan.as_ref()))
             @match &page.plan {
                 None => p .empty { "No active plan." },
                 Some(plan) => div .card {
@@ -677,7 +679,22 @@ pub fn patient(chrome: &Chrome<'_>, page: &PatientPage) -> Markup {
     )
 }
 
-/// The id in a page address; anything that is not a UUID names nothing.
-pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
+/// The links of the patient page for `role`: the builder's for those who
+/// write plans, the earlier versions of the active plan for all staff.
+fn plan_links(role: &str, patient_id: Uuid, plan: Option<&Plan>) -> Markup {
+    let writes = Role::parse(role).is_some_and(|role| role.can(Capability::WritePlans));
+    html! {
+        p .buttons #plan-links {
+            @if writes {
+                a href={ "/clinic/patients/" (patient_id) "/plans/new" } { "Assign a new program" }
+                @if let Some(plan) = plan {
+                    a href={ "/clinic/plans/" (plan.id) "/revise" } { "Revise this program" }
+                    a href={ "/clinic/plans/" (plan.id) "/archive" } { "Archive" }
+                }
+            }
+            @if let Some(plan) = plan {
+                a href={ "/clinic/plans/" (plan.id) "/versions" } { "Earlier versions" }
+            }
+        }
+    }
 }

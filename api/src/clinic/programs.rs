@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use dorsal_domain::Violations;
-use dorsal_domain::role::{Capability, Role};
+use dorsal_domain::role::Capability;
 use dorsal_service::ServiceError;
 use dorsal_service::access::patient_access;
 use dorsal_service::care_team::{self, PatientSummary};
@@ -24,10 +24,10 @@ use dorsal_service::programs::{self, Exercise, Plan};
 use maud::{Markup, html};
 use uuid::Uuid;
 
-use super::error::PageError;
-use super::pages::{self, Chrome, csrf_field, document, see_other, when};
+use super::error::{PageError, parse_id};
+use super::frame::{Page, framed};
+use super::pages::{Chrome, csrf_field, document, see_other, when};
 use super::session::{self, Session};
-use super::{Page, framed};
 use crate::dto::programs::{ExerciseIn, PlanIn, PlanItemIn};
 use crate::error::status_of;
 use crate::state::AppState;
@@ -51,26 +51,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/clinic/plans/{plan_id}/versions", get(versions))
         .route("/clinic/exercises", get(exercises).post(create_exercise))
         .route("/clinic/exercises/{id}/image", get(exercise_image))
-}
-
-/// The links of the patient page for `role`: the builder's for those who
-/// write plans, the earlier versions of the active plan for all staff.
-pub(super) fn plan_links(role: &str, patient_id: Uuid, plan: Option<&Plan>) -> Markup {
-    let writes = Role::parse(role).is_some_and(|role| role.can(Capability::WritePlans));
-    html! {
-        p .buttons #plan-links {
-            @if writes {
-                a href={ "/clinic/patients/" (patient_id) "/plans/new" } { "Assign a new program" }
-                @if let Some(plan) = plan {
-                    a href={ "/clinic/plans/" (plan.id) "/revise" } { "Revise this program" }
-                    a href={ "/clinic/plans/" (plan.id) "/archive" } { "Archive" }
-                }
-            }
-            @if let Some(plan) = plan {
-                a href={ "/clinic/plans/" (plan.id) "/versions" } { "Earlier versions" }
-            }
-        }
-    }
 }
 
 /// The fields of a submitted form, in order.
@@ -480,7 +460,7 @@ async fn exercise_image(
     session: Session,
     Path(id): Path<String>,
 ) -> Page {
-    let id = pages::parse_id(&id)?;
+    let id = parse_id(&id)?;
     let stored = exercise_images::image(&state.db, session.actor, id)
         .await?
         .ok_or(PageError::NotFound)?;
@@ -533,7 +513,7 @@ async fn new_plan_form(
     Path(id): Path<String>,
 ) -> Page {
     session.actor.may(Capability::WritePlans)?;
-    let id = pages::parse_id(&id)?;
+    let id = parse_id(&id)?;
     let patient = patient_summary(&state, &session, id).await?;
     let (catalog, images) = catalog(&state, &session).await?;
     let draft = PlanDraft::blank(&catalog, today(&state));
@@ -580,7 +560,7 @@ async fn create_plan(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Page {
     let fields = checked_fields(&headers, &session.csrf, form)?;
-    let id = pages::parse_id(&id)?;
+    let id = parse_id(&id)?;
     let now = state.clock.now_ms();
     let access = patient_access(
         &state.db,

@@ -7,21 +7,18 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Response, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use dorsal_service::access::Actor;
 use dorsal_service::auth::TokenPair;
 use dorsal_service::{AuthFailure, ServiceError, ServiceResult};
 
+use super::cookies::{self, COOKIE, LOGIN_COOKIE, cookie, set_cookie};
 use super::error::PageError;
+use super::pages::{self, respond, see_other};
 use crate::state::AppState;
 
-/// The session cookie.
-pub const COOKIE: &str = "dorsal_clinic";
-/// The cookie that carries the sign-in form's CSRF token before there is a
-/// session; a separate name, so showing the form never clobbers a session.
-pub const LOGIN_COOKIE: &str = "dorsal_clinic_login";
 /// A session ends this long after its tokens were last renewed, i.e. after
 /// about this long unused (in use they are renewed every 15 minutes).
 const SESSION_MAX_AGE_SECONDS: u64 = 12 * 3600;
@@ -68,33 +65,6 @@ impl Tokens {
         let value = format!("{}.{}.{}", self.csrf, self.refresh, self.access);
         set_cookie(COOKIE, &value, SESSION_MAX_AGE_SECONDS)
     }
-}
-
-/// The value of cookie `name` in the request, if sent.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
-/// A `Set-Cookie` value for one of the clinic's cookies: only for
-/// `/clinic`, never readable by scripts, never sent with a request another
-/// site started. [`layer`] adds `Secure` when the page came over HTTPS.
-pub fn set_cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
-    let cookie =
-        format!("{name}={value}; Path=/clinic; Max-Age={max_age}; HttpOnly; SameSite=Strict");
-    // Every part is base64url, a JWT or fixed text, all valid header bytes.
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// The `Set-Cookie` value that deletes cookie `name`.
-pub fn clear_cookie(name: &str) -> HeaderValue {
-    set_cookie(name, "", 0)
 }
 
 /// The sign-in form's CSRF token: the one in the login cookie, or a new one
@@ -328,7 +298,7 @@ impl FromRequestParts<AppState> for Enrolling {
     ) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await {
             Ok(Some(session)) => Ok(Enrolling(session)),
-            Ok(None) => Err(super::signed_out(&parts.method, &parts.headers)),
+            Ok(None) => Err(signed_out(&parts.method, &parts.headers)),
             Err(err) => Err(err.into_response()),
         }
     }
@@ -345,10 +315,36 @@ impl FromRequestParts<AppState> for Session {
             .await
         {
             Ok(Some(session)) => Ok(session),
-            Ok(None) => Err(super::signed_out(&parts.method, &parts.headers)),
+            Ok(None) => Err(signed_out(&parts.method, &parts.headers)),
             Err(err) => Err(err.into_response()),
         }
     }
+}
+
+/// A link from another site arrives without the SameSite=Strict cookie; a
+/// page that reloads itself gets it sent.
+pub(super) fn arrived_from_another_site(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::GET
+        && cookies::cookie(headers, COOKIE).is_none()
+        && headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site")
+}
+
+/// Answers for requests the session extractor turned away: a link from
+/// another site gets the self-reloading page, anything else the sign-in
+/// form (clearing a session cookie that no longer works).
+fn signed_out(method: &Method, headers: &HeaderMap) -> Response<Body> {
+    if arrived_from_another_site(method, headers) {
+        return respond(StatusCode::OK, pages::bounce());
+    }
+    let mut response = see_other("/clinic");
+    if cookies::cookie(headers, COOKIE).is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookies::clear_cookie(COOKIE));
+    }
+    response
 }
 
 #[cfg(test)]
