@@ -90,8 +90,9 @@ pub async fn measure(name: &str, database_url: &str) -> anyhow::Result<Figures> 
     config.jwt_secret = Some(JWT_SECRET.into());
     config.data_key = Some(DATA_KEY.into());
     config.webhook_allow_private = true;
-    // One client logs in a hundred patients from one address.
+    // One client registers and logs in a hundred patients from one address.
     config.auth.login_per_address_per_minute = 100_000;
+    config.auth.register_per_address_per_hour = 100_000;
     let api_core = Core::open(config.clone(), Arc::new(SystemClock), true).await?;
     let postgres = database_url.starts_with("postgres");
     let worker_core = if postgres {
