@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod care_routes;
 pub mod fhir;
 pub mod invite;
+pub mod locale;
 pub mod mail;
 pub mod messages;
 pub mod programs;

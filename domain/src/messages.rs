@@ -25,7 +25,9 @@ pub const FALLBACK: &str = "en";
 /// `domain/locales/`); a new language is a row per file it translates.
 const RESOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/mail.ftl")),
+    ("en", include_str!("../locales/en/patient.ftl")),
     ("es", include_str!("../locales/es/mail.ftl")),
+    ("es", include_str!("../locales/es/patient.ftl")),
 ];
 
 /// The languages that have a catalog, [`FALLBACK`] first.
@@ -45,21 +47,32 @@ struct Catalog {
     bundle: FluentBundle<FluentResource>,
 }
 
-static CATALOGS: LazyLock<Vec<Catalog>> = LazyLock::new(|| build().0);
+/// Every language's catalog.
+struct Catalogs(Vec<Catalog>);
 
-/// The catalogs, and what was wrong with their sources (a unit test holds
-/// the list empty; a broken entry is left out, never a panic).
-fn build() -> (Vec<Catalog>, Vec<String>) {
+static CATALOGS: LazyLock<Catalogs> = LazyLock::new(|| build(RESOURCES).0);
+
+/// The catalogs of `resources`, and what was wrong with their sources (a
+/// unit test holds the list empty; a broken entry is left out, never a
+/// panic).
+fn build(resources: &[(&'static str, &'static str)]) -> (Catalogs, Vec<String>) {
     let mut problems = Vec::new();
-    let catalogs = languages()
+    let mut languages: Vec<&'static str> = Vec::new();
+    for (language, _) in resources {
+        if !languages.contains(language) {
+            languages.push(language);
+        }
+    }
+    let catalogs = languages
         .into_iter()
         .map(|language| {
             let locale = language.parse::<LanguageIdentifier>().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![locale]);
-            // Plain-text email: Unicode isolation marks around variables
-            // would show up as stray characters in some mail clients.
+            // Plain text (email, push, the app's notifications): Unicode
+            // isolation marks around variables would show up as stray
+            // characters in some mail clients and lock screens.
             bundle.set_use_isolating(false);
-            for (_, source) in RESOURCES.iter().filter(|(l, _)| *l == language) {
+            for (_, source) in resources.iter().filter(|(l, _)| *l == language) {
                 let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(
                     |(partial, errors)| {
                         problems.extend(errors.iter().map(|e| format!("{language}: {e:?}")));
@@ -73,7 +86,7 @@ fn build() -> (Vec<Catalog>, Vec<String>) {
             Catalog { language, bundle }
         })
         .collect();
-    (catalogs, problems)
+    (Catalogs(catalogs), problems)
 }
 
 /// The primary language subtag of a tag such as `es-MX` or `pt_BR`, lower
@@ -92,28 +105,36 @@ fn primary(language: &str) -> String {
 /// message is missing there, or does not render cleanly. `None` only when
 /// no catalog has the message.
 pub fn render(language: &str, id: &str, args: &[(&str, FluentValue<'_>)]) -> Option<String> {
-    let mut fluent_args = FluentArgs::with_capacity(args.len());
-    for (name, value) in args {
-        fluent_args.set(*name, value.clone());
-    }
-    let wanted = primary(language);
-    let order = CATALOGS
-        .iter()
-        .filter(|c| c.language == wanted)
-        .chain(CATALOGS.iter().filter(|c| c.language == FALLBACK));
-    for catalog in order {
-        let Some(pattern) = catalog.bundle.get_message(id).and_then(|m| m.value()) else {
-            continue;
-        };
-        let mut errors = Vec::new();
-        let text = catalog
-            .bundle
-            .format_pattern(pattern, Some(&fluent_args), &mut errors);
-        if errors.is_empty() {
-            return Some(text.into_owned());
+    CATALOGS.render(language, id, args)
+}
+
+impl Catalogs {
+    /// See [`render`].
+    fn render(&self, language: &str, id: &str, args: &[(&str, FluentValue<'_>)]) -> Option<String> {
+        let mut fluent_args = FluentArgs::with_capacity(args.len());
+        for (name, value) in args {
+            fluent_args.set(*name, value.clone());
         }
+        let wanted = primary(language);
+        let order = self
+            .0
+            .iter()
+            .filter(|c| c.language == wanted)
+            .chain(self.0.iter().filter(|c| c.language == FALLBACK));
+        for catalog in order {
+            let Some(pattern) = catalog.bundle.get_message(id).and_then(|m| m.value()) else {
+                continue;
+            };
+            let mut errors = Vec::new();
+            let text = catalog
+                .bundle
+                .format_pattern(pattern, Some(&fluent_args), &mut errors);
+            if errors.is_empty() {
+                return Some(text.into_owned());
+            }
+        }
+        None
     }
-    None
 }
 
 #[cfg(test)]
@@ -124,24 +145,32 @@ mod tests {
 
     use super::*;
 
-    /// Every message of each language, with the variables it uses.
+    /// Every message and term of each language, with the variables and the
+    /// messages it uses.
     fn messages() -> BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>> {
         let mut out: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
         for (language, source) in RESOURCES {
             let resource = FluentResource::try_new((*source).to_owned())
                 .unwrap_or_else(|(_, errors)| panic!("{language}: {errors:?}"));
             for entry in resource.entries() {
-                if let ast::Entry::Message(message) = entry {
-                    let mut variables = BTreeSet::new();
-                    if let Some(pattern) = &message.value {
-                        pattern_variables(pattern, &mut variables);
+                // Terms too: a message reads its care-route terms, so a
+                // language must have them with the same variables.
+                let (id, value) = match entry {
+                    ast::Entry::Message(message) => {
+                        (message.id.name.to_owned(), message.value.as_ref())
                     }
-                    let previous = out
-                        .entry(language)
-                        .or_default()
-                        .insert(message.id.name.to_owned(), variables);
-                    assert!(previous.is_none(), "{language}: {} twice", message.id.name);
+                    ast::Entry::Term(term) => (format!("-{}", term.id.name), Some(&term.value)),
+                    _ => continue,
+                };
+                let mut variables = BTreeSet::new();
+                if let Some(pattern) = value {
+                    pattern_variables(pattern, &mut variables);
                 }
+                let previous = out
+                    .entry(language)
+                    .or_default()
+                    .insert(id.clone(), variables);
+                assert!(previous.is_none(), "{language}: {id} twice");
             }
         }
         out
@@ -184,13 +213,23 @@ mod tests {
                 }
             }
             ast::InlineExpression::TermReference { arguments, .. } => {
-                for argument in arguments.iter().flat_map(|a| &a.positional) {
-                    inline_variables(argument, out);
+                if let Some(arguments) = arguments {
+                    for argument in &arguments.positional {
+                        inline_variables(argument, out);
+                    }
+                    for argument in &arguments.named {
+                        inline_variables(&argument.value, out);
+                    }
                 }
             }
+            // A message another includes counts as one of its variables:
+            // a translation that leaves out `{ call-emergency }` would leave
+            // out the patient's emergency number.
+            ast::InlineExpression::MessageReference { id, .. } => {
+                out.insert(format!("{{ {} }}", id.name));
+            }
             ast::InlineExpression::StringLiteral { .. }
-            | ast::InlineExpression::NumberLiteral { .. }
-            | ast::InlineExpression::MessageReference { .. } => {}
+            | ast::InlineExpression::NumberLiteral { .. } => {}
         }
     }
 
@@ -204,7 +243,7 @@ mod tests {
 
     #[test]
     fn every_catalog_parses_without_problems() {
-        assert_eq!(build().1, Vec::<String>::new());
+        assert_eq!(build(RESOURCES).1, Vec::<String>::new());
         assert_eq!(languages(), ["en", "es"]);
     }
 
@@ -274,6 +313,31 @@ mod tests {
         assert_eq!(reset("", 30), reset("en", 30));
         assert_eq!(reset("EN_gb", 30), reset("en", 30));
         assert_eq!(render("es", "no-such-message", &[]), None);
+    }
+
+    #[test]
+    fn a_message_a_language_lacks_is_rendered_in_english_instead() {
+        // Spanish here lacks `second` and has `third` with a fault; both
+        // read in English, and `first` in Spanish.
+        let (catalogs, problems) = build(&[
+            ("en", "first = First\nsecond = Second\nthird = Third { $n }"),
+            ("es", "first = Primero\nthird = Tercero { $missing }"),
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let n = [("n", FluentValue::from(3))];
+        assert_eq!(
+            catalogs.render("es", "first", &[]).as_deref(),
+            Some("Primero")
+        );
+        assert_eq!(
+            catalogs.render("es", "second", &[]).as_deref(),
+            Some("Second")
+        );
+        assert_eq!(
+            catalogs.render("es-MX", "third", &n).as_deref(),
+            Some("Third 3")
+        );
+        assert_eq!(catalogs.render("es", "fourth", &n), None);
     }
 
     #[test]

@@ -75,13 +75,16 @@ pub struct Due {
     pub subject: String,
     /// At most one per this period per (kind, subject).
     pub every: SignedDuration,
-    /// Notification title.
-    pub title: &'static str,
-    /// Notification body: the advice itself.
-    pub body: &'static str,
+    /// The catalog messages of its notification: `{message}-title` and
+    /// `{message}-body` ([`crate::locale::text`]).
+    pub message: &'static str,
+    /// The whole numbers its message reads.
+    pub args: Vec<(&'static str, i64)>,
 }
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
+/// How long warmth on the lower back before bed is advised for (minutes).
+const WARMTH_MINUTES: (i64, i64) = (15, 20);
 /// No session for this long while a plan is active earns a nudge.
 pub const NUDGE_AFTER: SignedDuration = SignedDuration::from_hours(49);
 /// No session for this long puts the patient on the therapist's digest.
@@ -118,10 +121,8 @@ fn mattress(facts: &Facts, limits: Limits) -> Option<Due> {
             .as_ref()
             .map_or_else(|| "unknown".to_owned(), |m| m.id.clone()),
         every: DAY * 90,
-        title: "Time to look at your mattress",
-        body: "Your mattress may no longer support your back. A medium-firm mattress suits \
-               most people with back pain. Rotate or flip it now and every few months; a \
-               topper or a board under it can help until you replace it.",
+        message: "mattress-prompt",
+        args: Vec::new(),
     })
 }
 
@@ -132,36 +133,25 @@ fn sleep_tip(facts: &Facts) -> Option<Due> {
     }
     woke.sort_by_key(|n| n.night_of);
     let latest = woke.last()?;
-    let (subject, title, body) = match latest.position.as_deref() {
-        Some("stomach") if !latest.pillow_under_hips => (
-            "stomach",
-            "A tip for sleeping on your stomach",
-            "Put a thin pillow under your hips and use a flat pillow or none under your \
-             head, so your lower back does not arch.",
-        ),
-        Some("side") if !latest.pillow_between_knees => (
-            "side_knees",
-            "A tip for sleeping on your side",
-            "Put a pillow between your knees to keep your hips, pelvis and spine in line.",
-        ),
-        Some("back") if !latest.pillow_under_knees => (
-            "back_knees",
-            "A tip for sleeping on your back",
-            "Put a pillow under your knees to keep the natural curve of your lower back.",
-        ),
+    let (subject, message, args) = match latest.position.as_deref() {
+        Some("stomach") if !latest.pillow_under_hips => ("stomach", "tip-stomach", vec![]),
+        Some("side") if !latest.pillow_between_knees => ("side_knees", "tip-side-knees", vec![]),
+        Some("back") if !latest.pillow_under_knees => ("back_knees", "tip-back-knees", vec![]),
         _ => (
             "warmth",
-            "A tip for a calmer night",
-            "Warmth on your lower back for 15 to 20 minutes before bed can ease stiffness \
-             (take it off before you fall asleep), followed by your evening stretches.",
+            "tip-warmth",
+            vec![
+                ("minutes_from", WARMTH_MINUTES.0),
+                ("minutes_to", WARMTH_MINUTES.1),
+            ],
         ),
     };
     Some(Due {
         kind: "sleep_tip",
         subject: subject.to_owned(),
         every: DAY * 14,
-        title,
-        body,
+        message,
+        args,
     })
 }
 
@@ -172,9 +162,8 @@ fn pt_referral(facts: &Facts) -> Option<Due> {
         kind: "pt_referral",
         subject: String::new(),
         every: DAY * 30,
-        title: "Time to see your physical therapist",
-        body: "Your back pain has not been getting better, or it keeps waking you at night. \
-               Book a visit with your physical therapist to review your program.",
+        message: "pt-referral",
+        args: Vec::new(),
     })
 }
 
@@ -185,9 +174,8 @@ fn adherence(facts: &Facts, now: Timestamp) -> Option<Due> {
         kind: "adherence_nudge",
         subject: String::new(),
         every: DAY,
-        title: "Your stretches are waiting",
-        body: "It has been two days since your last exercise session. A few minutes of your \
-               program today keeps your back moving.",
+        message: "adherence-nudge",
+        args: vec![("days", now.duration_since(last).as_hours() / 24)],
     })
 }
 
@@ -212,6 +200,8 @@ pub fn may_repeat(due: &Due, last: Option<Timestamp>, now: Timestamp) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locale::Locale;
+    use crate::messages::{FluentValue, languages};
     use jiff::civil::date;
 
     const NOW: &str = "2026-06-15T12:00:00Z";
@@ -237,9 +227,30 @@ mod tests {
         }
     }
 
+    /// The prompts due, each checked to render in every language with
+    /// every variable its message reads.
     fn kinds(facts: &Facts) -> Vec<(&'static str, String)> {
         due(facts, now(), Limits::default())
             .into_iter()
+            .inspect(|d| {
+                let args: Vec<_> = d
+                    .args
+                    .iter()
+                    .map(|(name, value)| (*name, FluentValue::from(*value)))
+                    .collect();
+                for language in languages() {
+                    let locale = Locale {
+                        language: language.to_owned(),
+                        country: None,
+                    };
+                    let text = crate::locale::text(d.message, &locale, &args);
+                    assert!(
+                        text.is_some_and(|t| !t.title.is_empty() && !t.body.is_empty()),
+                        "{language}: {} does not render",
+                        d.message
+                    );
+                }
+            })
             .map(|d| (d.kind, d.subject))
             .collect()
     }

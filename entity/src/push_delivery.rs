@@ -21,6 +21,9 @@ pub struct Model {
     pub created_at: i64,
     pub delivered_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The patient's language when the push was queued: its words are
+    /// rendered in it.
+    pub language: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

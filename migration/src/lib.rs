@@ -20,6 +20,7 @@ mod m20261202_000014_totp;
 mod m20261202_000015_account_recovery;
 mod m20261203_000016_exercise_media;
 mod m20261203_000017_exercise_images;
+mod m20261203_000018_language_and_country;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_account_recovery::Migration),
             Box::new(m20261203_000016_exercise_media::Migration),
             Box::new(m20261203_000017_exercise_images::Migration),
+            Box::new(m20261203_000018_language_and_country::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod exercise_images;
 pub mod fhir;
 pub mod limits;
+pub mod locale;
 pub mod mail;
 pub mod notify;
 pub mod orgs;

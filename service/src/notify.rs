@@ -32,6 +32,9 @@ pub struct Notice {
     pub body: String,
     /// `info`, `routine`, `urgent` or `emergency`.
     pub severity: &'static str,
+    /// The patient's language when it was written: its pushes are worded in
+    /// it.
+    pub language: String,
     /// After this instant (ms) its pushes are not sent any more: a reminder
     /// retried into the night is worse than none. The notification itself
     /// stays to be pulled.
@@ -114,6 +117,7 @@ async fn queue_device_pushes(
             push_delivery::Column::NextAttemptAt,
             push_delivery::Column::CreatedAt,
             push_delivery::Column::ExpiresAt,
+            push_delivery::Column::Language,
         ]);
         for (notice, device_id) in chunk {
             insert
@@ -127,6 +131,7 @@ async fn queue_device_pushes(
                     now.into(),
                     now.into(),
                     notice.device_push_until.into(),
+                    notice.language.as_str().into(),
                 ])
                 .or_internal("push statement")?;
         }

@@ -1,6 +1,8 @@
 //! An org's own settings, read by its staff and changed by its admins:
-//! for now whether its staff must sign in with TOTP.
+//! whether its staff must sign in with TOTP, and the phone line its
+//! patients' urgent and routine advice adds (SPEC §12).
 
+use dorsal_domain::locale::{self, ClinicLine};
 use dorsal_domain::role::Capability;
 use dorsal_entity::org;
 use sea_orm::sea_query::Expr;
@@ -21,6 +23,8 @@ pub struct OrgSettings {
     pub name: String,
     /// Whether staff must sign in with TOTP.
     pub require_totp: bool,
+    /// The clinic's line for its patients' advice, if set.
+    pub contact: Option<ClinicLine>,
 }
 
 impl From<org::Model> for OrgSettings {
@@ -29,6 +33,10 @@ impl From<org::Model> for OrgSettings {
             id: org.id,
             name: org.name,
             require_totp: org.require_totp,
+            contact: org.contact_phone.map(|phone| ClinicLine {
+                phone,
+                hours: org.contact_hours.unwrap_or_default(),
+            }),
         }
     }
 }
@@ -69,6 +77,45 @@ pub async fn set_require_totp(
             "org.totp_required"
         } else {
             "org.totp_optional"
+        };
+        audit::record_account(&txn, actor, action, now_ms).await?;
+    }
+    let settings = load(&txn, org_id).await?;
+    txn.commit().await?;
+    Ok(settings)
+}
+
+/// An admin sets the org's contact line (`Some`: a phone in E.164 form and
+/// when it is answered) or removes it (`None`). From then on, urgent and
+/// routine advice to the org's patients names it; advice already written
+/// keeps its words. Audited in the org's log when it changes.
+pub async fn set_contact(
+    db: &Db,
+    actor: Actor,
+    contact: Option<(&str, &str)>,
+    now_ms: i64,
+) -> ServiceResult<OrgSettings> {
+    let org_id = actor.staff_org(Capability::Administer)?;
+    let line = contact
+        .map(|(phone, hours)| locale::clinic_line(phone, hours))
+        .transpose()?;
+    let txn = begin_write(db).await?;
+    let before = load(&txn, org_id).await?;
+    if before.contact != line {
+        let (phone, hours) = line
+            .as_ref()
+            .map(|l| (l.phone.clone(), l.hours.clone()))
+            .unzip();
+        org::Entity::update_many()
+            .col_expr(org::Column::ContactPhone, Expr::value(phone))
+            .col_expr(org::Column::ContactHours, Expr::value(hours))
+            .filter(org::Column::Id.eq(org_id))
+            .exec(&txn)
+            .await?;
+        let action = if line.is_some() {
+            "org.contact_set"
+        } else {
+            "org.contact_removed"
         };
         audit::record_account(&txn, actor, action, now_ms).await?;
     }

@@ -11,6 +11,8 @@
 use std::collections::{HashMap, HashSet};
 
 use dorsal_domain::calendar;
+use dorsal_domain::locale::Locale;
+use dorsal_domain::messages::FluentValue;
 use dorsal_domain::prompts::{self, DIGEST_AFTER, Due, Facts, Limits, Mattress, Night};
 use dorsal_domain::reminders::QuietHours;
 use dorsal_domain::role::Capability;
@@ -346,25 +348,39 @@ async fn last_prompts(
 /// How long a prompt's pushes may still go out: it was sent in daytime.
 const DEVICE_PUSH_FOR_MS: i64 = 4 * 3_600_000;
 
-fn notice(patient_id: Uuid, due: &Due, today: Date, now_ms: i64) -> Notice {
+fn notice(
+    patient_id: Uuid,
+    due: &Due,
+    today: Date,
+    locale: &Locale,
+    now_ms: i64,
+) -> ServiceResult<Notice> {
     let mut id = format!("{}.{today}", due.kind);
     if !due.subject.is_empty() {
         id.push('.');
         id.push_str(&due.subject);
     }
-    Notice {
+    let args: Vec<(&str, FluentValue<'_>)> = due
+        .args
+        .iter()
+        .map(|(name, value)| (*name, FluentValue::from(*value)))
+        .collect();
+    let text = dorsal_domain::locale::text(due.message, locale, &args)
+        .or_internal("prompt missing from the catalogs")?;
+    Ok(Notice {
         patient_id,
         id,
         kind: due.kind,
-        title: due.title.to_owned(),
-        body: due.body.to_owned(),
+        title: text.title,
+        body: text.body,
+        language: locale.language.clone(),
         severity: if due.kind == "pt_referral" {
             "routine"
         } else {
             "info"
         },
         device_push_until: now_ms + DEVICE_PUSH_FOR_MS,
-    }
+    })
 }
 
 /// Writes the prompts of one batch of patients; returns how many went out.
@@ -401,10 +417,15 @@ async fn send(
         ]
         .map(Alias::new),
     );
+    // In the language each patient has now: what is written keeps it.
+    let locales = crate::locale::locales(&txn, &patients).await?;
     let notices: Vec<Notice> = due
         .iter()
-        .map(|(p, d, today)| notice(*p, d, *today, now_ms))
-        .collect();
+        .map(|(p, d, today)| {
+            let locale = locales.get(p).cloned().unwrap_or_default();
+            notice(*p, d, *today, &locale, now_ms)
+        })
+        .collect::<ServiceResult<_>>()?;
     for ((patient, d, today), n) in due.iter().zip(&notices) {
         insert
             .values([

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use dorsal_domain::calendar;
+use dorsal_domain::locale::{self as advice, ClinicLine, Locale, Text};
 use dorsal_domain::red_flags::{
     Finding, History, Needed, PainFacts, ProfileFacts, Rule, Severity, Snapshot, Thresholds,
     UNRELENTING, diary_since, evaluate, evaluate_over_time, pain_log_columns, profile_columns,
@@ -186,6 +187,9 @@ pub async fn on_pain_logs(
         .collect();
 
     let mut advisories: BTreeMap<&'static str, Advisory> = BTreeMap::new();
+    // The patient's language, country and clinic line, read once the first
+    // rule matches: most pushes raise nothing and read nothing more.
+    let mut words: Option<(Locale, Option<ClinicLine>)> = None;
     for log in &pushed {
         let snapshot = Snapshot {
             log,
@@ -199,12 +203,23 @@ pub async fn on_pain_logs(
             if !open.iter().any(|code| code == finding.rule.code) {
                 open.push(finding.rule.code.to_owned());
             }
-            advise(write, log, &finding, now).await?;
+            let (locale, line) = match &mut words {
+                Some(words) => words,
+                None => words.insert((
+                    crate::locale::locale(db, patient_id).await?,
+                    crate::locale::clinic_lines(db, &[patient_id])
+                        .await?
+                        .remove(&patient_id),
+                )),
+            };
+            let text = advice::red_flag(finding.rule, finding.severity, locale, line.as_ref())
+                .or_internal("red-flag advice missing from the catalogs")?;
+            advise(write, log, &finding, &text, now).await?;
             let advisory = Advisory {
                 code: finding.rule.code.to_owned(),
                 severity: finding.severity.as_str().to_owned(),
-                title: finding.rule.title.to_owned(),
-                body: finding.rule.advice.to_owned(),
+                title: text.title,
+                body: text.body,
             };
             let keep = advisories
                 .get(finding.rule.code)
@@ -362,6 +377,7 @@ async fn advise(
     write: &PatientWrite,
     log: &PainFacts,
     finding: &Finding,
+    text: &Text,
     now: i64,
 ) -> ServiceResult<()> {
     let notifications = table("notifications").or_internal("no notifications table")?;
@@ -378,8 +394,8 @@ async fn advise(
     }
     let row = notifications.row(vec![
         ("kind", Cell::Text("red_flag_advice".into())),
-        ("title", Cell::Text(finding.rule.title.into())),
-        ("body", Cell::Text(finding.rule.advice.into())),
+        ("title", Cell::Text(text.title.clone())),
+        ("body", Cell::Text(text.body.clone())),
         ("severity", Cell::Text(finding.severity.as_str().into())),
         ("created_at", Cell::Int(now)),
     ]);

@@ -17,6 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use dorsal_domain::locale::Locale;
 use dorsal_domain::reminders::{
     DEFAULT_REMINDER_TIME, QuietHours, expires_at, next_fire, parse_time,
 };
@@ -392,18 +393,19 @@ fn reminder_id(due: &Due) -> String {
 
 /// The notification a stretch reminder writes; its pushes stop when the
 /// occurrence expires.
-fn reminder_notice(due: &Due, expires: Timestamp) -> Notice {
-    Notice {
+fn reminder_notice(due: &Due, expires: Timestamp, locale: &Locale) -> ServiceResult<Notice> {
+    let text = dorsal_domain::locale::text("stretch-reminder", locale, &[])
+        .or_internal("the stretch reminder missing from the catalogs")?;
+    Ok(Notice {
         patient_id: due.patient_id,
         id: reminder_id(due),
         kind: "stretch_reminder",
-        title: "Time for your evening stretches".to_owned(),
-        body: "Your home program takes a few minutes. Stretching before bed can ease \
-               night-time back pain."
-            .to_owned(),
+        title: text.title,
+        body: text.body,
         severity: "info",
+        language: locale.language.clone(),
         device_push_until: expires.as_millisecond(),
-    }
+    })
 }
 
 /// Fires the due reminders of one batch (see the module notes). Returns
@@ -539,7 +541,7 @@ pub async fn fire_due(
         }
     }
 
-    let mut notices = Vec::new();
+    let mut sending = Vec::new();
     for (d, (expires, fate)) in due.iter().zip(&fates) {
         if !recorded.contains(&d.id) {
             report.already += 1;
@@ -548,13 +550,23 @@ pub async fn fire_due(
         match fate {
             Fate::Sent => {
                 report.sent += 1;
-                notices.push(reminder_notice(d, *expires));
+                sending.push((d, *expires));
             }
             Fate::Missed => report.missed += 1,
             Fate::Quiet => report.quiet += 1,
             Fate::Logged => report.logged += 1,
         }
     }
+    // Worded in the language each patient has now.
+    let patients: Vec<Uuid> = sending.iter().map(|(d, _)| d.patient_id).collect();
+    let locales = crate::locale::locales(&txn, &patients).await?;
+    let notices = sending
+        .into_iter()
+        .map(|(d, expires)| {
+            let locale = locales.get(&d.patient_id).cloned().unwrap_or_default();
+            reminder_notice(d, expires, &locale)
+        })
+        .collect::<ServiceResult<Vec<_>>>()?;
     let writers: Vec<Uuid> = notices.iter().map(|n| n.patient_id).collect();
     let seqs = take_change_numbers(&txn, &writers).await?;
     report.pushes = notify::write(&txn, &notices, &seqs, now_ms).await?;

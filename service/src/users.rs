@@ -187,6 +187,8 @@ pub async fn create_org_with_admin(
         name: Set(name),
         created_at: Set(auth.clock().now_ms()),
         require_totp: Set(false),
+        contact_phone: Set(None),
+        contact_hours: Set(None),
     }
     .insert(&txn)
     .await?;

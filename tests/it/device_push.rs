@@ -14,9 +14,7 @@ use dorsal_tests::sync::{notifications, profile};
 use dorsal_tests::{Clinic, Org, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::delivery::HttpSender;
-use dorsal_worker::device_push::{
-    DEVICE_PUSH_BODY, DEVICE_PUSH_TITLE, FCM_SCOPE, FcmProvider, GatewayProvider, Providers,
-};
+use dorsal_worker::device_push::{FCM_SCOPE, FcmProvider, GatewayProvider, Providers};
 use dorsal_worker::jobs::deliver_device_push;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -221,13 +219,16 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
     profile(
         &app,
         &patient,
-        json!({"timezone": "Europe/Berlin", "reminders_enabled": true}),
+        json!({"timezone": "Europe/Berlin", "reminders_enabled": true, "language": "es"}),
     )
     .await;
     new_plan(&app, &therapist, &patient, Some("21:15")).await;
     let (_, at) = next_fire(&app, patient.id).await;
     let ctx = JobCtx::from(&app.core);
     assert_eq!(fire(&ctx, at).await.pushes, 3);
+    // Queued in the patient's language, Spanish.
+    let words = dorsal_domain::locale::device_push("es").unwrap();
+    assert_ne!(words, dorsal_domain::locale::device_push("en").unwrap());
 
     let providers = Providers {
         gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),
@@ -257,7 +258,7 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
             let message = &body["message"];
             assert_eq!(
                 message["notification"],
-                json!({"title": DEVICE_PUSH_TITLE, "body": DEVICE_PUSH_BODY})
+                json!({"title": words.title, "body": words.body})
             );
             assert!(message["android"]["collapse_key"].is_string());
             let text = body.to_string();
@@ -274,7 +275,8 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
         assert!(verified, "signed with the gateway's secret");
         assert_eq!(body["type"], "push.send");
         assert_eq!(body["data"]["device_token"], "gw-token");
-        assert_eq!(body["data"]["title"], DEVICE_PUSH_TITLE);
+        assert_eq!(body["data"]["title"], words.title);
+        assert_eq!(body["data"]["body"], words.body);
         assert!(!body.to_string().contains("stretch"));
     }
     assert_eq!(push_status(&app, "delivered").await, 2);

@@ -532,6 +532,7 @@ async fn a_worker_killed_mid_batch_of_pushes_loses_none_and_repeats_only_those_i
             created_at: Set(t0),
             delivered_at: Set(None),
             expires_at: Set(None),
+            language: Set("en".to_owned()),
         }
         .insert(&app.core.db)
         .await

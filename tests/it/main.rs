@@ -18,6 +18,7 @@ mod driver;
 mod errors;
 mod exercise_images;
 mod fhir;
+mod languages;
 mod logs;
 mod mail;
 mod operations;

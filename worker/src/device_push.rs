@@ -3,7 +3,7 @@
 //! token, then `messages:send`), both with configurable base URLs.
 //!
 //! A push carries no health details, not even which kind of notification
-//! is waiting: a fixed title and body, and the push's own opaque id as the
+//! is waiting: a fixed title and body (in the patient's language), and the push's own opaque id as the
 //! collapse key, so a push repeated after a crash replaces the first on the
 //! device instead of stacking. The app pulls to see what is new.
 
@@ -25,20 +25,32 @@ use tokio::sync::Mutex;
 use crate::WorkerError;
 use crate::delivery::HttpSender;
 
-/// The title every push shows.
-pub const DEVICE_PUSH_TITLE: &str = "dorsal";
-/// The body every push shows.
-pub const DEVICE_PUSH_BODY: &str = "You have a new message.";
-
-/// What a push says beyond the fixed title and body.
+/// What a push says: only that something is waiting, in the patient's
+/// language when it was queued.
 #[derive(Debug, Clone)]
 pub struct DevicePushMessage {
     /// The outbox row's id, stable across attempts: the collapse key, and
     /// the gateway's `webhook-id`.
     pub delivery_id: uuid::Uuid,
+    /// The title shown, from the catalogs.
+    pub title: String,
+    /// The body shown, from the catalogs.
+    pub body: String,
 }
 
 impl DevicePushMessage {
+    /// The push of delivery `delivery_id`, worded in `language` (English
+    /// where the language lacks the words). `None` only if no catalog has
+    /// them, which a test rules out.
+    pub fn new(delivery_id: uuid::Uuid, language: &str) -> Option<Self> {
+        let text = dorsal_domain::locale::device_push(language)?;
+        Some(DevicePushMessage {
+            delivery_id,
+            title: text.title,
+            body: text.body,
+        })
+    }
+
     /// The collapse key: the same for every attempt of one push.
     pub fn collapse_key(&self) -> String {
         self.delivery_id.simple().to_string()
@@ -102,8 +114,8 @@ impl DevicePushProvider for GatewayProvider {
                     "device_token": device.token,
                     "platform": device.platform,
                     "collapse_key": message.collapse_key(),
-                    "title": DEVICE_PUSH_TITLE,
-                    "body": DEVICE_PUSH_BODY,
+                    "title": message.title,
+                    "body": message.body,
                 },
             })
             .to_string();
@@ -268,7 +280,7 @@ impl FcmProvider {
         let body = json!({
             "message": {
                 "token": device.token,
-                "notification": {"title": DEVICE_PUSH_TITLE, "body": DEVICE_PUSH_BODY},
+                "notification": {"title": message.title, "body": message.body},
                 "data": {"action": "sync"},
                 "android": {"collapse_key": message.collapse_key()},
                 "apns": {"headers": {"apns-collapse-id": message.collapse_key()}},

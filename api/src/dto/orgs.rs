@@ -15,6 +15,9 @@ pub struct OrgOut {
     /// Whether staff must sign in with TOTP; staff without it get tokens
     /// that reach only `/v1/me*`.
     pub require_totp: bool,
+    /// The clinic's phone line that its patients' urgent and routine advice
+    /// adds; null when none is set.
+    pub contact: Option<ContactOut>,
 }
 
 impl From<OrgSettings> for OrgOut {
@@ -23,8 +26,34 @@ impl From<OrgSettings> for OrgOut {
             id: org.id,
             name: org.name,
             require_totp: org.require_totp,
+            contact: org.contact.map(|line| ContactOut {
+                phone: line.phone,
+                hours: line.hours,
+            }),
         }
     }
+}
+
+/// The clinic's contact line, as set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactOut {
+    /// E.164, e.g. `+4930123456`.
+    pub phone: String,
+    /// When the line is answered, in the clinic's words.
+    pub hours: String,
+}
+
+/// `PUT /v1/org/contact`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ContactIn {
+    /// An international (E.164) number: `+`, the country code and the
+    /// number, digits only.
+    #[schema(pattern = r"^\+[1-9][0-9]{6,14}$", example = "+4930123456")]
+    pub phone: String,
+    /// When the line is answered, in the clinic's words, as patients will
+    /// read it (one line; trimmed).
+    #[schema(min_length = 1, max_length = 100, example = "Mon-Fri 8:00-18:00")]
+    pub hours: String,
 }
 
 /// `PATCH /v1/org`.

@@ -165,6 +165,15 @@ pub struct PushOut {
     pub advisories: serde_json::Value,
 }
 
+/// A string that is one of `codes`, with what the codes are.
+fn codes(codes: &[&str], description: &str) -> ObjectBuilder {
+    let mut values: Vec<serde_json::Value> = codes.iter().map(|c| (*c).into()).collect();
+    values.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .enum_values(Some(values))
+        .description(Some(description))
+}
+
 /// `POST /v1/sync/push` body, for the document only: the handler reads raw
 /// JSON and checks it record by record. Built from the synced tables, so
 /// the document (and a fuzzer reading it) knows every column's kind.
@@ -282,6 +291,22 @@ fn table_record(table: &TableSpec) -> ObjectBuilder {
                     .examples(["Europe/Berlin", "America/New_York"]),
             ),
             Kind::Ref => (Type::String, id_schema()),
+            Kind::Language => (
+                Type::String,
+                codes(
+                    dorsal_domain::locale::LANGUAGES,
+                    "An ISO 639-1 language code in lower case; null is stored as `en`. \
+                     Languages without a catalog read in English.",
+                ),
+            ),
+            Kind::Country => (
+                Type::String,
+                codes(
+                    dorsal_domain::care_routes::ALPHA2,
+                    "An ISO 3166-1 alpha-2 country code in upper case: it chooses the \
+                     emergency number and care routes advice names.",
+                ),
+            ),
         };
         let schema = if column.required {
             record = record.required(column.name);

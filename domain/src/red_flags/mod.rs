@@ -68,14 +68,14 @@ impl Severity {
 pub struct Rule {
     /// Stable code, e.g. `cauda_equina`.
     pub code: &'static str,
-    /// Bumped whenever the rule's logic or wording changes.
+    /// Bumped whenever the rule's logic changes.
     pub version: u32,
     /// Severity when it first matches.
     pub severity: Severity,
-    /// Headline for the patient.
-    pub title: &'static str,
-    /// What the patient should do.
-    pub advice: &'static str,
+    /// The catalog messages of its advice to the patient: `{message}-title`
+    /// (the headline) and `{message}-body` (what to do), rendered in the
+    /// patient's language naming their care routes ([`crate::locale`]).
+    pub message: &'static str,
     /// What the clinician should do.
     pub clinician_action: &'static str,
     /// Diary and profile fields the rule reads: the pain-log columns among

@@ -107,8 +107,7 @@ pub const NIGHT_PAIN_STREAK: Rule = Rule {
     code: "night_pain_streak",
     version: 1,
     severity: Severity::Routine,
-    title: "Your night pain will be reviewed",
-    advice: "Your pain has been keeping you up. Your physiotherapist will review your plan.",
+    message: "red-flag-night-pain-streak",
     clinician_action: "Night pain of 7 or more on 3 nights running: PT review; check sleep position \
                        and the evening routine.",
     fields: &["period", "intensity", "recorded_at"],
@@ -172,9 +171,7 @@ pub const NOT_IMPROVING: Rule = Rule {
     code: "not_improving",
     version: 1,
     severity: Severity::Routine,
-    title: "A physiotherapist review is recommended",
-    advice: "Your pain hasn't improved as much as we'd expect after two weeks; a physiotherapist \
-             review is recommended.",
+    message: "red-flag-not-improving",
     clinician_action: "Not improving after 14 days of self-care: PT review; consider re-scoring \
                        STarT Back.",
     fields: &["intensity", "recorded_at"],
@@ -223,9 +220,7 @@ pub const WORSENING_TREND: Rule = Rule {
     code: "worsening_trend",
     version: 1,
     severity: Severity::Routine,
-    title: "Your pain has increased",
-    advice: "Your pain has increased. Please check the warning signs; your physiotherapist will \
-             review.",
+    message: "red-flag-worsening-trend",
     clinician_action: "7-day mean pain up by 2 or more: review and re-ask the red-flag checklist.",
     fields: &["intensity", "recorded_at"],
     looks_back: Lookback::Diary { days: |_| 14 },

@@ -121,10 +121,7 @@ pub const CAUDA_EQUINA: Rule = Rule {
     code: "cauda_equina",
     version: 1,
     severity: Severity::Emergency,
-    title: "Go to the emergency department now",
-    advice: "Loss of bladder or bowel control, numbness between your legs, or symptoms in both legs \
-             can mean pressure on the nerves at the base of your spine. Go to the emergency department \
-             or call the emergency number now. Don't wait for a reply here.",
+    message: "red-flag-cauda-equina",
     clinician_action: "Suspected cauda equina syndrome: contact the patient now, confirm they are going to \
                        the emergency department, follow the emergency MRI pathway.",
     fields: &[
@@ -174,9 +171,7 @@ pub const MAJOR_TRAUMA: Rule = Rule {
     code: "major_trauma",
     version: 1,
     severity: Severity::Emergency,
-    title: "Get emergency care now",
-    advice: "Back pain after a serious accident or fall needs emergency assessment. Go to the emergency \
-             department or call the emergency number now.",
+    message: "red-flag-major-trauma",
     clinician_action: "Back pain after major trauma: confirm emergency assessment; follow up.",
     fields: &["trauma"],
     looks_back: Lookback::Nothing,
@@ -194,9 +189,7 @@ pub const MOTOR_DEFICIT: Rule = Rule {
     code: "motor_deficit",
     version: 1,
     severity: Severity::Urgent,
-    title: "Get a medical assessment today",
-    advice: "New or worsening leg weakness needs an urgent assessment today (GP, urgent care or 111). If \
-             it affects both legs or you notice bladder or bowel changes, go to the emergency department.",
+    message: "red-flag-motor-deficit",
     clinician_action: "New or progressive motor deficit: same-day call; consider urgent spinal referral.",
     fields: &["leg_weakness", "intensity"],
     looks_back: Lookback::Logs {
@@ -229,9 +222,7 @@ pub const INFECTION: Rule = Rule {
     code: "infection",
     version: 1,
     severity: Severity::Urgent,
-    title: "Have your fever checked today",
-    advice: "A fever or chills with back pain needs checking today. Contact your GP or 111 today. If you \
-             feel very unwell, confused or breathless, call the emergency number.",
+    message: "red-flag-infection",
     clinician_action: "Possible spinal infection: same-day review; bloods per local pathway.",
     fields: &["fever", "chills", "temperature_c"],
     looks_back: Lookback::Nothing,
@@ -258,8 +249,7 @@ pub const NIGHT_SWEATS: Rule = Rule {
     code: "night_sweats",
     version: 1,
     severity: Severity::Urgent,
-    title: "Have your night sweats checked",
-    advice: "Night sweats with back pain should be checked. Please contact your GP within a day.",
+    message: "red-flag-night-sweats",
     clinician_action: "Night sweats with back pain: review for infection or malignancy features.",
     fields: &["night_sweats"],
     looks_back: Lookback::Nothing,
@@ -277,9 +267,7 @@ pub const WEIGHT_LOSS: Rule = Rule {
     code: "weight_loss",
     version: 1,
     severity: Severity::Urgent,
-    title: "Book an urgent GP appointment",
-    advice: "Losing weight without trying, together with back pain, should be checked. Please book an \
-             urgent GP appointment.",
+    message: "red-flag-weight-loss",
     clinician_action: "Unexplained weight loss with back pain: review within 1-2 days.",
     fields: &["unexplained_weight_loss"],
     looks_back: Lookback::Nothing,
@@ -302,9 +290,7 @@ pub const CANCER_HISTORY: Rule = Rule {
     code: "cancer_history",
     version: 1,
     severity: Severity::Urgent,
-    title: "Contact your cancer team today",
-    advice: "Because of your cancer history, new back pain should be checked promptly. Contact your \
-             cancer team or GP today.",
+    message: "red-flag-cancer-history",
     clinician_action: "New back pain with a cancer history: contact within 24 h; follow the MSCC pathway.",
     fields: &["cancer_history", "recorded_at"],
     looks_back: Lookback::Logs {
@@ -333,9 +319,7 @@ pub const FRAGILITY_FRACTURE: Rule = Rule {
     code: "fragility_fracture",
     version: 1,
     severity: Severity::Urgent,
-    title: "Have your back checked today",
-    advice: "Sudden back pain with osteoporosis, long-term steroid use or older age should be checked \
-             today, in case of a spinal fracture.",
+    message: "red-flag-fragility-fracture",
     clinician_action: "Possible fragility fracture: same- or next-day review; imaging per pathway.",
     fields: &[
         "trauma",
@@ -394,9 +378,7 @@ pub const RADICULAR_SYMPTOMS: Rule = Rule {
     code: "radicular_symptoms",
     version: 1,
     severity: Severity::Routine,
-    title: "Tell us if the tingling spreads",
-    advice: "Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it \
-             spreads, affects both legs, or you get weakness or bladder or bowel changes.",
+    message: "red-flag-radicular-symptoms",
     clinician_action: "Radicular sensory symptoms: PT review; neuro screen at next contact (urgent if \
                        persisting over 7 days).",
     fields: &["legs_affected", "leg_numbness", "leg_tingling"],
@@ -448,9 +430,7 @@ pub const UNRELENTING_NIGHT_PAIN: Rule = Rule {
     code: "unrelenting_night_pain",
     version: 1,
     severity: Severity::Routine,
-    title: "Your night pain will be reviewed",
-    advice: "Pain at night that doesn't ease when you rest or change position should be reviewed. We've \
-             asked your care team to contact you.",
+    message: "red-flag-unrelenting-night-pain",
     clinician_action: "Night pain unrelieved by rest on 3 of 7 nights: review for systemic features.",
     fields: &["period", "eased_by_rest", "recorded_at", "birth_date"],
     looks_back: Lookback::UnrelentingNights {
@@ -500,7 +480,7 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::red_flags::{RULES, rule};
+    use crate::red_flags::RULES;
 
     const T: i64 = 1_793_503_800_000; // 2026-10-31T23:30-04:00 (New York)
 
@@ -806,7 +786,7 @@ mod tests {
     fn every_rule_has_its_wording_and_sources() {
         for rule in RULES {
             assert!(
-                !rule.advice.is_empty()
+                rule.message.starts_with("red-flag-")
                     && !rule.clinician_action.is_empty()
                     && !rule.sources.is_empty(),
                 "{}",
@@ -814,11 +794,5 @@ mod tests {
             );
             assert!(rule.version >= 1);
         }
-        assert!(
-            rule("cauda_equina")
-                .unwrap()
-                .advice
-                .contains("Don't wait for a reply here")
-        );
     }
 }

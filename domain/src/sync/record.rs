@@ -129,8 +129,7 @@ fn cell(column: &ColumnSpec, value: &Value) -> Result<Cell, RecordError> {
     if value.is_null() {
         return match column.kind {
             _ if column.required => fail("is required"),
-            Kind::Bool => Ok(Cell::Bool(false)),
-            _ => Ok(Cell::Null),
+            kind => Ok(kind.null_cell()),
         };
     }
     match column.kind {
@@ -188,6 +187,14 @@ fn cell(column: &ColumnSpec, value: &Value) -> Result<Cell, RecordError> {
         Kind::Ref => match value.as_str() {
             Some(s) if check_id(s).is_ok() => Ok(Cell::Text(s.to_owned())),
             _ => fail("must be a record id"),
+        },
+        Kind::Language => match value.as_str() {
+            Some(s) if crate::locale::is_language(s) => Ok(Cell::Text(s.to_owned())),
+            _ => fail("must be an ISO 639-1 language code in lower case, e.g. en or es"),
+        },
+        Kind::Country => match value.as_str() {
+            Some(s) if crate::care_routes::is_country(s) => Ok(Cell::Text(s.to_owned())),
+            _ => fail("must be an ISO 3166-1 alpha-2 country code in upper case, e.g. US or DE"),
         },
     }
 }

@@ -13,6 +13,8 @@ use serde_json::{Map, Value, json};
 use super::MAX_CURSOR;
 use super::record::{Cell, ID_MAX_LEN, Record, RecordError, TEXT_MAX_CHARS, check_id, parse};
 use super::schema::{ColumnSpec, Kind, TABLES, TableSpec};
+use crate::care_routes::ALPHA2;
+use crate::locale::LANGUAGES;
 
 /// Zones every tz database has.
 const ZONES: &[&str] = &[
@@ -133,16 +135,17 @@ fn valid_value(column: &'static ColumnSpec) -> BoxedStrategy<(Value, Cell)> {
             .prop_map(|z| (json!(z), Cell::Text(z.to_owned())))
             .boxed(),
         Kind::Ref => valid_id().prop_map(|s| (json!(s), Cell::Text(s))).boxed(),
+        Kind::Language => select(LANGUAGES)
+            .prop_map(|l| (json!(l), Cell::Text(l.to_owned())))
+            .boxed(),
+        Kind::Country => select(ALPHA2)
+            .prop_map(|c| (json!(c), Cell::Text(c.to_owned())))
+            .boxed(),
     };
     if column.required {
         return value;
     }
-    let empty = if column.kind == Kind::Bool {
-        Cell::Bool(false)
-    } else {
-        Cell::Null
-    };
-    prop_oneof![4 => value, 1 => Just((Value::Null, empty))].boxed()
+    prop_oneof![4 => value, 1 => Just((Value::Null, column.kind.null_cell()))].boxed()
 }
 
 /// A value the column must refuse.
@@ -250,6 +253,28 @@ fn invalid_value(column: &'static ColumnSpec) -> BoxedStrategy<Value> {
             "[a-z]{65,80}".prop_map(|s| json!(s)),
             Just(json!(42)),
         ]
+        .boxed(),
+        Kind::Language => prop_oneof![
+            "[a-z]{0,1}|[a-z]{3,8}".prop_map(|s| json!(s)),
+            select(LANGUAGES).prop_map(|l| json!(l.to_uppercase())),
+            select(LANGUAGES).prop_map(|l| json!(format!("{l}-US"))),
+            Just(json!("qq")),
+            wrong_type,
+        ]
+        .prop_filter("not a language code", |v| {
+            v.as_str().is_none_or(|s| !LANGUAGES.contains(&s))
+        })
+        .boxed(),
+        Kind::Country => prop_oneof![
+            "[A-Z]{0,1}|[A-Z]{3,6}".prop_map(|s| json!(s)),
+            select(ALPHA2).prop_map(|c| json!(c.to_lowercase())),
+            Just(json!("UK")),
+            Just(json!("XK")),
+            wrong_type,
+        ]
+        .prop_filter("not a country code", |v| {
+            v.as_str().is_none_or(|s| !ALPHA2.contains(&s))
+        })
         .boxed(),
     };
     if column.required {

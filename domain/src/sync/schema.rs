@@ -34,6 +34,23 @@ pub enum Kind {
     TimeZone,
     /// The id of another synced record.
     Ref,
+    /// An ISO 639-1 language code in lower case (a BCP 47 primary language
+    /// subtag: `en`, `es`); null is stored as [`crate::messages::FALLBACK`].
+    Language,
+    /// An ISO 3166-1 alpha-2 country code in upper case (`US`, `DE`).
+    Country,
+}
+
+impl Kind {
+    /// What a null of this kind is stored as: `false` for a boolean, the
+    /// default language for a language, null otherwise.
+    pub fn null_cell(self) -> super::Cell {
+        match self {
+            Kind::Bool => super::Cell::Bool(false),
+            Kind::Language => super::Cell::Text(crate::messages::FALLBACK.to_owned()),
+            _ => super::Cell::Null,
+        }
+    }
 }
 
 /// One column of a synced table.
@@ -96,12 +113,7 @@ impl TableSpec {
                     .iter()
                     .position(|(name, _)| *name == column.name)
                     .map(|i| values.swap_remove(i).1);
-                let default = if column.kind == Kind::Bool {
-                    super::Cell::Bool(false)
-                } else {
-                    super::Cell::Null
-                };
-                (column, given.unwrap_or(default))
+                (column, given.unwrap_or_else(|| column.kind.null_cell()))
             })
             .collect()
     }
@@ -185,6 +197,8 @@ pub const TABLES: &[TableSpec] = &[
             col("stretch_reminder_time", Kind::LocalTime),
             col("quiet_start", Kind::LocalTime),
             col("quiet_end", Kind::LocalTime),
+            col("language", Kind::Language),
+            col("country", Kind::Country),
         ],
     },
     TableSpec {

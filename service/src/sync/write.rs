@@ -205,9 +205,14 @@ fn postgres_type(kind: Kind) -> &'static str {
         Kind::Bool => "boolean",
         Kind::Int { .. } | Kind::Instant => "bigint",
         Kind::Float { .. } => "double precision",
-        Kind::Text | Kind::Date | Kind::LocalTime | Kind::Enum(_) | Kind::TimeZone | Kind::Ref => {
-            "text"
-        }
+        Kind::Text
+        | Kind::Date
+        | Kind::LocalTime
+        | Kind::Enum(_)
+        | Kind::TimeZone
+        | Kind::Ref
+        | Kind::Language
+        | Kind::Country => "text",
     }
 }
 

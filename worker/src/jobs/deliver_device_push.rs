@@ -56,12 +56,14 @@ async fn send(
         None => Attempt::NoEndpoint,
         Some((device, provider)) => match gateway(ctx, item) {
             Err(attempt) => attempt,
-            Ok(gateway) => {
-                let message = DevicePushMessage {
-                    delivery_id: delivery.id,
-                };
-                provider.send(device, gateway.as_ref(), &message, now).await
-            }
+            Ok(gateway) => match DevicePushMessage::new(delivery.id, &delivery.language) {
+                Some(message) => provider.send(device, gateway.as_ref(), &message, now).await,
+                None => Attempt::Failed {
+                    status: None,
+                    error: "the push's words are missing from the catalogs".to_owned(),
+                    retry_after: None,
+                },
+            },
         },
     };
     let outcome = match &attempt {
