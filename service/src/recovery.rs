@@ -58,7 +58,7 @@ pub struct Mailroom {
 }
 
 /// Someone asks for a reset code for `email`, from `address`, reading
-/// `language`. `RateLimited` past the limits; otherwise done, whether or not
+/// `language` (a patient with a profile gets their profile's language). `RateLimited` past the limits; otherwise done, whether or not
 /// the account exists: the code, if there is an account, is made and
 /// mailed after this returns.
 #[tracing::instrument(skip_all)]
@@ -110,7 +110,12 @@ async fn send_code(
     let now = auth.clock().now_ms();
     let code = new_code()?;
     let minutes = auth.reset_code_minutes;
-    let mail = crate::mail::password_reset(language, &code, minutes)?;
+    // A patient reads it in their profile's language; anyone else in the
+    // language their request asked for.
+    let language = crate::locale::profile_language(&mailroom.db, account.id)
+        .await?
+        .unwrap_or_else(|| language.to_owned());
+    let mail = crate::mail::password_reset(&language, &code, minutes)?;
     let txn = begin_write(&mailroom.db).await?;
     // Only the newest code works.
     password_reset::Entity::update_many()

@@ -391,6 +391,7 @@ async fn reminders_prompts_and_tips_are_written_in_each_patients_language() {
     let now = noon();
     let mut stomach_sleepers = Vec::new();
     let mut woken = Vec::new();
+    let mut by_position = Vec::new();
     for (language, country) in [("en", "AU"), ("es", "MX")] {
         // Woken by pain on 3 of the last 7 nights, on the stomach; an old
         // mattress; a plan given three days ago and never done.
@@ -435,11 +436,38 @@ async fn reminders_prompts_and_tips_are_written_in_each_patients_language() {
         .await;
         woken_nights(&app, &waking, now, &[1, 2, 3, 4, 8, 9, 10, 11], json!({})).await;
         woken.push((language, waking));
+        // Side and back sleepers without the pillow that helps: their tips.
+        for position in ["side", "back"] {
+            let sleeper = app.patient_of(&therapist).await;
+            profile(
+                &app,
+                &sleeper,
+                json!({"timezone": "UTC", "language": language, "country": country}),
+            )
+            .await;
+            woken_nights(
+                &app,
+                &sleeper,
+                now,
+                &[1, 3, 5],
+                json!({"position": position}),
+            )
+            .await;
+            by_position.push((language, position, sleeper));
+        }
     }
     let sent = send_prompts::run(&JobCtx::from(&app.core), now)
         .await
         .unwrap();
-    assert_eq!(sent, Some(10));
+    assert_eq!(sent, Some(14));
+    for (language, position, sleeper) in &by_position {
+        let message = format!("tip-{position}-knees");
+        assert_eq!(
+            pulled_text(&app, sleeper, "sleep_tip").await,
+            rendered(&message, language, &[]),
+            "{language} {position}"
+        );
+    }
 
     for (language, patient) in &stomach_sleepers {
         for (kind, message, args) in [

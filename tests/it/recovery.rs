@@ -176,6 +176,20 @@ async fn the_email_is_in_the_readers_language_and_carries_no_health_detail() {
     ask(&app, &patient.email, Some("tlh")).await;
     let english = mail_to(&app, &patient.email, 1).await;
     assert_eq!(english.subject, "Your dorsal password reset code");
+    // Once the patient's profile says Spanish, that wins over the request.
+    dorsal_tests::sync::profile(
+        &app,
+        &patient,
+        serde_json::json!({"timezone": "UTC", "language": "es"}),
+    )
+    .await;
+    ask(&app, &patient.email, Some("en-GB")).await;
+    let spanish = mail_to(&app, &patient.email, 2).await;
+    assert!(
+        spanish.subject.contains("restablecer la contraseña"),
+        "{}",
+        spanish.subject
+    );
 }
 
 #[tokio::test]
