@@ -595,6 +595,122 @@ async fn settings_show_and_change_require_totp_and_the_push_gateway_without_its_
 }
 
 #[tokio::test]
+async fn the_admin_sets_and_removes_the_patients_contact_line_on_the_settings_page() {
+    let Clinic {
+        app,
+        org,
+        clinician,
+        ..
+    } = Clinic::spawn().await;
+    let browser = Browser::signed_in(&app, &org.admin.email).await;
+    let shown = page(&browser, "/clinic/settings", StatusCode::OK).await;
+    assert!(shown.contains("No contact line is set."));
+    let csrf = browser.csrf().await;
+    let contact =
+        || async { app.get("/v1/org", Some(&org.admin.token), 200).await["contact"].clone() };
+
+    // A number written for local dialling is refused on the page, with
+    // what was typed kept and nothing stored.
+    let refused = browser
+        .post(
+            "/clinic/settings/contact",
+            &[
+                ("csrf", &csrf),
+                ("phone", "030 123456"),
+                ("hours", "Mon-Fri 8-18"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_page(&refused);
+    let said = between(&refused.body, r#"role="alert">"#, "</p>");
+    assert!(said.starts_with("Phone must be an international"), "{said}");
+    assert!(refused.body.contains(r#"value="030 123456""#));
+    assert!(refused.body.contains(r#"value="Mon-Fri 8-18""#));
+    assert_eq!(contact().await, Value::Null);
+    // A forged form changes nothing either.
+    let forged = browser
+        .post(
+            "/clinic/settings/contact",
+            &[
+                ("csrf", "forged"),
+                ("phone", "+4930123456"),
+                ("hours", "Mon-Fri 8-18"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(contact().await, Value::Null);
+
+    let set = browser
+        .post(
+            "/clinic/settings/contact",
+            &[
+                ("csrf", &csrf),
+                ("phone", " +4930123456 "),
+                ("hours", " Mon-Fri 8-18 "),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert_eq!(
+        contact().await,
+        json!({"phone": "+4930123456", "hours": "Mon-Fri 8-18"})
+    );
+    let shown = page(&browser, "/clinic/settings", StatusCode::OK).await;
+    let state = between(&shown, r#"id="contact-state">"#, "</p>");
+    assert!(
+        state.contains("+4930123456") && state.contains("Mon-Fri 8-18"),
+        "{state}"
+    );
+
+    // Not for a clinician.
+    let other = Browser::signed_in(&app, &clinician.email).await;
+    let their_csrf = other.csrf().await;
+    for path in [
+        "/clinic/settings/contact",
+        "/clinic/settings/contact/remove",
+    ] {
+        let refused = other
+            .post(
+                path,
+                &[
+                    ("csrf", &their_csrf),
+                    ("phone", "+4930999999"),
+                    ("hours", "never"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(contact().await["phone"], "+4930123456");
+
+    let removed = browser
+        .post("/clinic/settings/contact/remove", &[("csrf", &csrf)], &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(contact().await, Value::Null);
+    let audit = app.get("/v1/audit", Some(&org.admin.token), 200).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["action"].as_str())
+        .filter(|action| action.starts_with("org.contact"))
+        .collect();
+    assert_eq!(actions, ["org.contact_removed", "org.contact_set"]);
+}
+
+#[tokio::test]
 async fn a_clinician_gets_not_for_your_role_on_the_admin_pages_and_changes_nothing() {
     let Clinic {
         app,

@@ -456,7 +456,7 @@ async fn only_an_admin_changes_the_org_and_patients_do_not_see_it() {
     let seen = app.get("/v1/org", Some(&therapist.token), 200).await;
     assert_eq!(
         seen,
-        json!({"id": org.id, "name": "Clinic", "require_totp": false})
+        json!({"id": org.id, "name": "Clinic", "require_totp": false, "contact": null})
     );
     assert_problem(
         &app.get("/v1/org", Some(&patient.token), 403).await,

@@ -14,6 +14,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use dorsal_domain::Violations;
+use dorsal_domain::locale::{ClinicLine, HOURS_MAX_CHARS};
 use dorsal_domain::red_flags::Severity;
 use dorsal_domain::role::{Capability, Role};
 use dorsal_domain::webhooks::{LEAST_SENT, sent_severities};
@@ -73,6 +74,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/clinic/settings/push-gateway/remove",
             get(confirm_remove_gateway).post(remove_gateway),
+        )
+        .route("/clinic/settings/contact", axum::routing::post(set_contact))
+        .route(
+            "/clinic/settings/contact/remove",
+            axum::routing::post(remove_contact),
         )
 }
 
@@ -153,7 +159,23 @@ struct TotpForm {
     require_totp: Option<String>,
 }
 
-posted!(PlainForm, StaffForm, MemberForm, UrlForm, TotpForm);
+#[derive(Debug, Default, Deserialize)]
+struct ContactForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    hours: String,
+}
+
+posted!(
+    PlainForm,
+    StaffForm,
+    MemberForm,
+    UrlForm,
+    TotpForm,
+    ContactForm
+);
 
 /// What the page tells the person above a form.
 enum Notice {
@@ -1077,6 +1099,17 @@ async fn gateway(state: &AppState, session: &Session) -> Result<Option<Gateway>,
 struct Settings {
     require_totp: bool,
     gateway: Option<Gateway>,
+    contact: Option<ClinicLine>,
+}
+
+/// What the settings page shows in its forms: what was typed into the one
+/// that was refused, and why.
+#[derive(Default)]
+struct Typed {
+    gateway: UrlForm,
+    gateway_said: Option<Notice>,
+    contact: Option<ContactForm>,
+    contact_said: Option<Notice>,
 }
 
 async fn settings(state: &AppState, session: &Session) -> Result<Settings, ServiceError> {
@@ -1087,16 +1120,21 @@ async fn settings(state: &AppState, session: &Session) -> Result<Settings, Servi
     Ok(Settings {
         require_totp: org.require_totp,
         gateway,
+        contact: org.contact,
     })
 }
 
 fn settings_markup(
     chrome: &Chrome<'_>,
     settings: &Settings,
-    typed: &UrlForm,
-    said: Option<&Notice>,
+    typed: &Typed,
     secret: Option<&SecretString>,
 ) -> Markup {
+    let (phone, hours) = match (&typed.contact, &settings.contact) {
+        (Some(form), _) => (form.phone.as_str(), form.hours.as_str()),
+        (None, Some(line)) => (line.phone.as_str(), line.hours.as_str()),
+        (None, None) => ("", ""),
+    };
     document(
         "Settings",
         Some(chrome),
@@ -1147,24 +1185,70 @@ fn settings_markup(
                     }
                     None => p .empty #gateway-state { "No push gateway is set." },
                 }
-                (notice(said))
+                (notice(typed.gateway_said.as_ref()))
                 form method="post" action="/clinic/settings/push-gateway" {
                     (csrf_field(chrome.csrf))
                     label for="gateway_url" {
                         @if settings.gateway.is_some() { "New URL (replaces the gateway and its secret)" } @else { "URL (https, on a public address)" }
                     }
-                    input #gateway_url type="text" inputmode="url" name="url" value=(typed.url) autocomplete="off" spellcheck="false" required;
+                    input #gateway_url type="text" inputmode="url" name="url" value=(typed.gateway.url) autocomplete="off" spellcheck="false" required;
                     div .buttons { button type="submit" { "Set gateway" } }
+                }
+            }
+            section .card #contact-line aria-labelledby="contact-line-heading" {
+                h2 #contact-line-heading { "Contact line for patients" }
+                p .meta {
+                    "Urgent and routine advice to the clinic's patients ends with "
+                    "“You can also call your care team on (phone) (hours).”, in the patient's language. "
+                    "Emergency advice never adds it: it names only the emergency number."
+                }
+                @match &settings.contact {
+                    Some(line) => p #contact-state {
+                        "Set: " strong { (line.phone) } " (" (line.hours) ")."
+                    },
+                    None => p .empty #contact-state { "No contact line is set." },
+                }
+                (notice(typed.contact_said.as_ref()))
+                form method="post" action="/clinic/settings/contact" {
+                    (csrf_field(chrome.csrf))
+                    label for="contact_phone" { "Phone, international form (+ then country code and number, digits only)" }
+                    input #contact_phone type="tel" name="phone" value=(phone) autocomplete="off" placeholder="+4930123456" required;
+                    label for="contact_hours" { "When it is answered, as patients will read it" }
+                    input #contact_hours type="text" name="hours" value=(hours) maxlength=(HOURS_MAX_CHARS) placeholder="Mon–Fri 8:00–18:00" required;
+                    div .buttons { button type="submit" { "Save contact line" } }
+                }
+                @if settings.contact.is_some() {
+                    form method="post" action="/clinic/settings/contact/remove" {
+                        (csrf_field(chrome.csrf))
+                        div .buttons { button type="submit" { "Remove the contact line" } }
+                    }
                 }
             }
         },
     )
 }
 
+/// The settings page again after a form was refused: why, beside what was
+/// typed into it (`typed` places both).
+async fn settings_refused(
+    state: &AppState,
+    session: &Session,
+    err: ServiceError,
+    typed: impl FnOnce(Notice) -> Typed,
+) -> Page {
+    let (status, said) = fixable(err)?;
+    let settings = settings(state, session).await?;
+    let typed = typed(said);
+    framed(state, session, status, |chrome| {
+        settings_markup(chrome, &settings, &typed, None)
+    })
+    .await
+}
+
 async fn settings_page(State(state): State<AppState>, session: Session) -> Page {
     let settings = settings(&state, &session).await?;
     framed(&state, &session, StatusCode::OK, |chrome| {
-        settings_markup(chrome, &settings, &UrlForm::default(), None, None)
+        settings_markup(chrome, &settings, &Typed::default(), None)
     })
     .await
 }
@@ -1206,15 +1290,15 @@ async fn set_gateway(
             tracing::info!("push gateway set from the clinic page");
             let settings = settings(&state, &session).await?;
             framed(&state, &session, StatusCode::OK, |chrome| {
-                settings_markup(chrome, &settings, &UrlForm::default(), None, Some(&secret))
+                settings_markup(chrome, &settings, &Typed::default(), Some(&secret))
             })
             .await
         }
         Err(err) => {
-            let (status, said) = fixable(err)?;
-            let settings = settings(&state, &session).await?;
-            framed(&state, &session, status, |chrome| {
-                settings_markup(chrome, &settings, &form, Some(&said), None)
+            settings_refused(&state, &session, err, |said| Typed {
+                gateway: form,
+                gateway_said: Some(said),
+                ..Typed::default()
             })
             .await
         }
@@ -1256,5 +1340,41 @@ async fn remove_gateway(
         Err(other) => return Err(other.into()),
     }
     tracing::info!("push gateway removed from the clinic page");
+    Ok(see_other("/clinic/settings"))
+}
+
+async fn set_contact(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    form: Result<Form<ContactForm>, FormRejection>,
+) -> Page {
+    let form = accept(&headers, &session, form)?;
+    let line = Some((form.phone.trim(), form.hours.as_str()));
+    match orgs::set_contact(&state.db, session.actor, line, state.clock.now_ms()).await {
+        Ok(_) => {
+            tracing::info!("contact line set from the clinic page");
+            Ok(see_other("/clinic/settings"))
+        }
+        Err(err) => {
+            settings_refused(&state, &session, err, |said| Typed {
+                contact: Some(form),
+                contact_said: Some(said),
+                ..Typed::default()
+            })
+            .await
+        }
+    }
+}
+
+async fn remove_contact(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    form: Result<Form<PlainForm>, FormRejection>,
+) -> Page {
+    accept(&headers, &session, form)?;
+    orgs::set_contact(&state.db, session.actor, None, state.clock.now_ms()).await?;
+    tracing::info!("contact line removed from the clinic page");
     Ok(see_other("/clinic/settings"))
 }

@@ -51,8 +51,14 @@ pub struct ContactIn {
     #[schema(pattern = r"^\+[1-9][0-9]{6,14}$", example = "+4930123456")]
     pub phone: String,
     /// When the line is answered, in the clinic's words, as patients will
-    /// read it (one line; trimmed).
-    #[schema(min_length = 1, max_length = 100, example = "Mon-Fri 8:00-18:00")]
+    /// read it: one line with something besides spaces, at most 100
+    /// characters once trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "Mon-Fri 8:00-18:00"
+    )]
     pub hours: String,
 }
 
