@@ -101,25 +101,27 @@ pub fn text(message: &str, locale: &Locale, args: &[(&str, FluentValue<'_>)]) ->
 
 /// The advice a red-flag finding of `rule` at `severity` gives the patient:
 /// the rule's words naming the patient's own emergency number and urgent
-/// route, and, for urgent and routine advice, the clinic's `line` if it has
-/// one.
+/// route, and, in urgent and routine advice, the clinic's `line` if it has
+/// one, right after what the advice asks the patient to do.
 pub fn red_flag(
     rule: &Rule,
     severity: Severity,
     locale: &Locale,
     line: Option<&ClinicLine>,
 ) -> Option<Text> {
-    let mut advice = text(rule.message, locale, &locale.route_args())?;
-    if let Some(line) = line.filter(|_| severity < Severity::Emergency) {
-        let args = [
-            ("phone", FluentValue::from(line.phone.as_str())),
-            ("hours", FluentValue::from(line.hours.as_str())),
-        ];
-        let added = render(&locale.language, "clinic-line", &args)?;
-        advice.body.push(' ');
-        advice.body.push_str(&added);
-    }
-    Some(advice)
+    // The catalogs place the line after what the advice asks the patient
+    // to do; `none` leaves it out, as it is for emergency advice.
+    let line = line.filter(|_| severity < Severity::Emergency);
+    let mut args = locale.route_args().to_vec();
+    args.push((
+        "phone",
+        FluentValue::from(line.map_or("none", |l| l.phone.as_str())),
+    ));
+    args.push((
+        "hours",
+        FluentValue::from(line.map_or("", |l| l.hours.as_str())),
+    ));
+    text(rule.message, locale, &args)
 }
 
 /// The words of a device push in `language`: only that something is waiting.
@@ -149,6 +151,19 @@ pub fn is_e164(phone: &str) -> bool {
         && !digits.starts_with('0')
 }
 
+/// Characters that would break a line or reorder or hide text around them
+/// where patients read it: controls, line and paragraph separators,
+/// zero-width and bidirectional formatting marks.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
+}
+
 /// Checks a clinic line an admin sets: `phone` in E.164 form, `hours` one
 /// line of 1 to [`HOURS_MAX_CHARS`] characters (trimmed).
 pub fn clinic_line(phone: &str, hours: &str) -> Result<ClinicLine, crate::Violations> {
@@ -168,8 +183,11 @@ pub fn clinic_line(phone: &str, hours: &str) -> Result<ClinicLine, crate::Violat
             "/hours",
             format!("must be at most {HOURS_MAX_CHARS} characters"),
         );
-    } else if hours.chars().any(char::is_control) {
-        violations.add("/hours", "must be one line without control characters");
+    } else if hours.chars().any(invisible) {
+        violations.add(
+            "/hours",
+            "must be one line without control or invisible formatting characters",
+        );
     }
     violations.into_result()?;
     Ok(ClinicLine {
@@ -234,7 +252,10 @@ mod tests {
             allowed.push(route.emergency);
             allowed.extend(route.urgent.number());
         }
-        let shows_line = clinic.is_some() && severity < Severity::Emergency;
+        // Rules that are emergencies from the start have no place for it.
+        let shows_line = clinic.is_some()
+            && severity < Severity::Emergency
+            && rule.severity < Severity::Emergency;
         let mut text = format!("{}\n{}", advice.title, advice.body);
         if let Some(clinic) = clinic {
             text = text.replace(&clinic.hours, "");
@@ -246,6 +267,12 @@ mod tests {
         for number in numbers(&text) {
             if !allowed.contains(&number.as_str()) {
                 return Err(format!("names {number}: {}", context()));
+            }
+        }
+        // A variable's value never shows through as a word.
+        for word in ["none", "gp-or-nhs-111", "doctor-or-urgent-care"] {
+            if text.contains(word) {
+                return Err(format!("shows {word}: {}", context()));
             }
         }
         let british = route.is_some_and(|r| r.urgent == UrgentRoute::GpOrNhs111);
@@ -370,9 +397,10 @@ mod tests {
         let clinic = line("+4930123456", "weekdays, 8 to 6");
         let with_line = red_flag(&INFECTION, Severity::Urgent, &gb, Some(&clinic)).unwrap();
         assert!(
-            with_line
-                .body
-                .ends_with("You can also call your care team on +4930123456 (weekdays, 8 to 6)."),
+            with_line.body.contains(
+                "Contact your GP or NHS 111 today. You can also call your care team on \
+                 +4930123456 (weekdays, 8 to 6). If you feel very unwell"
+            ),
             "{}",
             with_line.body
         );
@@ -381,6 +409,26 @@ mod tests {
             !emergency.body.contains("+4930123456"),
             "not in an emergency"
         );
+        // After what to do today, before what to do if it gets worse.
+        let motor = red_flag(&MOTOR_DEFICIT, Severity::Urgent, &gb, Some(&clinic)).unwrap();
+        let (line, call) = (
+            motor.body.find("+4930123456").unwrap(),
+            motor.body.find("call 999").unwrap(),
+        );
+        assert!(line < call, "{}", motor.body);
+        for language in languages() {
+            let locale = locale(language, Some("GB"));
+            for rule in RULES.iter().chain(TIME_RULES) {
+                for clinic in [None, Some(&clinic)] {
+                    let body = red_flag(rule, rule.severity, &locale, clinic).unwrap().body;
+                    assert!(
+                        !body.contains("  ") && !body.contains(" .") && body.trim() == body,
+                        "{language} {}: {body:?}",
+                        rule.code
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -432,6 +480,13 @@ mod tests {
         assert_eq!(pointers, ["/phone", "/hours"]);
         assert!(clinic_line("+4930123456", &"x".repeat(HOURS_MAX_CHARS + 1)).is_err());
         assert!(clinic_line("+4930123456", "8-18\nclosed Sunday").is_err());
+        for hidden in ['\u{2028}', '\u{202E}', '\u{200B}', '\u{FEFF}', '\u{85}'] {
+            assert!(
+                clinic_line("+4930123456", &format!("8-18{hidden}closed")).is_err(),
+                "{hidden:?}"
+            );
+        }
+        assert!(clinic_line("+4930123456", "Lun–Vie 8:00–18:00, sáb. 9–13").is_ok());
     }
 
     proptest! {

@@ -145,8 +145,8 @@ mod tests {
 
     use super::*;
 
-    /// Every message and term of each language, with the variables and the
-    /// messages it uses.
+    /// Every message and term of each language, with the variables, the
+    /// messages and the select keys (other than plural categories) it uses.
     fn messages() -> BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>> {
         let mut out: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
         for (language, source) in RESOURCES {
@@ -184,11 +184,23 @@ mod tests {
         }
     }
 
+    /// CLDR's plural categories, which each language uses its own of.
+    const PLURAL_CATEGORIES: &[&str] = &["zero", "one", "two", "few", "many", "other"];
+
     fn expression_variables(expression: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
         match expression {
             ast::Expression::Select { selector, variants } => {
                 inline_variables(selector, out);
                 for variant in variants {
+                    // A key that is a value the code passes (`none`,
+                    // `gp-or-nhs-111`) must be in every language, or the
+                    // value would show through; plural categories differ
+                    // between languages and are left to each.
+                    if let ast::VariantKey::Identifier { name } = variant.key
+                        && !PLURAL_CATEGORIES.contains(&name)
+                    {
+                        out.insert(format!("[{name}]"));
+                    }
                     pattern_variables(&variant.value, out);
                 }
             }

@@ -110,10 +110,12 @@ async fn send_code(
     let now = auth.clock().now_ms();
     let code = new_code()?;
     let minutes = auth.reset_code_minutes;
-    // A patient reads it in their profile's language; anyone else in the
-    // language their request asked for.
+    // A patient who chose a language in their profile reads it in that one;
+    // anyone else (English being also what a profile holds until a language
+    // is chosen) in the language their request asked for.
     let language = crate::locale::profile_language(&mailroom.db, account.id)
         .await?
+        .filter(|chosen| chosen != dorsal_domain::messages::FALLBACK)
         .unwrap_or_else(|| language.to_owned());
     let mail = crate::mail::password_reset(&language, &code, minutes)?;
     let txn = begin_write(&mailroom.db).await?;

@@ -226,9 +226,16 @@ async fn a_reminder_is_pushed_through_fcm_and_the_gateway_and_an_unregistered_to
     let (_, at) = next_fire(&app, patient.id).await;
     let ctx = JobCtx::from(&app.core);
     assert_eq!(fire(&ctx, at).await.pushes, 3);
-    // Queued in the patient's language, Spanish.
+    // Queued in the patient's language, Spanish; a change of language
+    // after that leaves the queued pushes' words as they were.
     let words = dorsal_domain::locale::device_push("es").unwrap();
     assert_ne!(words, dorsal_domain::locale::device_push("en").unwrap());
+    profile(
+        &app,
+        &patient,
+        json!({"timezone": "Europe/Berlin", "reminders_enabled": true, "language": "en"}),
+    )
+    .await;
 
     let providers = Providers {
         gateway: GatewayProvider::new(HttpSender::new(true).unwrap()),

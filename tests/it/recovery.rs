@@ -190,6 +190,15 @@ async fn the_email_is_in_the_readers_language_and_carries_no_health_detail() {
         "{}",
         spanish.subject
     );
+    // A profile still on the default English leaves the request's choice.
+    dorsal_tests::sync::profile(&app, &patient, json!({"timezone": "UTC", "language": null})).await;
+    ask(&app, &patient.email, Some("es")).await;
+    let asked = mail_to(&app, &patient.email, 3).await;
+    assert!(
+        asked.subject.contains("restablecer la contraseña"),
+        "{}",
+        asked.subject
+    );
 }
 
 #[tokio::test]

@@ -1200,7 +1200,8 @@ fn settings_markup(
                 p .meta {
                     "Urgent and routine advice to the clinic's patients ends with "
                     "“You can also call your care team on (phone) (hours).”, in the patient's language. "
-                    "Emergency advice never adds it: it names only the emergency number."
+                    "Emergency advice never adds it: it names only the emergency number. "
+                    "The hours are shown as you write them, untranslated."
                 }
                 @match &settings.contact {
                     Some(line) => p #contact-state {

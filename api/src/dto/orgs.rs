@@ -51,12 +51,12 @@ pub struct ContactIn {
     #[schema(pattern = r"^\+[1-9][0-9]{6,14}$", example = "+4930123456")]
     pub phone: String,
     /// When the line is answered, in the clinic's words, as patients will
-    /// read it: one line with something besides spaces, at most 100
-    /// characters once trimmed.
+    /// read it, untranslated: one line with something besides spaces, no
+    /// invisible formatting marks, at most 100 characters once trimmed.
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*[^\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb][^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*$",
         example = "Mon-Fri 8:00-18:00"
     )]
     pub hours: String,

@@ -27,11 +27,18 @@ own-doctor = { $route ->
        *[other] your doctor
     }
 
-## The clinic's own line, added to urgent and routine advice when the
-## patient's clinic has set one. $phone is in international form
-## (+4930123456); $hours is the clinic's own words, as the clinic wrote them.
+## The clinic's own line. Every urgent and routine advice includes it
+## right after what it asks the patient to do (never after an emergency
+## instruction, and never in emergency advice), written straight after the
+## sentence before it: it brings its own leading space. $phone is "none"
+## when the clinic has set no line (then it says nothing), else in
+## international form (+4930123456); $hours is the clinic's own words, as
+## the clinic wrote them.
 
-clinic-line = You can also call your care team on { $phone } ({ $hours }).
+clinic-line = { $phone ->
+        [none] {""}
+       *[other] {" "}You can also call your care team on { $phone } ({ $hours }).
+    }
 
 ## Red-flag advice, one title and body per rule. The rule codes and their
 ## sources are in domain/src/red_flags.
@@ -46,47 +53,47 @@ red-flag-major-trauma-body =
 
 red-flag-motor-deficit-title = Get a medical assessment today
 red-flag-motor-deficit-body =
-    New or worsening leg weakness needs an urgent assessment today: contact { urgent-route }. If it affects both legs or you notice bladder or bowel changes, go to the emergency department or { call-emergency } now.
+    New or worsening leg weakness needs an urgent assessment today: contact { urgent-route }.{ clinic-line } If it affects both legs or you notice bladder or bowel changes, go to the emergency department or { call-emergency } now.
 
 red-flag-infection-title = Have your fever checked today
 red-flag-infection-body =
-    A fever or chills with back pain needs checking today. Contact { urgent-route } today. If you feel very unwell, confused or breathless, { call-emergency }.
+    A fever or chills with back pain needs checking today. Contact { urgent-route } today.{ clinic-line } If you feel very unwell, confused or breathless, { call-emergency }.
 
 red-flag-night-sweats-title = Have your night sweats checked
 red-flag-night-sweats-body =
-    Night sweats with back pain should be checked. Please contact { own-doctor } within a day.
+    Night sweats with back pain should be checked. Please contact { own-doctor } within a day.{ clinic-line }
 
 red-flag-weight-loss-title = Book an urgent appointment with { own-doctor }
 red-flag-weight-loss-body =
-    Losing weight without trying, together with back pain, should be checked. Please book an urgent appointment with { own-doctor }.
+    Losing weight without trying, together with back pain, should be checked. Please book an urgent appointment with { own-doctor }.{ clinic-line }
 
 red-flag-cancer-history-title = Contact your cancer team today
 red-flag-cancer-history-body =
-    Because of your cancer history, new back pain should be checked promptly. Contact your cancer team or { own-doctor } today.
+    Because of your cancer history, new back pain should be checked promptly. Contact your cancer team or { own-doctor } today.{ clinic-line }
 
 red-flag-fragility-fracture-title = Have your back checked today
 red-flag-fragility-fracture-body =
-    Sudden back pain with osteoporosis, long-term steroid use or older age should be checked today, in case of a spinal fracture. Contact { urgent-route } today.
+    Sudden back pain with osteoporosis, long-term steroid use or older age should be checked today, in case of a spinal fracture. Contact { urgent-route } today.{ clinic-line }
 
 red-flag-radicular-symptoms-title = Tell us if the tingling spreads
 red-flag-radicular-symptoms-body =
-    Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it spreads or your leg gets weak. If it reaches both legs, or you notice bladder or bowel changes, don't wait for a reply here: go to the emergency department or { call-emergency } now.
+    Tingling or numbness down one leg is common with back-related nerve irritation. Tell us if it spreads or your leg gets weak.{ clinic-line } If it reaches both legs, or you notice bladder or bowel changes, don't wait for a reply here: go to the emergency department or { call-emergency } now.
 
 red-flag-unrelenting-night-pain-title = Your night pain will be reviewed
 red-flag-unrelenting-night-pain-body =
-    Pain at night that doesn't ease when you rest or change position should be reviewed. We've asked your care team to contact you.
+    Pain at night that doesn't ease when you rest or change position should be reviewed. We've asked your care team to contact you.{ clinic-line }
 
 red-flag-night-pain-streak-title = Your night pain will be reviewed
 red-flag-night-pain-streak-body =
-    Your pain has been keeping you up. Your physiotherapist will review your plan.
+    Your pain has been keeping you up. Your physiotherapist will review your plan.{ clinic-line }
 
 red-flag-not-improving-title = A physiotherapist review is recommended
 red-flag-not-improving-body =
-    Your pain hasn't improved as much as we'd expect after two weeks. A physiotherapist review is recommended.
+    Your pain hasn't improved as much as we'd expect after two weeks. A physiotherapist review is recommended.{ clinic-line }
 
 red-flag-worsening-trend-title = Your pain has increased
 red-flag-worsening-trend-body =
-    Your pain has increased. Please check the warning signs; your physiotherapist will review your plan.
+    Your pain has increased. Please check the warning signs; your physiotherapist will review your plan.{ clinic-line }
 
 ## The evening stretch reminder.
 

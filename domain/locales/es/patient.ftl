@@ -27,7 +27,7 @@ call-emergency = { $emergency ->
        *[other] llame al { $emergency }
     }
 urgent-route = { $route ->
-        [gp-or-nhs-111] su médico de cabecera (GP) o el NHS 111
+        [gp-or-nhs-111] su médico de cabecera (GP) o con el NHS 111
        *[other] su médico o un centro de atención urgente
     }
 own-doctor = { $route ->
@@ -35,12 +35,18 @@ own-doctor = { $route ->
        *[other] su médico
     }
 
-## La línea de teléfono de la propia clínica, que se añade a los consejos
-## urgentes y habituales cuando la clínica del paciente la ha configurado.
-## $phone está en formato internacional (+4930123456); $hours son las
-## palabras de la clínica, tal como ella las escribió.
+## La línea de teléfono de la propia clínica. Todo consejo urgente o
+## habitual la incluye justo después de lo que pide al paciente (nunca
+## después de una instrucción de emergencia, ni en los consejos de
+## emergencia), escrita pegada a la frase anterior: lleva su propio espacio
+## inicial. $phone es "none" si la clínica no ha configurado ninguna línea
+## (entonces no dice nada) o está en formato internacional (+4930123456);
+## $hours son las palabras de la clínica, tal como ella las escribió.
 
-clinic-line = También puede llamar a su equipo médico al { $phone } ({ $hours }).
+clinic-line = { $phone ->
+        [none] {""}
+       *[other] {" "}También puede llamar a su equipo médico al { $phone } ({ $hours }).
+    }
 
 ## Consejos ante señales de alarma: un título y un texto por regla. Los
 ## códigos de las reglas y sus fuentes están en domain/src/red_flags.
@@ -55,47 +61,47 @@ red-flag-major-trauma-body =
 
 red-flag-motor-deficit-title = Necesita una evaluación médica hoy
 red-flag-motor-deficit-body =
-    Si nota una debilidad nueva en la pierna, o la que ya tenía empeora, necesita una evaluación urgente hoy: póngase en contacto con { urgent-route }. Si la nota en las dos piernas o tiene cambios al orinar o al defecar, vaya a urgencias o { call-emergency } ahora.
+    Si nota una debilidad nueva en la pierna, o la que ya tenía empeora, necesita una evaluación urgente hoy: póngase en contacto con { urgent-route }.{ clinic-line } Si la nota en las dos piernas o tiene cambios al orinar o al defecar, vaya a urgencias o { call-emergency } ahora.
 
 red-flag-infection-title = Consulte hoy por la fiebre
 red-flag-infection-body =
-    Si tiene fiebre o escalofríos además del dolor de espalda, debe consultarlo hoy. Póngase en contacto hoy con { urgent-route }. Si se siente muy mal, nota confusión o le falta el aire, { call-emergency }.
+    Si tiene fiebre o escalofríos además del dolor de espalda, debe consultarlo hoy. Póngase en contacto hoy con { urgent-route }.{ clinic-line } Si se siente muy mal, nota confusión o le falta el aire, { call-emergency }.
 
 red-flag-night-sweats-title = Consulte por sus sudores nocturnos
 red-flag-night-sweats-body =
-    Los sudores nocturnos junto con dolor de espalda deben revisarse. Póngase en contacto con { own-doctor } en el plazo de un día.
+    Los sudores nocturnos junto con dolor de espalda deben revisarse. Póngase en contacto con { own-doctor } en el plazo de un día.{ clinic-line }
 
 red-flag-weight-loss-title = Pida una cita urgente con { own-doctor }
 red-flag-weight-loss-body =
-    Perder peso sin proponérselo, junto con dolor de espalda, debe revisarse. Pida una cita urgente con { own-doctor }.
+    Perder peso sin proponérselo, junto con dolor de espalda, debe revisarse. Pida una cita urgente con { own-doctor }.{ clinic-line }
 
 red-flag-cancer-history-title = Contacte hoy con su equipo de oncología
 red-flag-cancer-history-body =
-    Como tiene o ha tenido cáncer, un dolor de espalda nuevo debe revisarse pronto. Póngase en contacto hoy con su equipo de oncología o con { own-doctor }.
+    Como tiene o ha tenido cáncer, un dolor de espalda nuevo debe revisarse pronto. Póngase en contacto hoy con su equipo de oncología o con { own-doctor }.{ clinic-line }
 
 red-flag-fragility-fracture-title = Pida que le revisen la espalda hoy
 red-flag-fragility-fracture-body =
-    Si tiene osteoporosis, ha tomado corticoides durante mucho tiempo o es una persona mayor, un dolor de espalda repentino debe revisarse hoy para descartar una fractura en la columna. Póngase en contacto hoy con { urgent-route }.
+    Si tiene osteoporosis, ha tomado corticoides durante mucho tiempo o es una persona mayor, un dolor de espalda repentino debe revisarse hoy para descartar una fractura en la columna. Póngase en contacto hoy con { urgent-route }.{ clinic-line }
 
 red-flag-radicular-symptoms-title = Avísenos si el hormigueo se extiende
 red-flag-radicular-symptoms-body =
-    El hormigueo o el adormecimiento que baja por una pierna es frecuente cuando un problema de espalda irrita un nervio. Avísenos si se extiende o si nota la pierna débil. Si lo nota en las dos piernas, o tiene cambios al orinar o al defecar, no espere una respuesta aquí: vaya a urgencias o { call-emergency } ahora.
+    El hormigueo o el adormecimiento que baja por una pierna es frecuente cuando un problema de espalda irrita un nervio. Avísenos si se extiende o si nota la pierna débil.{ clinic-line } Si lo nota en las dos piernas, o tiene cambios al orinar o al defecar, no espere una respuesta aquí: vaya a urgencias o { call-emergency } ahora.
 
 red-flag-unrelenting-night-pain-title = Se revisará su dolor nocturno
 red-flag-unrelenting-night-pain-body =
-    El dolor por la noche que no se alivia al descansar ni al cambiar de postura debe revisarse. Hemos pedido a su equipo médico que se ponga en contacto con usted.
+    El dolor por la noche que no se alivia al descansar ni al cambiar de postura debe revisarse. Hemos pedido a su equipo médico que se ponga en contacto con usted.{ clinic-line }
 
 red-flag-night-pain-streak-title = Se revisará su dolor nocturno
 red-flag-night-pain-streak-body =
-    El dolor no le está dejando dormir. Su fisioterapeuta revisará su plan.
+    El dolor no le está dejando dormir. Su fisioterapeuta revisará su plan.{ clinic-line }
 
 red-flag-not-improving-title = Le recomendamos una revisión con su fisioterapeuta
 red-flag-not-improving-body =
-    Después de dos semanas, su dolor no ha mejorado tanto como se esperaría. Le recomendamos una revisión con su fisioterapeuta.
+    Después de dos semanas, su dolor no ha mejorado tanto como se esperaría. Le recomendamos una revisión con su fisioterapeuta.{ clinic-line }
 
 red-flag-worsening-trend-title = Su dolor ha aumentado
 red-flag-worsening-trend-body =
-    Su dolor ha aumentado. Repase las señales de alarma; su fisioterapeuta revisará su plan.
+    Su dolor ha aumentado. Repase las señales de alarma; su fisioterapeuta revisará su plan.{ clinic-line }
 
 ## El recordatorio de los estiramientos de la noche.
 
@@ -124,11 +130,11 @@ tip-back-knees-body =
 # $minutes_from y $minutes_to: cuánto tiempo mantener el calor.
 tip-warmth-title = Un consejo para una noche más tranquila
 tip-warmth-body =
-    Aplicar calor en la parte baja de la espalda durante { $minutes_from } a { $minutes_to } minutos antes de acostarse puede aliviar la rigidez. Después, haga sus estiramientos de la noche. No se duerma con el calor puesto.
+    Aplicar calor en la parte baja de la espalda entre { $minutes_from } y { $minutes_to } minutos antes de acostarse puede aliviar la rigidez. Después, haga sus estiramientos de la noche. No se duerma con el calor puesto.
 
 pt-referral-title = Es hora de ver a su fisioterapeuta
 pt-referral-body =
-    Su dolor de espalda no está mejorando, o sigue despertándose por la noche a causa del dolor. Pida una cita con su fisioterapeuta para revisar su programa de ejercicios.
+    Su dolor de espalda no está mejorando, o el dolor le sigue despertando por la noche. Pida una cita con su fisioterapeuta para revisar su programa de ejercicios.
 
 # $days: días completos desde la última sesión de ejercicios.
 adherence-nudge-title = Sus estiramientos siguen pendientes
