@@ -21,6 +21,7 @@ mod m20261202_000015_account_recovery;
 mod m20261203_000016_exercise_media;
 mod m20261203_000017_exercise_images;
 mod m20261203_000018_language_and_country;
+mod m20261203_000019_diary_signals;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_exercise_media::Migration),
             Box::new(m20261203_000017_exercise_images::Migration),
             Box::new(m20261203_000018_language_and_country::Migration),
+            Box::new(m20261203_000019_diary_signals::Migration),
         ]
     }
 }

@@ -829,3 +829,66 @@ async fn every_synced_column_exists_in_the_database() {
         dorsal_domain::sync::TABLES.len()
     );
 }
+
+#[tokio::test]
+async fn the_diary_signals_of_the_tips_round_trip_and_are_checked() {
+    let app = TestApp::spawn().await;
+    let patient = app.register_patient().await;
+    let night = json!({"id": "n1", "night_of": "2026-11-30", "head_pillow": "flat",
+        "knees_bent": true, "lumbar_support": false, "heat_before_bed": true,
+        "stretched_before_bed": true, "late_heavy_meal": true, "alcohol_evening": false,
+        "caffeine_late": true, "woke_second_half": true});
+    let pain = json!({"id": "p1", "recorded_at": 1_793_503_800_000_i64, "intensity": 4,
+        "interference": 6});
+    // An older app that does not know them: false, and null for the rest.
+    let older = json!({"id": "n2", "night_of": "2026-12-01"});
+    let answer = push_since(
+        &app,
+        &patient,
+        json!({"sleep_logs": {"created": [night, older]}, "pain_logs": {"created": [pain]}}),
+        None,
+    )
+    .await;
+    assert_eq!(answer["rejections"], json!([]), "{answer}");
+    let page = pull(&app, &patient, None, 100).await;
+    let row = |table: &str, id: &str| {
+        page["changes"][table]["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let stored = row("sleep_logs", "n1");
+    for (column, value) in night.as_object().unwrap() {
+        assert_eq!(&stored[column], value, "{column}");
+    }
+    let before = row("sleep_logs", "n2");
+    assert_eq!(before["head_pillow"], Value::Null);
+    assert_eq!(before["woke_second_half"], false);
+    assert_eq!(row("pain_logs", "p1")["interference"], 6);
+
+    for (table, record, pointer) in [
+        (
+            "sleep_logs",
+            json!({"id": "n3", "night_of": "2026-12-02", "head_pillow": "huge"}),
+            "/head_pillow",
+        ),
+        (
+            "sleep_logs",
+            json!({"id": "n3", "night_of": "2026-12-02", "alcohol_evening": "yes"}),
+            "/alcohol_evening",
+        ),
+        (
+            "pain_logs",
+            json!({"id": "p2", "recorded_at": 1_793_503_900_000_i64, "intensity": 4, "interference": 11}),
+            "/interference",
+        ),
+    ] {
+        let answer = push_since(&app, &patient, json!({table: {"created": [record]}}), None).await;
+        assert_eq!(answer["rejections"][0]["pointer"], pointer, "{answer}");
+    }
+    assert_eq!(app.count("sleep_logs").await, 2);
+    assert_eq!(app.count("pain_logs").await, 1);
+}

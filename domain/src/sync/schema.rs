@@ -223,6 +223,19 @@ pub const TABLES: &[TableSpec] = &[
             col("mattress_sagging", Kind::Bool),
             col("pressure_points", Kind::Bool),
             col("note", Kind::Text),
+            // Added with SPEC §13: what the tips read.
+            col(
+                "head_pillow",
+                Kind::Enum(&["none", "flat", "medium", "thick"]),
+            ),
+            col("knees_bent", Kind::Bool),
+            col("lumbar_support", Kind::Bool),
+            col("heat_before_bed", Kind::Bool),
+            col("stretched_before_bed", Kind::Bool),
+            col("late_heavy_meal", Kind::Bool),
+            col("alcohol_evening", Kind::Bool),
+            col("caffeine_late", Kind::Bool),
+            col("woke_second_half", Kind::Bool),
         ],
     },
     TableSpec {
@@ -261,6 +274,9 @@ pub const TABLES: &[TableSpec] = &[
             col("unexplained_weight_loss", Kind::Bool),
             col("trauma", Kind::Enum(&["none", "minor", "major"])),
             col("note", Kind::Text),
+            // Added with SPEC §13: how much pain got in the way of daily
+            // life or sleep (null when not asked).
+            col("interference", NRS),
         ],
     },
     TableSpec {
