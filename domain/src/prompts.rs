@@ -5,6 +5,9 @@
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::locale::{Locale, Text};
+use crate::messages::FluentValue;
+
 /// One night of the sleep diary, as far as prompts care.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Night {
@@ -80,6 +83,19 @@ pub struct Due {
     pub message: &'static str,
     /// The whole numbers its message reads.
     pub args: Vec<(&'static str, i64)>,
+}
+
+impl Due {
+    /// Its notification's title and body for a patient of `locale`; `None`
+    /// only if no catalog has its message (a test renders every prompt).
+    pub fn text(&self, locale: &Locale) -> Option<Text> {
+        let args: Vec<(&str, FluentValue<'_>)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, FluentValue::from(*value)))
+            .collect();
+        crate::locale::text(self.message, locale, &args)
+    }
 }
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
@@ -200,8 +216,7 @@ pub fn may_repeat(due: &Due, last: Option<Timestamp>, now: Timestamp) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::locale::Locale;
-    use crate::messages::{FluentValue, languages};
+    use crate::messages::languages;
     use jiff::civil::date;
 
     const NOW: &str = "2026-06-15T12:00:00Z";
@@ -233,17 +248,12 @@ mod tests {
         due(facts, now(), Limits::default())
             .into_iter()
             .inspect(|d| {
-                let args: Vec<_> = d
-                    .args
-                    .iter()
-                    .map(|(name, value)| (*name, FluentValue::from(*value)))
-                    .collect();
                 for language in languages() {
                     let locale = Locale {
                         language: language.to_owned(),
                         country: None,
                     };
-                    let text = crate::locale::text(d.message, &locale, &args);
+                    let text = d.text(&locale);
                     assert!(
                         text.is_some_and(|t| !t.title.is_empty() && !t.body.is_empty()),
                         "{language}: {} does not render",

@@ -3,6 +3,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod added_columns;
+
 mod m20261123_000001_accounts;
 mod m20261123_000002_sync;
 mod m20261123_000003_programs;

@@ -4,39 +4,33 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::added_columns;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const TABLES: [&str; 2] = ["exercises", "plan_items"];
 const COLUMNS: [&str; 3] = ["image_url", "image_alt", "video_url"];
 
+/// The columns added, as (table, column definition).
+fn columns() -> Vec<(&'static str, ColumnDef)> {
+    TABLES
+        .into_iter()
+        .flat_map(|table| {
+            COLUMNS
+                .into_iter()
+                .map(move |name| (table, text_null(name)))
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
-        for table in TABLES {
-            for name in COLUMNS {
-                manager
-                    .alter_table(
-                        Table::alter()
-                            .table(table)
-                            .add_column(text_null(name))
-                            .take(),
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
+        added_columns::add(manager, columns()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in TABLES {
-            for name in COLUMNS {
-                manager
-                    .alter_table(Table::alter().table(table).drop_column(name).take())
-                    .await?;
-            }
-        }
-        Ok(())
+        added_columns::drop(manager, columns()).await
     }
 }

@@ -6,11 +6,12 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::added_columns;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// (table, column definition), one per statement: SQLite's ALTER TABLE adds
-/// one column at a time.
+/// The columns added, as (table, column definition).
 fn columns() -> Vec<(&'static str, ColumnDef)> {
     vec![
         ("profiles", text("language").default("en").take()),
@@ -24,25 +25,10 @@ fn columns() -> Vec<(&'static str, ColumnDef)> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, mut column) in columns() {
-            manager
-                .alter_table(Table::alter().table(table).add_column(&mut column).take())
-                .await?;
-        }
-        Ok(())
+        added_columns::add(manager, columns()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, column) in columns().into_iter().rev() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .drop_column(column.get_column_name())
-                        .take(),
-                )
-                .await?;
-        }
-        Ok(())
+        added_columns::drop(manager, columns()).await
     }
 }

@@ -42,19 +42,6 @@ pub async fn locales(
     Ok(out)
 }
 
-/// The language a patient's profile holds, if they have written one.
-pub async fn profile_language(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-) -> ServiceResult<Option<String>> {
-    let mut select = live_rows("profiles", [patient]);
-    select.column(Alias::new("language"));
-    match db.query_one(&select).await? {
-        Some(row) => Ok(get::<Option<String>>(&row, "language")?),
-        None => Ok(None),
-    }
-}
-
 /// One patient's language and country.
 pub async fn locale(db: &impl ConnectionTrait, patient: Uuid) -> ServiceResult<Locale> {
     Ok(locales(db, &[patient])

@@ -12,7 +12,6 @@ use std::collections::{HashMap, HashSet};
 
 use dorsal_domain::calendar;
 use dorsal_domain::locale::Locale;
-use dorsal_domain::messages::FluentValue;
 use dorsal_domain::prompts::{self, DIGEST_AFTER, Due, Facts, Limits, Mattress, Night};
 use dorsal_domain::reminders::QuietHours;
 use dorsal_domain::role::Capability;
@@ -360,12 +359,8 @@ fn notice(
         id.push('.');
         id.push_str(&due.subject);
     }
-    let args: Vec<(&str, FluentValue<'_>)> = due
-        .args
-        .iter()
-        .map(|(name, value)| (*name, FluentValue::from(*value)))
-        .collect();
-    let text = dorsal_domain::locale::text(due.message, locale, &args)
+    let text = due
+        .text(locale)
         .or_internal("prompt missing from the catalogs")?;
     Ok(Notice {
         patient_id,

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use dorsal_domain::Role;
 use dorsal_domain::Violations;
 use dorsal_domain::account::{check_password, normalize_email};
+use dorsal_domain::locale::DEFAULT_LANGUAGE;
 use dorsal_entity::{password_reset, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -113,10 +114,12 @@ async fn send_code(
     // A patient who chose a language in their profile reads it in that one;
     // anyone else (English being also what a profile holds until a language
     // is chosen) in the language their request asked for.
-    let language = crate::locale::profile_language(&mailroom.db, account.id)
-        .await?
-        .filter(|chosen| chosen != dorsal_domain::messages::FALLBACK)
-        .unwrap_or_else(|| language.to_owned());
+    let profile = crate::locale::locale(&mailroom.db, account.id).await?;
+    let language = if profile.language == DEFAULT_LANGUAGE {
+        language.to_owned()
+    } else {
+        profile.language
+    };
     let mail = crate::mail::password_reset(&language, &code, minutes)?;
     let txn = begin_write(&mailroom.db).await?;
     // Only the newest code works.
