@@ -1,14 +1,13 @@
 //! Accounts people control (SPEC §10): admins managing their staff, and
 //! patients choosing which clinics see them.
 
+use dorsal_tests::diary::plan_given;
 use dorsal_tests::reminders::new_plan;
 use dorsal_tests::sync::push;
 use dorsal_tests::{Clinic, Login, PASSWORD, TestApp, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-use crate::prompts::plan_given;
 
 async fn patch(
     app: &TestApp,
@@ -300,16 +299,7 @@ async fn a_patient_leaves_a_clinic_and_from_then_on_it_reaches_nothing_of_theirs
     // A second clinic the patient stays with.
     let other = app.create_org("Second opinion").await;
     let other_clinician = app.add_staff(&other, "clinician").await;
-    let invite = app
-        .post("/v1/invites", Some(&other_clinician.token), json!({}), 201)
-        .await;
-    app.post(
-        "/v1/care-team/join",
-        Some(&patient.token),
-        json!({"code": invite["code"]}),
-        200,
-    )
-    .await;
+    app.join_care_team(&patient, &other_clinician).await;
     let teams = app.get("/v1/care-team", Some(&patient.token), 200).await;
     let orgs: Vec<&Value> = teams["items"]
         .as_array()

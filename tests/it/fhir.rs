@@ -405,16 +405,7 @@ async fn the_export_is_reachable_exactly_as_the_patients_data_is() {
     // Another org caring for the same patient sees no plan of the first
     // org's, as with the plan list.
     let other_therapist = app.add_staff(&other, "therapist").await;
-    let invite = app
-        .post("/v1/invites", Some(&other_therapist.token), json!({}), 201)
-        .await;
-    app.post(
-        "/v1/care-team/join",
-        Some(&patient.token),
-        json!({"code": invite["code"]}),
-        200,
-    )
-    .await;
+    app.join_care_team(&patient, &other_therapist).await;
     let (_, bundle) = export(&app, &patient, Some(&other_clinician.token), 200).await;
     let resources = check_bundle(&bundle);
     assert!(of_kind(&resources, "CarePlan").is_empty());

@@ -7,13 +7,13 @@
 use dorsal_domain::locale::{self, ClinicLine, Locale};
 use dorsal_domain::messages::FluentValue;
 use dorsal_domain::red_flags::{Severity, rule};
+use dorsal_tests::diary::{noon, plan_given, woken_nights};
 use dorsal_tests::reminders::{fire, new_plan, next_fire};
 use dorsal_tests::sync::{notifications, profile, push, push_rows};
 use dorsal_tests::{Clinic, Login, TestApp, assert_problem};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::send_prompts;
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 86_400_000;
@@ -145,6 +145,11 @@ type Case = (
     &'static [&'static str],
     &'static [&'static str],
 );
+
+/// A daytime pain log with a fever (the infection rule, urgent).
+fn fever(id: &str, at: i64) -> Value {
+    json!({"id": id, "recorded_at": at, "intensity": 5, "period": "day", "fever": true})
+}
 
 /// The advice `answer` carries for rule `code`.
 fn advisory<'a>(answer: &'a Value, code: &str) -> &'a Value {
@@ -286,7 +291,6 @@ async fn a_new_language_applies_to_the_next_text_and_stored_texts_keep_their_wor
         json!({"timezone": "UTC", "language": "en", "country": "GB"}),
     )
     .await;
-    let fever = |id: &str, at: i64| json!({"id": id, "recorded_at": at, "intensity": 5, "period": "day", "fever": true});
     let first = push(
         &app,
         &patient,
@@ -334,38 +338,6 @@ async fn a_new_language_applies_to_the_next_text_and_stored_texts_keep_their_wor
     };
     assert_eq!(body_of("rf.infection.f1"), Some(english), "kept its words");
     assert_eq!(body_of("rf.infection.f2"), Some(spanish));
-}
-
-/// Today at 12:00 UTC.
-fn noon() -> Timestamp {
-    Timestamp::now()
-        .to_zoned_datetime(TimeZone::UTC)
-        .date()
-        .at(12, 0, 0, 0)
-        .to_zoned_datetime(TimeZone::UTC)
-        .unwrap()
-        .timestamp()
-}
-
-async fn woken_nights(app: &TestApp, who: &Login, at: Timestamp, days: &[i32], extra: Value) {
-    let rows = days
-        .iter()
-        .map(|d| {
-            let night_of = at
-                .checked_sub(SignedDuration::from_hours(24 * i64::from(*d)))
-                .unwrap()
-                .to_zoned_datetime(TimeZone::UTC)
-                .date()
-                .to_string();
-            let mut row = json!({"id": format!("n-{}-{d}", who.id.simple()),
-                "night_of": night_of, "woke_from_pain": true});
-            row.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            row
-        })
-        .collect();
-    push_rows(app, who, "sleep_logs", rows).await;
 }
 
 /// The notification of `kind` the patient pulls, as (title, body).
@@ -418,7 +390,7 @@ async fn reminders_prompts_and_tips_are_written_in_each_patients_language() {
         )
         .await;
         new_plan(&app, &therapist, &patient, None).await;
-        crate::prompts::plan_given(
+        plan_given(
             &app,
             &patient,
             now.checked_sub(SignedDuration::from_hours(72)).unwrap(),
@@ -634,17 +606,7 @@ async fn the_clinics_contact_line_is_set_by_its_admin_and_added_to_urgent_and_ro
         200,
     )
     .await;
-    let invite = app
-        .post("/v1/invites", Some(&other_therapist.token), json!({}), 201)
-        .await;
-    app.post(
-        "/v1/care-team/join",
-        Some(&patient.token),
-        json!({"code": invite["code"]}),
-        200,
-    )
-    .await;
-    let fever = |id: &str, at: i64| json!({"id": id, "recorded_at": at, "intensity": 5, "period": "day", "fever": true});
+    app.join_care_team(&patient, &other_therapist).await;
     let answer = push(
         &app,
         &patient,

@@ -2,62 +2,16 @@
 //! scan, in the patient's daytime and outside quiet hours, each at most
 //! once per its period; and the therapist digest.
 
-use dorsal_entity::plan;
+use dorsal_tests::diary::{date, noon, plan_given, woken_nights};
 use dorsal_tests::reminders::new_plan;
 use dorsal_tests::sync::{notifications, profile, push_rows};
-use dorsal_tests::{Clinic, Login, TestApp};
+use dorsal_tests::{Clinic, TestApp};
 use dorsal_worker::JobCtx;
 use dorsal_worker::jobs::send_prompts;
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
-
-/// Today at 12:00 UTC.
-fn noon() -> Timestamp {
-    Timestamp::now()
-        .to_zoned_datetime(TimeZone::UTC)
-        .date()
-        .at(12, 0, 0, 0)
-        .to_zoned_datetime(TimeZone::UTC)
-        .unwrap()
-        .timestamp()
-}
-
-fn date(at: Timestamp, days_back: i32) -> String {
-    at.checked_sub(DAY * days_back)
-        .unwrap()
-        .to_zoned_datetime(TimeZone::UTC)
-        .date()
-        .to_string()
-}
-
-async fn nights(app: &TestApp, who: &Login, at: Timestamp, days: &[i32], extra: Value) {
-    let rows = days
-        .iter()
-        .map(|d| {
-            let mut row = json!({"id": format!("night-{}-{d}", who.id.simple()), "night_of": date(at, *d), "woke_from_pain": true});
-            row.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            row
-        })
-        .collect();
-    push_rows(app, who, "sleep_logs", rows).await;
-}
-
-/// Backdates the patient's active plan.
-pub(crate) async fn plan_given(app: &TestApp, who: &Login, at: Timestamp) {
-    plan::Entity::update_many()
-        .col_expr(plan::Column::CreatedAt, Expr::value(at.as_millisecond()))
-        .filter(plan::Column::PatientId.eq(who.id))
-        .exec(&app.core.db)
-        .await
-        .unwrap();
-}
 
 async fn scan(app: &TestApp, at: Timestamp) -> Option<usize> {
     send_prompts::run(&JobCtx::from(&app.core), at)
@@ -77,7 +31,7 @@ async fn prompts_go_out_in_daytime_once_per_period() {
     // Woken by pain on 3 of the last 7 nights, on the stomach; an old
     // mattress; a plan given three days ago and never done.
     profile(&app, &patient, json!({"timezone": "UTC"})).await;
-    nights(
+    woken_nights(
         &app,
         &patient,
         now,
@@ -97,7 +51,7 @@ async fn prompts_go_out_in_daytime_once_per_period() {
     // Woken on most of the last 14 nights: see a physical therapist.
     let waking = app.patient_of(&therapist).await;
     profile(&app, &waking, json!({"timezone": "UTC"})).await;
-    nights(&app, &waking, now, &[1, 2, 3, 4, 8, 9, 10, 11], json!({})).await;
+    woken_nights(&app, &waking, now, &[1, 2, 3, 4, 8, 9, 10, 11], json!({})).await;
     // An old mattress, but quiet hours at noon.
     let napping = app.patient_of(&therapist).await;
     profile(

@@ -9,6 +9,7 @@
 )]
 
 pub mod browser;
+pub mod diary;
 pub mod reminders;
 pub mod sync;
 
@@ -510,6 +511,13 @@ impl TestApp {
     /// `local`.
     pub async fn named_patient_of(&self, staff: &Login, name: &str, local: &str) -> Login {
         let patient = self.register_named(name, local).await;
+        self.join_care_team(&patient, staff).await;
+        patient
+    }
+
+    /// `patient` joins the care team of `staff`'s org with an invite from
+    /// `staff`.
+    pub async fn join_care_team(&self, patient: &Login, staff: &Login) {
         let invite = self
             .post("/v1/invites", Some(&staff.token), json!({}), 201)
             .await;
@@ -520,7 +528,6 @@ impl TestApp {
             200,
         )
         .await;
-        patient
     }
 
     /// Every live lease runs out, as if its time had passed: outbox claims
